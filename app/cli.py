@@ -1,0 +1,103 @@
+"""The `stockstreamer` command: a composition root that builds everything from the settings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from db.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("stockstreamer")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, load the settings, run the command, return the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"stockstreamer: {exc}", file=sys.stderr)
+        return 2
+    from app.logs import configure_logging
+
+    configure_logging(settings.log_level)
+    return int(args.command(settings, args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stockstreamer", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    init_db = commands.add_parser("init-db", help="upgrade the database schema to the newest revision")
+    init_db.set_defaults(command=init_db_command)
+    poll = commands.add_parser("poll", help="run the poller alone, in the foreground")
+    poll.add_argument("--once", action="store_true", help="one price run: print the result and exit")
+    poll.set_defaults(command=poll_command)
+    return parser
+
+
+def init_db_command(settings: Settings, _args: argparse.Namespace) -> int:
+    """Upgrade the schema to head."""
+    from db.migrate import upgrade
+
+    upgrade(settings.database_url)
+    print(f"database at {settings.safe_database_url()} is at the newest schema")
+    return 0
+
+
+def poll_command(settings: Settings, args: argparse.Namespace) -> int:
+    """Poll once (printing the result) or until SIGINT/SIGTERM."""
+    from db.engine import make_engine, make_session_factory
+    from db.migrate import upgrade
+    from jobs.scheduler import PollingService
+
+    engine = make_engine(settings.database_url)
+    if settings.is_sqlite:
+        # The embedded default must work on a fresh machine with no operator step.
+        upgrade(settings.database_url)
+    service = PollingService(settings, make_session_factory(engine))
+    try:
+        if args.once:
+            service.poller.sync_watchlist()
+            result = service.poller.poll_prices()
+            print(json.dumps(
+                {
+                    "written": result.written,
+                    "duplicates": result.duplicates,
+                    "rejected": result.rejected,
+                    "failed": result.failed,
+                    "seconds": round(result.seconds, 3),
+                },
+                indent=2,
+            ))
+            return 1 if result.all_failed else 0
+        return _run_until_signal(service)
+    finally:
+        if not service.running:
+            service.provider.close()
+        engine.dispose()
+
+
+def _run_until_signal(service) -> int:  # noqa: ANN001 - a PollingService
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    service.start()
+    try:
+        stop.wait()
+    finally:
+        service.stop(wait=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

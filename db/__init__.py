@@ -1,0 +1,1 @@
+"""Models, sessions, queries and migrations; knows nothing of Dash or HTTP."""

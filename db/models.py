@@ -1,0 +1,102 @@
+"""Typed SQLAlchemy 2.0 models.
+
+Storage plan for the 7-day dashboard read: every observation is kept in
+`price_ticks` (primary key symbol + observed_at, so a repeated observation is a
+no-op), and the same transaction that inserts ticks folds the rows it really
+inserted into `price_minutes`, one open/high/low/close row per symbol per UTC
+minute. A 7-day chart then reads at most 10,080 rollup rows per stock whatever
+the tick cadence, and only the live edge ("newer than T") touches raw ticks.
+Both tables are keyed (symbol, time), so the window and "newer than T" queries
+are index range scans per symbol and need no further index.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, MetaData, Numeric, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from db.types import UTCDateTime
+
+# Deterministic constraint names, so that alembic can drop what it created.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+PRICE = Numeric(18, 6)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the project's naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Stock(Base):
+    """One row per stock: what it is, its 52-week band, and whether it is watched."""
+
+    __tablename__ = "stocks"
+    __table_args__ = (
+        CheckConstraint("week52_low IS NULL OR week52_low > 0", name="week52_low_positive"),
+        CheckConstraint(
+            "week52_low IS NULL OR week52_high IS NULL OR week52_low <= week52_high",
+            name="week52_ordered",
+        ),
+    )
+
+    symbol: Mapped[str] = mapped_column(String(16), primary_key=True)
+    company_name: Mapped[str | None] = mapped_column(String(200))
+    logo_url: Mapped[str | None] = mapped_column(String(1024))
+    week52_high: Mapped[Decimal | None] = mapped_column(PRICE)
+    week52_low: Mapped[Decimal | None] = mapped_column(PRICE)
+    profile_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    week52_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    on_watchlist: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0", nullable=False)
+    source: Mapped[str | None] = mapped_column(String(32))
+    simulated: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0", nullable=False)
+
+
+class PriceTick(Base):
+    """One observed price; (symbol, observed_at) is unique so writes are idempotent."""
+
+    __tablename__ = "price_ticks"
+    __table_args__ = (CheckConstraint("price > 0", name="price_positive"),)
+
+    symbol: Mapped[str] = mapped_column(
+        String(16), ForeignKey("stocks.symbol", ondelete="CASCADE"), primary_key=True
+    )
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    price: Mapped[Decimal] = mapped_column(PRICE)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    simulated: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0", nullable=False)
+
+
+class PriceMinute(Base):
+    """Open/high/low/close of the ticks of one symbol in one UTC minute."""
+
+    __tablename__ = "price_minutes"
+    __table_args__ = (
+        CheckConstraint("low > 0 AND low <= high", name="ohlc_ordered"),
+        CheckConstraint("tick_count > 0", name="tick_count_positive"),
+    )
+
+    symbol: Mapped[str] = mapped_column(
+        String(16), ForeignKey("stocks.symbol", ondelete="CASCADE"), primary_key=True
+    )
+    minute: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    open: Mapped[Decimal] = mapped_column(PRICE)
+    high: Mapped[Decimal] = mapped_column(PRICE)
+    low: Mapped[Decimal] = mapped_column(PRICE)
+    close: Mapped[Decimal] = mapped_column(PRICE)
+    # First and last observation times, so that late or out-of-order ticks
+    # still give the right open and close.
+    open_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    close_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    tick_count: Mapped[int] = mapped_column(Integer)
+    simulated: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0", nullable=False)

@@ -1,0 +1,38 @@
+"""Plain records that travel from a provider, through validation, into the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A price observed for a symbol at the provider's own observation time."""
+
+    symbol: str
+    price: Decimal | None
+    observed_at: datetime | None
+    simulated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StockProfile:
+    """What a provider says about a stock: its name, logo and 52-week band."""
+
+    symbol: str
+    company_name: str | None = None
+    logo_url: str | None = None
+    week52_high: Decimal | None = None
+    week52_low: Decimal | None = None
+    source: str | None = None
+    simulated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WriteCounts:
+    """How many rows a write inserted and how many were already stored."""
+
+    written: int = 0
+    duplicates: int = 0

@@ -1,0 +1,167 @@
+"""The one settings object, read from the environment (and an optional .env file).
+
+It lives in `db/` because `db` is the bottom of the dependency graph: the web app,
+the poller and the alembic environment all read the same object. Nothing here
+opens a connection or speaks HTTP; provider fields are plain values.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_SYMBOLS = ("GE", "AMZN", "NVDA", "INTC", "AAPL", "NFLX")
+PROVIDERS = ("simulated", "iex")
+DEFAULT_BASE_URLS = {"iex": "https://cloud.iexapis.com/stable"}
+
+# Letters first, then letters/digits, optionally a class suffix: AAPL, BRK.B, BF-B.
+TICKER_RE = re.compile(r"^[A-Z][A-Z0-9]{0,6}(?:[.-][A-Z0-9]{1,3})?$")
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; the message names the variable and never echoes a secret."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept Heroku-style postgres:// URLs and pin PostgreSQL to psycopg2."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg2://" + url[len("postgresql://") :]
+    return url
+
+
+class Settings(BaseSettings):
+    """Everything the app, the poller and the migrations are configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="STOCKSTREAMER_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+    )
+
+    database_url: str = Field(
+        default="sqlite:///stockstreamer.db", validation_alias="DATABASE_URL", repr=False
+    )
+    symbols: Annotated[tuple[str, ...], NoDecode] = DEFAULT_SYMBOLS
+    provider: Literal["simulated", "iex"] = "simulated"
+    provider_base_url: str | None = None
+    provider_token: SecretStr | None = None
+
+    price_interval: float = Field(default=5.0, gt=0)
+    metadata_interval: float = Field(default=6 * 3600.0, gt=0)
+    http_timeout: float = Field(default=5.0, gt=0)
+    retry_attempts: int = Field(default=3, ge=1, le=10)
+    retry_backoff: float = Field(default=0.5, ge=0)
+    retry_max_delay: float = Field(default=10.0, ge=0)
+    fetch_concurrency: int = Field(default=8, ge=1, le=64)
+
+    history_days: float = Field(default=7.0, ge=0)
+    backfill_step: float = Field(default=60.0, gt=0)
+    simulated_seed: int = 2017
+    simulated_hours: Literal["always", "us"] = "always"
+
+    max_price: float = Field(default=10_000_000.0, gt=0)
+    max_future_skew: float = Field(default=300.0, ge=0)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _database_url(cls, value: object) -> str:
+        url = normalise_database_url(str(value).strip())
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise ValueError("is not a database URL (expected postgresql://… or sqlite:///…)")
+        if parsed.get_backend_name() not in ("postgresql", "sqlite"):
+            raise ValueError("must be a postgresql:// or sqlite:/// URL")
+        return url
+
+    @field_validator("symbols", mode="before")
+    @classmethod
+    def _symbols(cls, value: object) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
+        symbols: list[str] = []
+        for item in items:
+            symbol = str(item).strip().upper()
+            if not symbol:
+                continue
+            if not TICKER_RE.match(symbol):
+                raise ValueError(f"{symbol!r} is not a ticker symbol")
+            if symbol not in symbols:
+                symbols.append(symbol)
+        if not symbols:
+            raise ValueError("must name at least one symbol")
+        return tuple(symbols)
+
+    @field_validator("provider", mode="before")
+    @classmethod
+    def _provider(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            if value not in PROVIDERS:
+                raise ValueError(f"unknown provider {value!r}; choose one of {', '.join(PROVIDERS)}")
+        return value
+
+    @field_validator("provider_base_url", mode="before")
+    @classmethod
+    def _base_url(cls, value: object) -> object:
+        if value is None or str(value).strip() == "":
+            return None
+        parts = urlsplit(str(value).strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            # A token belongs in STOCKSTREAMER_PROVIDER_TOKEN, where it is kept secret.
+            raise ValueError("must not carry a query, a fragment or credentials")
+        return str(value).strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if self.provider_base_url is None and self.provider in DEFAULT_BASE_URLS:
+            object.__setattr__(self, "provider_base_url", DEFAULT_BASE_URLS[self.provider])
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the database is a SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+    def safe_database_url(self) -> str:
+        """The database URL with any password hidden, for logs."""
+        return make_url(self.database_url).render_as_string(hide_password=True)
+
+
+ENV_NAMES = {
+    name: (field.validation_alias if isinstance(field.validation_alias, str) else None)
+    or f"STOCKSTREAMER_{name.upper()}"
+    for name, field in Settings.model_fields.items()
+}
+
+
+def _describe(error: dict) -> str:
+    """One clear line for the first validation error, naming the variable."""
+    field = str(error["loc"][0]) if error.get("loc") else ""
+    variable = ENV_NAMES.get(field, field or "settings")
+    message = str(error.get("msg", "invalid value"))
+    message = message.removeprefix("Value error, ")
+    # Never echo the value: it may be a password or a token.
+    return f"invalid setting {variable}: {message}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the settings; raise SettingsError with one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc.errors()[0])) from None

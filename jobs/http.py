@@ -1,0 +1,132 @@
+"""One pooled HTTP client per provider: explicit timeouts, bounded retries, no secrets in errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from jobs.providers.base import ProviderError
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """At most `attempts` tries; waits grow as backoff * 2**n with full jitter, capped."""
+
+    attempts: int = 3
+    backoff: float = 0.5
+    max_delay: float = 10.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """The wait before try number attempt + 1 (attempt counts from 1)."""
+        return rng.uniform(0, min(self.max_delay, self.backoff * 2 ** (attempt - 1)))
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Parse Retry-After as seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class JsonClient:
+    """GET JSON from one base URL with a pooled httpx client and a bounded retry loop."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float,
+        retry: RetryPolicy,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        max_connections: int = 16,
+    ) -> None:
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/") + "/",
+            timeout=httpx.Timeout(timeout),
+            params=dict(params or {}),
+            headers={"Accept": "application/json", **dict(headers or {})},
+            limits=httpx.Limits(max_connections=max_connections),
+            follow_redirects=False,
+        )
+        self._retry = retry
+        self._sleep = sleep
+        self._rng = random.Random()
+
+    def get(self, path: str, params: Mapping[str, str] | None = None) -> object:
+        """GET path (relative to the base URL) and decode JSON, retrying what is worth retrying."""
+        last: ProviderError | None = None
+        for attempt in range(1, self._retry.attempts + 1):
+            wait: float | None = None
+            try:
+                response = self._client.get(path.lstrip("/"), params=params)
+            except httpx.TimeoutException:
+                last = ProviderError("timeout", f"GET /{path.lstrip('/')} timed out")
+            except httpx.TransportError as exc:
+                # The message of a transport error never holds the URL or its token.
+                last = ProviderError("connect", f"GET /{path.lstrip('/')} failed: {type(exc).__name__}")
+            else:
+                if response.status_code == 429:
+                    wait = retry_after_seconds(response.headers.get("Retry-After"))
+                    last = ProviderError("rate_limited", f"GET /{path.lstrip('/')} answered 429")
+                    if wait is not None and wait > self._retry.max_delay:
+                        # Waiting longer than a poll is worth would stall the scheduler.
+                        raise ProviderError(
+                            "rate_limited", f"{last}; Retry-After {wait:.0f}s exceeds the retry cap"
+                        )
+                elif response.status_code in RETRYABLE_STATUS:
+                    last = ProviderError(
+                        "http_5xx", f"GET /{path.lstrip('/')} answered {response.status_code}"
+                    )
+                else:
+                    return decode(response, path)
+            if attempt == self._retry.attempts:
+                break
+            delay = wait if wait is not None else self._retry.delay(attempt, self._rng)
+            log.debug("retrying %s in %.2fs after: %s", path, delay, last)
+            self._sleep(delay)
+        assert last is not None
+        raise last
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._client.close()
+
+
+def decode(response: httpx.Response, path: str) -> object:
+    """Turn a final answer into JSON, or a ProviderError that says what came back."""
+    where = f"GET /{path.lstrip('/')}"
+    text = response.text
+    if response.status_code >= 400:
+        snippet = " ".join(text.split())[:80]
+        kind = "unknown_symbol" if "unknown symbol" in text.lower() else f"http_{response.status_code}"
+        raise ProviderError(kind, f"{where} answered {response.status_code}: {snippet!r}")
+    if text.lstrip().startswith("<"):
+        raise ProviderError("bad_body", f"{where} answered an HTML page, not JSON")
+    if text.strip().lower() == "unknown symbol":
+        raise ProviderError("unknown_symbol", f"{where} answered 'Unknown symbol'")
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise ProviderError("bad_json", f"{where} answered malformed JSON") from None

@@ -1,0 +1,170 @@
+"""One poll run: fetch -> validate -> write the whole batch in one transaction."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.engine import unit_of_work
+from db.settings import Settings
+from db.writes import symbols_without_history, sync_watchlist, upsert_profiles, write_quotes
+from jobs.providers.base import Provider, ProviderError
+from jobs.validate import Limits, profile_problem, quote_problem, split_valid
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    """What one run did: rows written, duplicates skipped, and why symbols were left out."""
+
+    kind: str
+    written: int = 0
+    duplicates: int = 0
+    rejected: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def all_failed(self) -> bool:
+        """True when nothing at all could be fetched and stored."""
+        return self.written == 0 and self.duplicates == 0 and bool(self.failed or self.rejected)
+
+    def summary(self) -> str:
+        """One log line with the counts."""
+        return (
+            f"{self.kind}: written={self.written} duplicates={self.duplicates} "
+            f"rejected={len(self.rejected)} failed={len(self.failed)} in {self.seconds * 1000:.0f} ms"
+        )
+
+
+class Poller:
+    """Runs price, metadata and backfill passes for the watched symbols."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        provider: Provider,
+        sessions: sessionmaker[Session],
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:
+        self.symbols: Sequence[str] = settings.symbols
+        self.provider = provider
+        self.sessions = sessions
+        self.clock = clock
+        self.history = timedelta(days=settings.history_days)
+        self.backfill_step = settings.backfill_step
+        self.limits = Limits(
+            max_price=Decimal(str(settings.max_price)),
+            max_future_skew=timedelta(seconds=settings.max_future_skew),
+        )
+        # Totals since start, by kind of event; read by the CLI and, later, metrics.
+        self.totals: Counter[str] = Counter()
+        self._totals_lock = threading.Lock()
+
+    def sync_watchlist(self) -> None:
+        """Mark exactly the configured symbols as watched."""
+        with unit_of_work(self.sessions) as session:
+            sync_watchlist(session, self.symbols)
+
+    def poll_prices(self) -> RunResult:
+        """Fetch the latest prices and store the valid ones."""
+        return self._run("prices", self._prices)
+
+    def poll_metadata(self) -> RunResult:
+        """Fetch names, logos and 52-week bands and store the valid ones."""
+        return self._run("metadata", self._metadata)
+
+    def backfill(self) -> RunResult:
+        """Write the provider's history once for each watched symbol that has none."""
+        return self._run("backfill", self._backfill)
+
+    # -- the passes -------------------------------------------------------------
+    def _prices(self, result: RunResult) -> None:
+        fetched = self.provider.fetch_quotes(self.symbols)
+        result.failed.update(fetched.failures)
+        now = self.clock()
+        expected = frozenset(self.symbols)
+        valid, result.rejected = split_valid(
+            fetched.items, lambda q: quote_problem(q, now, self.limits, expected)
+        )
+        with unit_of_work(self.sessions) as session:
+            counts = write_quotes(session, valid, fetched_at=now)
+        result.written, result.duplicates = counts.written, counts.duplicates
+
+    def _metadata(self, result: RunResult) -> None:
+        fetched = self.provider.fetch_profiles(self.symbols)
+        result.failed.update(fetched.failures)
+        expected = frozenset(self.symbols)
+        valid, result.rejected = split_valid(
+            fetched.items, lambda p: profile_problem(p, self.limits, expected)
+        )
+        with unit_of_work(self.sessions) as session:
+            result.written = upsert_profiles(session, valid, refreshed_at=self.clock())
+
+    def _backfill(self, result: RunResult) -> None:
+        with self.sessions() as session:
+            missing = symbols_without_history(session, self.symbols)
+        now = self.clock()
+        expected = frozenset(self.symbols)
+        for symbol in missing:
+            quotes = self.provider.history(symbol, now - self.history, now, step=self.backfill_step)
+            if quotes is None:
+                return  # this provider has no history to give
+            valid, rejected = split_valid(
+                quotes, lambda q: quote_problem(q, now, self.limits, expected)
+            )
+            if rejected:
+                result.rejected[symbol] = f"{len(rejected)} history points: {next(iter(rejected.values()))}"
+            # One transaction per symbol: a symbol's history is stored whole or not at all.
+            with unit_of_work(self.sessions) as session:
+                counts = write_quotes(session, valid, fetched_at=now)
+            result.written += counts.written
+            result.duplicates += counts.duplicates
+
+    # -- bookkeeping ------------------------------------------------------------
+    def _run(self, kind: str, body: Callable[[RunResult], None]) -> RunResult:
+        result = RunResult(kind)
+        started = time.perf_counter()
+        try:
+            body(result)
+        except ProviderError as exc:
+            result.failed.update({s: f"{exc.kind}: {exc}" for s in self.symbols if s not in result.failed})
+        except SQLAlchemyError as exc:
+            # The transaction rolled back: nothing of this run is stored, and it is counted.
+            reason = f"database: {type(exc).__name__}: {_first_line(exc)}"
+            log.error("%s: batch rolled back, %s", kind, reason)
+            result.failed.update({s: reason for s in self.symbols})
+            result.written = result.duplicates = 0
+        result.seconds = time.perf_counter() - started
+        for symbol, reason in result.rejected.items():
+            log.warning("%s: rejected %s: %s", kind, symbol, reason)
+        for symbol, reason in result.failed.items():
+            log.warning("%s: failed %s: %s", kind, symbol, reason)
+        log.info(result.summary())
+        with self._totals_lock:
+            self.totals.update(
+                {
+                    f"{kind}_runs": 1,
+                    f"{kind}_written": result.written,
+                    f"{kind}_duplicates": result.duplicates,
+                    f"{kind}_rejected": len(result.rejected),
+                    f"{kind}_failed": len(result.failed),
+                }
+            )
+        return result
+
+
+def _first_line(exc: SQLAlchemyError) -> str:
+    """The driver's own message, without the SQL and parameters SQLAlchemy appends."""
+    text = str(getattr(exc, "orig", None) or exc)
+    return (text.strip().splitlines() or [""])[0][:200]

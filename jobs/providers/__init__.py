@@ -1,0 +1,1 @@
+"""Market-data providers behind one interface (see base.py); registry.py picks one."""

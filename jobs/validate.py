@@ -1,0 +1,98 @@
+"""Checks that stand between a provider's answer and the database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+from datetime import datetime, timedelta
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+from db.records import Quote, StockProfile
+from db.settings import TICKER_RE
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What counts as absurd: prices above max_price, times beyond now + max_future_skew."""
+
+    max_price: Decimal = Decimal(10_000_000)
+    max_future_skew: timedelta = timedelta(minutes=5)
+
+
+def price_problem(price: Decimal | None, limits: Limits) -> str | None:
+    """Why a price cannot be stored, or None when it can."""
+    if price is None:
+        return "price is missing"
+    if not price.is_finite():
+        return f"price is not finite ({price})"
+    if price <= 0:
+        return f"price is not positive ({price})"
+    if price > limits.max_price:
+        return f"price is absurd ({price} > {limits.max_price})"
+    return None
+
+
+def quote_problem(quote: Quote, now: datetime, limits: Limits, expected: frozenset[str]) -> str | None:
+    """Why a quote cannot be stored, or None when it can."""
+    if not TICKER_RE.match(quote.symbol or ""):
+        return "symbol is malformed"
+    if quote.symbol not in expected:
+        return "symbol was not asked for"
+    problem = price_problem(quote.price, limits)
+    if problem:
+        return problem
+    if quote.observed_at is None:
+        return "observation time is missing"
+    if quote.observed_at.tzinfo is None:
+        return "observation time has no time zone"
+    if quote.observed_at > now + limits.max_future_skew:
+        return f"observation time {quote.observed_at.isoformat()} is in the future"
+    return None
+
+
+def logo_problem(url: str | None) -> str | None:
+    """Logos must be http(s) URLs or paths on this site; anything else could run script."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return None
+    if not parts.scheme and not parts.netloc and url.startswith("/") and not url.startswith("//"):
+        return None
+    return "logo URL must be http(s) or a path on this site"
+
+
+def profile_problem(profile: StockProfile, limits: Limits, expected: frozenset[str]) -> str | None:
+    """Why a profile cannot be stored, or None when it can."""
+    if not TICKER_RE.match(profile.symbol or "") or profile.symbol not in expected:
+        return "symbol is malformed or was not asked for"
+    problem = logo_problem(profile.logo_url)
+    if problem:
+        return problem
+    high, low = profile.week52_high, profile.week52_low
+    if (high is None) != (low is None):
+        return "52-week band is incomplete"
+    if high is not None and low is not None:
+        problem = price_problem(high, limits) or price_problem(low, limits)
+        if problem:
+            return f"52-week band: {problem}"
+        if low > high:
+            return f"52-week low {low} is above the high {high}"
+    return None
+
+
+def split_valid(items: Sequence[T], problem_of) -> tuple[list[T], dict[str, str]]:  # noqa: ANN001
+    """Keep the items with no problem; name each rejected symbol with its reason."""
+    valid: list[T] = []
+    rejected: dict[str, str] = {}
+    for item in items:
+        problem = problem_of(item)
+        if problem is None:
+            valid.append(item)
+        else:
+            rejected[getattr(item, "symbol", "?") or "?"] = problem
+    return valid, rejected

@@ -1,0 +1,155 @@
+"""Idempotent price writes and the minute rollups they maintain, on both databases."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from db.engine import unit_of_work
+from db.models import PriceMinute, PriceTick, Stock
+from db.queries import count_ticks, latest_observation, minutes_between, ticks_between
+from db.records import Quote, StockProfile
+from db.writes import (
+    minute_of,
+    symbols_without_history,
+    sync_watchlist,
+    upsert_profiles,
+    write_quotes,
+)
+
+T0 = datetime(2026, 11, 27, 15, 0, 0, tzinfo=timezone.utc)
+
+
+def q(symbol: str, seconds: float, price: str) -> Quote:
+    return Quote(symbol, Decimal(price), T0 + timedelta(seconds=seconds))
+
+
+def test_a_repeated_observation_is_stored_once(sessions):
+    batch = [q("AAPL", 0, "174.97"), q("MSFT", 0, "401.10")]
+    with unit_of_work(sessions) as session:
+        first = write_quotes(session, batch, fetched_at=T0)
+    with unit_of_work(sessions) as session:
+        second = write_quotes(session, batch, fetched_at=T0 + timedelta(seconds=5))
+    assert (first.written, first.duplicates) == (2, 0)
+    assert (second.written, second.duplicates) == (0, 2)
+    with sessions() as session:
+        assert count_ticks(session) == 2
+        ticks = ticks_between(session, ["AAPL"], T0 - timedelta(hours=1))
+        assert [(t.price, t.observed_at, t.fetched_at) for t in ticks] == [
+            (Decimal("174.970000"), T0, T0)  # the first fetch wins
+        ]
+        assert ticks[0].observed_at.tzinfo is not None
+
+
+def test_duplicates_inside_one_batch_count_once(sessions):
+    with unit_of_work(sessions) as session:
+        counts = write_quotes(session, [q("AAPL", 0, "1.00"), q("AAPL", 0, "1.00")], T0)
+    assert (counts.written, counts.duplicates) == (1, 1)
+    with sessions() as session:
+        (bar,) = minutes_between(session, ["AAPL"], T0)
+        assert bar.tick_count == 1
+
+
+def test_two_writers_at_once_store_each_observation_once(sessions):
+    batch = [q(s, i, "10.5") for s in ("AAPL", "GE", "NVDA") for i in range(0, 300, 5)]
+    barrier = threading.Barrier(4)
+    results = []
+
+    def writer() -> None:
+        barrier.wait()
+        # Each thread has its own session: sessions never cross threads.
+        with unit_of_work(sessions) as session:
+            results.append(write_quotes(session, batch, T0))
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r.written for r in results) == len(batch)
+    assert sum(r.duplicates for r in results) == 3 * len(batch)
+    with sessions() as session:
+        assert count_ticks(session) == len(batch)
+        assert session.scalar(select(func.sum(PriceMinute.tick_count))) == len(batch)
+
+
+def test_rollups_equal_what_the_raw_ticks_give(sessions):
+    prices = ["10.00", "12.50", "9.75", "11.00", "11.25", "13.00", "8.00", "10.10"]
+    ticks = [q("AAPL", i * 17, p) for i, p in enumerate(prices)]
+    # Out of order and over several runs, with repeats, as retries would deliver them.
+    for part in (ticks[5:], ticks[:3], ticks[2:6], ticks):
+        with unit_of_work(sessions) as session:
+            write_quotes(session, part, T0)
+    with sessions() as session:
+        bars = minutes_between(session, ["AAPL"], T0 - timedelta(minutes=1))
+        raw = ticks_between(session, ["AAPL"], T0 - timedelta(minutes=1))
+    expected: dict[datetime, list[PriceTick]] = {}
+    for tick in raw:
+        expected.setdefault(minute_of(tick.observed_at), []).append(tick)
+    assert [b.minute for b in bars] == sorted(expected)
+    for bar in bars:
+        group = expected[bar.minute]
+        assert bar.open == group[0].price
+        assert bar.close == group[-1].price
+        assert bar.high == max(t.price for t in group)
+        assert bar.low == min(t.price for t in group)
+        assert bar.tick_count == len(group)
+        assert (bar.open_at, bar.close_at) == (group[0].observed_at, group[-1].observed_at)
+
+
+def test_latest_observation_and_missing_history(sessions):
+    with unit_of_work(sessions) as session:
+        sync_watchlist(session, ["AAPL", "GE"])
+        write_quotes(session, [q("AAPL", 0, "1"), q("AAPL", 30, "2")], T0)
+    with sessions() as session:
+        assert latest_observation(session, ["AAPL", "GE"]) == {"AAPL": T0 + timedelta(seconds=30)}
+        assert symbols_without_history(session, ["AAPL", "GE"]) == ["GE"]
+
+
+def test_watchlist_sync_keeps_the_history_of_unwatched_stocks(sessions):
+    with unit_of_work(sessions) as session:
+        sync_watchlist(session, ["AAPL", "GE"])
+        write_quotes(session, [q("GE", 0, "1")], T0)
+    with unit_of_work(sessions) as session:
+        sync_watchlist(session, ["AAPL", "NVDA"])
+    with sessions() as session:
+        watched = session.scalars(select(Stock.symbol).where(Stock.on_watchlist)).all()
+        assert sorted(watched) == ["AAPL", "NVDA"]
+        assert count_ticks(session, "GE") == 1
+
+
+def test_profiles_update_what_they_carry_and_keep_the_rest(sessions):
+    with unit_of_work(sessions) as session:
+        upsert_profiles(
+            session,
+            [StockProfile("AAPL", "Apple Inc.", "https://x.test/a.png", Decimal("200"), Decimal("150"), "iex")],
+            T0,
+        )
+    later = T0 + timedelta(hours=6)
+    with unit_of_work(sessions) as session:
+        upsert_profiles(session, [StockProfile("AAPL", week52_high=Decimal("210"), week52_low=Decimal("151"))], later)
+    with sessions() as session:
+        stock = session.get(Stock, "AAPL")
+        assert stock.company_name == "Apple Inc."
+        assert stock.logo_url == "https://x.test/a.png"
+        assert (stock.week52_high, stock.week52_low) == (Decimal("210"), Decimal("151"))
+        assert stock.profile_updated_at == T0
+        assert stock.week52_updated_at == later
+
+
+def test_a_failed_batch_stores_nothing(sessions):
+    good = q("AAPL", 0, "1")
+    bad = Quote("AAPL", Decimal("-1"), T0 + timedelta(seconds=1))  # violates price > 0
+    try:
+        with unit_of_work(sessions) as session:
+            write_quotes(session, [good, bad], T0)
+    except Exception as exc:  # noqa: BLE001
+        assert "price" in str(exc).lower() or "constraint" in str(exc).lower()
+    else:  # pragma: no cover
+        raise AssertionError("the database accepted a negative price")
+    with sessions() as session:
+        assert count_ticks(session) == 0
+        assert session.scalar(select(func.count()).select_from(PriceMinute)) == 0
