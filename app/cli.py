@@ -32,10 +32,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stockstreamer", description=__doc__)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
-    init_db = commands.add_parser("init-db", help="upgrade the database schema to the newest revision")
+    init_db = commands.add_parser(
+        "init-db", help="upgrade the database schema to the newest revision"
+    )
     init_db.set_defaults(command=init_db_command)
     poll = commands.add_parser("poll", help="run the poller alone, in the foreground")
-    poll.add_argument("--once", action="store_true", help="one price run: print the result and exit")
+    poll.add_argument(
+        "--once", action="store_true", help="one price run: print the result and exit"
+    )
     poll.set_defaults(command=poll_command)
     return parser
 
@@ -64,16 +68,18 @@ def poll_command(settings: Settings, args: argparse.Namespace) -> int:
         if args.once:
             service.poller.sync_watchlist()
             result = service.poller.poll_prices()
-            print(json.dumps(
-                {
-                    "written": result.written,
-                    "duplicates": result.duplicates,
-                    "rejected": result.rejected,
-                    "failed": result.failed,
-                    "seconds": round(result.seconds, 3),
-                },
-                indent=2,
-            ))
+            print(
+                json.dumps(
+                    {
+                        "written": result.written,
+                        "duplicates": result.duplicates,
+                        "rejected": result.rejected,
+                        "failed": result.failed,
+                        "seconds": round(result.seconds, 3),
+                    },
+                    indent=2,
+                )
+            )
             return 1 if result.all_failed else 0
         return _run_until_signal(service)
     finally:
@@ -82,7 +88,7 @@ def poll_command(settings: Settings, args: argparse.Namespace) -> int:
         engine.dispose()
 
 
-def _run_until_signal(service) -> int:  # noqa: ANN001 - a PollingService
+def _run_until_signal(service) -> int:
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:

@@ -17,7 +17,7 @@ def make_engine(database_url: str, **kwargs: object) -> Engine:
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API objects
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets the dashboard read while the poller writes; the busy timeout
     # makes a second writer wait instead of failing with "database is locked".
     cursor = dbapi_connection.cursor()

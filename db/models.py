@@ -57,9 +57,13 @@ class Stock(Base):
     week52_low: Mapped[Decimal | None] = mapped_column(PRICE)
     profile_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     week52_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    on_watchlist: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0", nullable=False)
+    on_watchlist: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="0", nullable=False
+    )
     source: Mapped[str | None] = mapped_column(String(32))
-    simulated: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0", nullable=False)
+    simulated: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="0", nullable=False
+    )
 
 
 class PriceTick(Base):
@@ -74,7 +78,9 @@ class PriceTick(Base):
     observed_at: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
     price: Mapped[Decimal] = mapped_column(PRICE)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    simulated: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0", nullable=False)
+    simulated: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="0", nullable=False
+    )
 
 
 class PriceMinute(Base):
@@ -99,4 +105,6 @@ class PriceMinute(Base):
     open_at: Mapped[datetime] = mapped_column(UTCDateTime())
     close_at: Mapped[datetime] = mapped_column(UTCDateTime())
     tick_count: Mapped[int] = mapped_column(Integer)
-    simulated: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0", nullable=False)
+    simulated: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="0", nullable=False
+    )

@@ -82,7 +82,9 @@ class Settings(BaseSettings):
         try:
             parsed = make_url(url)
         except ArgumentError:
-            raise ValueError("is not a database URL (expected postgresql://… or sqlite:///…)")
+            raise ValueError(
+                "is not a database URL (expected postgresql://… or sqlite:///…)"
+            ) from None
         if parsed.get_backend_name() not in ("postgresql", "sqlite"):
             raise ValueError("must be a postgresql:// or sqlite:/// URL")
         return url
@@ -110,7 +112,9 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             value = value.strip().lower()
             if value not in PROVIDERS:
-                raise ValueError(f"unknown provider {value!r}; choose one of {', '.join(PROVIDERS)}")
+                raise ValueError(
+                    f"unknown provider {value!r}; choose one of {', '.join(PROVIDERS)}"
+                )
         return value
 
     @field_validator("provider_base_url", mode="before")

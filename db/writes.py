@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from db.models import PriceMinute, PriceTick, Stock
 from db.records import Quote, StockProfile, WriteCounts
+from db.writes_postgresql import write_quotes_postgresql
 
 
 def _insert(session: Session, model: type):
@@ -36,16 +37,18 @@ def ensure_stocks(session: Session, symbols: Iterable[str]) -> None:
     """Insert a bare row for each symbol not yet known (a no-op for known ones)."""
     rows = [{"symbol": s} for s in sorted(set(symbols))]
     if rows:
-        session.execute(_insert(session, Stock).on_conflict_do_nothing(), rows)
+        # RETURNING lets SQLAlchemy send the rows as one multi-VALUES statement.
+        statement = _insert(session, Stock).on_conflict_do_nothing().returning(Stock.symbol)
+        session.execute(statement, rows).all()
 
 
 def sync_watchlist(session: Session, symbols: Sequence[str]) -> None:
     """Make exactly these symbols the watchlist; other stocks keep their history."""
     ensure_stocks(session, symbols)
     session.execute(
-        update(Stock).values(on_watchlist=Stock.symbol.in_(list(symbols))).execution_options(
-            synchronize_session=False
-        )
+        update(Stock)
+        .values(on_watchlist=Stock.symbol.in_(list(symbols)))
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -53,6 +56,10 @@ def write_quotes(session: Session, quotes: Sequence[Quote], fetched_at: datetime
     """Insert validated quotes once each and fold the new ones into the minute rollups."""
     if not quotes:
         return WriteCounts()
+    if any(q.observed_at is None or q.observed_at.tzinfo is None for q in quotes):
+        raise ValueError("every quote needs a timezone-aware observation time")
+    if session.get_bind().dialect.name == "postgresql":
+        return write_quotes_postgresql(session, quotes, fetched_at)
     ensure_stocks(session, (q.symbol for q in quotes))
     rows = [
         {
@@ -147,7 +154,8 @@ def _fold_into_minutes(session: Session, inserted: Sequence) -> None:
             "simulated": table.c.simulated | new.simulated,
         },
     )
-    session.execute(statement, rows)
+    # RETURNING, as above, batches the rows; each (symbol, minute) appears once per batch.
+    session.execute(statement.returning(PriceMinute.symbol), rows).all()
 
 
 def upsert_profiles(

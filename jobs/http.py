@@ -85,7 +85,9 @@ class JsonClient:
                 last = ProviderError("timeout", f"GET /{path.lstrip('/')} timed out")
             except httpx.TransportError as exc:
                 # The message of a transport error never holds the URL or its token.
-                last = ProviderError("connect", f"GET /{path.lstrip('/')} failed: {type(exc).__name__}")
+                last = ProviderError(
+                    "connect", f"GET /{path.lstrip('/')} failed: {type(exc).__name__}"
+                )
             else:
                 if response.status_code == 429:
                     wait = retry_after_seconds(response.headers.get("Retry-After"))
@@ -120,7 +122,9 @@ def decode(response: httpx.Response, path: str) -> object:
     text = response.text
     if response.status_code >= 400:
         snippet = " ".join(text.split())[:80]
-        kind = "unknown_symbol" if "unknown symbol" in text.lower() else f"http_{response.status_code}"
+        kind = (
+            "unknown_symbol" if "unknown symbol" in text.lower() else f"http_{response.status_code}"
+        )
         raise ProviderError(kind, f"{where} answered {response.status_code}: {snippet!r}")
     if text.lstrip().startswith("<"):
         raise ProviderError("bad_body", f"{where} answered an HTML page, not JSON")

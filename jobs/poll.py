@@ -43,7 +43,8 @@ class RunResult:
         """One log line with the counts."""
         return (
             f"{self.kind}: written={self.written} duplicates={self.duplicates} "
-            f"rejected={len(self.rejected)} failed={len(self.failed)} in {self.seconds * 1000:.0f} ms"
+            f"rejected={len(self.rejected)} failed={len(self.failed)} "
+            f"in {self.seconds * 1000:.0f} ms"
         )
 
 
@@ -124,7 +125,9 @@ class Poller:
                 quotes, lambda q: quote_problem(q, now, self.limits, expected)
             )
             if rejected:
-                result.rejected[symbol] = f"{len(rejected)} history points: {next(iter(rejected.values()))}"
+                result.rejected[symbol] = (
+                    f"{len(rejected)} history points: {next(iter(rejected.values()))}"
+                )
             # One transaction per symbol: a symbol's history is stored whole or not at all.
             with unit_of_work(self.sessions) as session:
                 counts = write_quotes(session, valid, fetched_at=now)
@@ -138,7 +141,9 @@ class Poller:
         try:
             body(result)
         except ProviderError as exc:
-            result.failed.update({s: f"{exc.kind}: {exc}" for s in self.symbols if s not in result.failed})
+            result.failed.update(
+                {s: f"{exc.kind}: {exc}" for s in self.symbols if s not in result.failed}
+            )
         except SQLAlchemyError as exc:
             # The transaction rolled back: nothing of this run is stored, and it is counted.
             reason = f"database: {type(exc).__name__}: {_first_line(exc)}"

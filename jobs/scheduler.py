@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timezone
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -15,6 +16,8 @@ from jobs.providers.base import Provider
 from jobs.providers.registry import build_provider
 
 log = logging.getLogger(__name__)
+
+METADATA_RETRY = 60.0  # seconds before a failed metadata refresh is tried again
 
 
 class PollingService:
@@ -36,6 +39,8 @@ class PollingService:
             },
             timezone=timezone.utc,
         )
+        self._backfilled = False
+        self._metadata_retry_at: float | None = 0.0  # due on the first run
 
     @property
     def running(self) -> bool:
@@ -43,16 +48,31 @@ class PollingService:
         return self.scheduler.running
 
     def start(self) -> None:
-        """Sync the watchlist, then backfill and refresh metadata once, then poll on intervals."""
+        """Sync the watchlist, then poll: the first run backfills and refreshes metadata first."""
         self.poller.sync_watchlist()
+        now = datetime.now(timezone.utc)
+        # Both jobs are added here: adding jobs from inside a job deadlocks with shutdown().
         self.scheduler.add_job(
-            self._startup, id="startup", name="backfill and first metadata", trigger="date",
-            run_date=datetime.now(timezone.utc),
+            self._poll_prices,
+            id="prices",
+            name="poll prices",
+            trigger="interval",
+            seconds=self.settings.price_interval,
+            next_run_time=now,
+        )
+        self.scheduler.add_job(
+            self._refresh_metadata,
+            id="metadata",
+            name="refresh metadata",
+            trigger="interval",
+            seconds=self.settings.metadata_interval,
         )
         self.scheduler.start()
         log.info(
             "poller started: provider=%s symbols=%s interval=%ss",
-            self.provider.name, ",".join(self.settings.symbols), self.settings.price_interval,
+            self.provider.name,
+            ",".join(self.settings.symbols),
+            self.settings.price_interval,
         )
 
     def stop(self, wait: bool = True) -> None:
@@ -62,21 +82,17 @@ class PollingService:
         self.provider.close()
         log.info("poller stopped")
 
-    def _startup(self) -> None:
-        # History goes in before the first live tick, or a symbol would look as if it had history.
-        try:
-            self.poller.backfill()
-            self.poller.poll_metadata()
-        finally:
-            self._schedule_intervals()
+    def _poll_prices(self) -> None:
+        if not self._backfilled:
+            # History goes in before the first live tick, or a symbol would seem to have some.
+            self._backfilled = not self.poller.backfill().failed
+        if self._metadata_retry_at is not None and time.monotonic() >= self._metadata_retry_at:
+            self._refresh_metadata()
+        self.poller.poll_prices()
 
-    def _schedule_intervals(self) -> None:
-        now = datetime.now(timezone.utc)
-        self.scheduler.add_job(
-            self.poller.poll_prices, id="prices", name="poll prices", trigger="interval",
-            seconds=self.settings.price_interval, next_run_time=now,
-        )
-        self.scheduler.add_job(
-            self.poller.poll_metadata, id="metadata", name="refresh metadata", trigger="interval",
-            seconds=self.settings.metadata_interval,
-        )
+    def _refresh_metadata(self) -> None:
+        # A failed refresh is retried within a minute instead of leaving the page
+        # without names, logos and bands until the next 6-hourly run.
+        failed = self.poller.poll_metadata().failed
+        retry_in = min(METADATA_RETRY, self.settings.metadata_interval)
+        self._metadata_retry_at = time.monotonic() + retry_in if failed else None

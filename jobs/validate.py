@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from db.records import Quote, StockProfile
@@ -36,7 +36,9 @@ def price_problem(price: Decimal | None, limits: Limits) -> str | None:
     return None
 
 
-def quote_problem(quote: Quote, now: datetime, limits: Limits, expected: frozenset[str]) -> str | None:
+def quote_problem(
+    quote: Quote, now: datetime, limits: Limits, expected: frozenset[str]
+) -> str | None:
     """Why a quote cannot be stored, or None when it can."""
     if not TICKER_RE.match(quote.symbol or ""):
         return "symbol is malformed"
@@ -85,7 +87,7 @@ def profile_problem(profile: StockProfile, limits: Limits, expected: frozenset[s
     return None
 
 
-def split_valid(items: Sequence[T], problem_of) -> tuple[list[T], dict[str, str]]:  # noqa: ANN001
+def split_valid(items: Sequence[T], problem_of) -> tuple[list[T], dict[str, str]]:
     """Keep the items with no problem; name each rejected symbol with its reason."""
     valid: list[T] = []
     rejected: dict[str, str] = {}

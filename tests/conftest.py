@@ -28,7 +28,7 @@ NO_SKIP = os.environ.get("STOCKSTREAMER_TEST_NO_SKIP") == "1"
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):  # noqa: ANN001 - pytest hook
+def pytest_runtest_makereport(item, call):
     """In CI a skipped test is an error: it would hide a missing service."""
     outcome = yield
     report = outcome.get_result()
@@ -78,14 +78,14 @@ def postgres_server() -> Iterator[PostgresServer]:
         server = PostgresServer(url)
         with server.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
+    except Exception as exc:
         pytest.skip(f"PostgreSQL not reachable via {PG_ENV} ({type(exc).__name__}); see README")
     yield server
     server.close()
 
 
 @pytest.fixture
-def database_url_factory(request, tmp_path) -> Iterator:  # noqa: ANN001
+def database_url_factory(request, tmp_path) -> Iterator:
     """Make empty databases of a backend ("postgresql" or "sqlite"); all removed after the test."""
     made: list[tuple[str, str]] = []
 
@@ -104,13 +104,13 @@ def database_url_factory(request, tmp_path) -> Iterator:  # noqa: ANN001
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
-def backend(request) -> str:  # noqa: ANN001
+def backend(request) -> str:
     """Each test that asks for a database runs on both backends."""
     return request.param
 
 
 @pytest.fixture(scope="session")
-def _migrated_postgresql(postgres_server) -> Iterator[str]:  # noqa: ANN001
+def _migrated_postgresql(postgres_server) -> Iterator[str]:
     url = postgres_server.create_database()
     upgrade(url)
     yield url
@@ -118,20 +118,20 @@ def _migrated_postgresql(postgres_server) -> Iterator[str]:  # noqa: ANN001
 
 
 @pytest.fixture(scope="session")
-def _migrated_sqlite(tmp_path_factory) -> str:  # noqa: ANN001
+def _migrated_sqlite(tmp_path_factory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite'}"
     upgrade(url)
     return url
 
 
 @pytest.fixture
-def database_url(request, backend) -> str:  # noqa: ANN001
+def database_url(request, backend) -> str:
     """A migrated database of the current backend, emptied after each test."""
     return request.getfixturevalue(f"_migrated_{backend}")
 
 
 @pytest.fixture
-def engine(database_url) -> Iterator[Engine]:  # noqa: ANN001
+def engine(database_url) -> Iterator[Engine]:
     """An engine on the migrated test database; its tables are emptied afterwards."""
     engine = make_engine(database_url)
     yield engine
@@ -142,7 +142,7 @@ def engine(database_url) -> Iterator[Engine]:  # noqa: ANN001
 
 
 @pytest.fixture
-def sessions(engine) -> sessionmaker[Session]:  # noqa: ANN001
+def sessions(engine) -> sessionmaker[Session]:
     """A session factory on the test database."""
     return make_session_factory(engine)
 

@@ -64,7 +64,7 @@ def fetch_parts(
     fetch: Callable[[Sequence[str]], Fetched[T]],
     max_workers: int,
 ) -> Fetched[T]:
-    """Run `fetch` on each part of the symbol list in parallel; a failing part fails only its symbols."""
+    """Run `fetch` on each part of the symbols in parallel; a failed part fails its symbols only."""
     result: Fetched[T] = Fetched()
     if not parts:
         return result

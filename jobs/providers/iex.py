@@ -62,7 +62,7 @@ class IEXProvider:
         """Close the HTTP client."""
         self._client.close()
 
-    def _fetch(self, symbols: Sequence[str], types: str, parse) -> Fetched:  # noqa: ANN001
+    def _fetch(self, symbols: Sequence[str], types: str, parse) -> Fetched:
         def batch(part: Sequence[str]) -> Fetched:
             try:
                 body = self._client.get(
@@ -87,7 +87,7 @@ class IEXProvider:
         return fetch_parts(chunks(symbols, BATCH_LIMIT), batch, self._concurrency)
 
 
-def _collect(part: Sequence[str], body: Mapping[str, object], parse) -> Fetched:  # noqa: ANN001
+def _collect(part: Sequence[str], body: Mapping[str, object], parse) -> Fetched:
     result: Fetched = Fetched()
     for symbol in part:
         entry = body.get(symbol)

@@ -47,7 +47,7 @@ class SimulatedMarket:
     name = "simulated"
     simulated = True
 
-    def __init__(self, seed: int = 2017, hours: str = "always", clock=None) -> None:  # noqa: ANN001
+    def __init__(self, seed: int = 2017, hours: str = "always", clock=None) -> None:
         self._seed = seed
         self._us_hours = hours == "us"
         self._clock = clock or (lambda: datetime.now(timezone.utc))
@@ -66,7 +66,9 @@ class SimulatedMarket:
         today = self._clock()
         return Fetched(items=[self.profile(s, today) for s in symbols])
 
-    def history(self, symbol: str, start: datetime, end: datetime, step: float = 60.0) -> list[Quote]:
+    def history(
+        self, symbol: str, start: datetime, end: datetime, step: float = 60.0
+    ) -> list[Quote]:
         """Prices every `step` seconds in [start, end], trading hours only if so configured."""
         first = math.ceil(start.timestamp() / step) * step
         out: list[Quote] = []
@@ -103,7 +105,8 @@ class SimulatedMarket:
     def profile(self, symbol: str, today: datetime) -> StockProfile:
         """Company name, logo and the 52-week band of the simulated path up to today."""
         day = int((today - EPOCH).total_seconds()) // DAY
-        lows, highs = zip(*(self._day_range(symbol, d) for d in range(day - 364, day + 1)))
+        ranges = [self._day_range(symbol, d) for d in range(day - 364, day + 1)]
+        lows, highs = [r[0] for r in ranges], [r[1] for r in ranges]
         name = KNOWN[symbol][0] if symbol in KNOWN else f"{symbol} Corp. (simulated)"
         return StockProfile(
             symbol=symbol,
@@ -170,7 +173,9 @@ class SimulatedMarket:
         """Log-price at each of the day's 1,441 minute marks, bridging two anchors."""
         a, b = self._anchor(symbol, day), self._anchor(symbol, day + 1)
         vol = self._daily_vol(symbol) / math.sqrt(MINUTES)
-        walk = np.concatenate(([0.0], np.cumsum(self._rng(symbol, 1, day).standard_normal(MINUTES) * vol)))
+        walk = np.concatenate(
+            ([0.0], np.cumsum(self._rng(symbol, 1, day).standard_normal(MINUTES) * vol))
+        )
         return a + walk - np.linspace(0.0, 1.0, MINUTES + 1) * (walk[-1] - (b - a))
 
     def _second_walk(self, symbol: str, day: int, minute: int) -> np.ndarray:

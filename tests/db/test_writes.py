@@ -125,12 +125,25 @@ def test_profiles_update_what_they_carry_and_keep_the_rest(sessions):
     with unit_of_work(sessions) as session:
         upsert_profiles(
             session,
-            [StockProfile("AAPL", "Apple Inc.", "https://x.test/a.png", Decimal("200"), Decimal("150"), "iex")],
+            [
+                StockProfile(
+                    "AAPL",
+                    "Apple Inc.",
+                    "https://x.test/a.png",
+                    Decimal("200"),
+                    Decimal("150"),
+                    "iex",
+                )
+            ],
             T0,
         )
     later = T0 + timedelta(hours=6)
     with unit_of_work(sessions) as session:
-        upsert_profiles(session, [StockProfile("AAPL", week52_high=Decimal("210"), week52_low=Decimal("151"))], later)
+        upsert_profiles(
+            session,
+            [StockProfile("AAPL", week52_high=Decimal("210"), week52_low=Decimal("151"))],
+            later,
+        )
     with sessions() as session:
         stock = session.get(Stock, "AAPL")
         assert stock.company_name == "Apple Inc."
@@ -146,7 +159,7 @@ def test_a_failed_batch_stores_nothing(sessions):
     try:
         with unit_of_work(sessions) as session:
             write_quotes(session, [good, bad], T0)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         assert "price" in str(exc).lower() or "constraint" in str(exc).lower()
     else:  # pragma: no cover
         raise AssertionError("the database accepted a negative price")

@@ -1,0 +1,160 @@
+"""Poll runs against a real database: results, totals, backfill and the metadata pass."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from db.models import PriceMinute, Stock
+from db.queries import count_ticks, latest_observation, watched_stocks
+from db.records import Quote, StockProfile
+from db.settings import load_settings
+from jobs.poll import Poller
+from jobs.providers.base import Fetched
+from jobs.providers.simulated import SimulatedMarket
+
+NOW = datetime(2026, 11, 25, 18, 30, 0, tzinfo=timezone.utc)
+
+
+def settings(**overrides):
+    values = dict(symbols="AAPL,GE,NVDA", history_days=1, backfill_step=300)
+    values.update(overrides)
+    return load_settings(**values)
+
+
+class ScriptedProvider:
+    """A provider answering what the test scripted: odd cases a real one rarely gives."""
+
+    name = "scripted"
+    simulated = False
+
+    def __init__(self, quotes=(), failures=None, profiles=()):
+        self.quotes, self.failures, self.profiles = (
+            list(quotes),
+            dict(failures or {}),
+            list(profiles),
+        )
+
+    def fetch_quotes(self, symbols):
+        return Fetched(list(self.quotes), dict(self.failures))
+
+    def fetch_profiles(self, symbols):
+        return Fetched(list(self.profiles), dict(self.failures))
+
+    def history(self, symbol, start, end, step):
+        return None
+
+    def close(self):
+        pass
+
+
+def test_a_price_run_writes_each_symbol_and_then_counts_duplicates(sessions):
+    poller = Poller(settings(), SimulatedMarket(clock=lambda: NOW), sessions, clock=lambda: NOW)
+    poller.sync_watchlist()
+    first = poller.poll_prices()
+    again = poller.poll_prices()
+    assert (first.written, first.duplicates, first.rejected, first.failed) == (3, 0, {}, {})
+    assert (again.written, again.duplicates) == (0, 3)
+    assert not first.all_failed
+    assert poller.totals["prices_written"] == 3 and poller.totals["prices_duplicates"] == 3
+    with sessions() as session:
+        assert latest_observation(session, ["AAPL", "GE", "NVDA"]) == dict.fromkeys(
+            ["AAPL", "GE", "NVDA"], NOW
+        )
+        assert [s.symbol for s in watched_stocks(session)] == ["AAPL", "GE", "NVDA"]
+
+
+def test_rejected_and_failed_symbols_never_drop_the_others(sessions):
+    provider = ScriptedProvider(
+        quotes=[
+            Quote("AAPL", Decimal("174.97"), NOW),
+            Quote("GE", Decimal("NaN"), NOW),
+            Quote("GE", Decimal("-1"), NOW + timedelta(seconds=1)),
+        ],
+        failures={"NVDA": "timeout: GET /stock/market/batch timed out"},
+    )
+    result = Poller(settings(), provider, sessions, clock=lambda: NOW).poll_prices()
+    assert result.written == 1
+    assert set(result.rejected) == {"GE"}
+    assert result.failed == {"NVDA": "timeout: GET /stock/market/batch timed out"}
+    with sessions() as session:
+        assert count_ticks(session) == 1 and count_ticks(session, "AAPL") == 1
+
+
+def test_everything_failing_is_reported_as_such(sessions):
+    provider = ScriptedProvider(failures={s: "connect: refused" for s in ("AAPL", "GE", "NVDA")})
+    result = Poller(settings(), provider, sessions, clock=lambda: NOW).poll_prices()
+    assert result.all_failed and result.written == 0 and len(result.failed) == 3
+
+
+def test_an_unreachable_database_is_a_counted_failure_not_a_crash(engine):
+    broken = Poller(
+        settings(symbols="AAPL"),
+        ScriptedProvider(quotes=[Quote("AAPL", Decimal("1"), NOW)]),
+        _sessions_on_missing_database(engine),
+        clock=lambda: NOW,
+    )
+    result = broken.poll_prices()
+    assert result.all_failed and result.failed["AAPL"].startswith("database: ")
+
+
+def _sessions_on_missing_database(engine):
+    from db.engine import make_engine, make_session_factory
+
+    url = engine.url.set(database=engine.url.database + "_missing")
+    if engine.dialect.name == "sqlite":
+        url = engine.url.set(database="/nonexistent-dir/missing.sqlite")
+    return make_session_factory(make_engine(url))
+
+
+def test_backfill_writes_history_once_and_only_where_none_is_stored(sessions):
+    poller = Poller(settings(), SimulatedMarket(clock=lambda: NOW), sessions, clock=lambda: NOW)
+    poller.sync_watchlist()
+    # GE already has a price: it must not be backfilled.
+    Poller(
+        settings(symbols="GE"), SimulatedMarket(clock=lambda: NOW), sessions, clock=lambda: NOW
+    ).poll_prices()
+    first = poller.backfill()
+    assert first.written == 2 * (24 * 12 + 1)  # one day at 300 s, both ends included
+    second = poller.backfill()
+    assert (second.written, second.duplicates) == (0, 0)
+    with sessions() as session:
+        assert count_ticks(session, "GE") == 1
+        assert count_ticks(session, "AAPL") == 24 * 12 + 1
+        minutes = session.scalar(select(func.sum(PriceMinute.tick_count)))
+        assert minutes == count_ticks(session)
+
+
+def test_metadata_run_stores_profiles_and_rejects_bad_logos(sessions):
+    provider = ScriptedProvider(
+        profiles=[
+            StockProfile(
+                "AAPL",
+                "Apple Inc.",
+                "https://x.test/aapl.png",
+                Decimal("260"),
+                Decimal("160"),
+                "scripted",
+            ),
+            StockProfile(
+                "GE",
+                "GE Aerospace",
+                "javascript:alert(1)",
+                Decimal("300"),
+                Decimal("200"),
+                "scripted",
+            ),
+        ]
+    )
+    result = Poller(settings(), provider, sessions, clock=lambda: NOW).poll_metadata()
+    assert result.written == 1 and "logo" in result.rejected["GE"]
+    with sessions() as session:
+        apple, ge = session.get(Stock, "AAPL"), session.get(Stock, "GE")
+        assert (apple.company_name, apple.week52_high, apple.week52_updated_at) == (
+            "Apple Inc.",
+            Decimal("260"),
+            NOW,
+        )
+        assert ge is None or ge.logo_url is None

@@ -1,0 +1,62 @@
+"""The scheduler really fires, backfills before the first tick, and leaves no thread behind."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from db.queries import count_ticks, get_stock
+from db.settings import load_settings
+from jobs.scheduler import PollingService
+
+
+def wait_for(condition, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_sub_second_interval_writes_rows_and_shutdown_leaves_no_thread(sessions):
+    before = set(threading.enumerate())
+    settings = load_settings(
+        symbols="AAPL,GE", price_interval=0.2, history_days=0.01, backfill_step=60
+    )
+    service = PollingService(settings, sessions)
+    service.start()
+    try:
+        with sessions() as session:
+            backfilled = lambda: count_ticks(session, "AAPL")
+            assert wait_for(lambda: backfilled() >= 14)  # 14 minutes of history
+        start = _ticks(sessions)
+        # Live ticks land every whole second (the simulated market's clock), several per run.
+        assert wait_for(lambda: _ticks(sessions) >= start + 4), "no live rows appeared"
+        with sessions() as session:
+            stock = get_stock(session, "AAPL")
+            assert stock.on_watchlist and stock.company_name == "Apple Inc." and stock.simulated
+        jobs = {job.id: job for job in service.scheduler.get_jobs()}
+        assert set(jobs) == {"prices", "metadata"}
+        assert all(job.max_instances == 1 and job.coalesce for job in jobs.values())
+    finally:
+        service.stop()
+    assert not service.running
+    time.sleep(0.1)
+    assert {t for t in threading.enumerate() if t.is_alive()} - before == set()
+    after_stop = _ticks(sessions)
+    time.sleep(0.6)
+    assert _ticks(sessions) == after_stop, "rows were written after stop()"
+
+
+def test_stopping_before_the_first_run_is_clean(sessions):
+    before = set(threading.enumerate())
+    service = PollingService(load_settings(symbols="AAPL", history_days=0), sessions)
+    service.start()
+    service.stop()
+    assert {t for t in threading.enumerate() if t.is_alive()} - before == set()
+
+
+def _ticks(sessions) -> int:
+    with sessions() as session:
+        return count_ticks(session)

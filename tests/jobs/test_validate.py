@@ -1,0 +1,90 @@
+"""Validation rejects what must never reach the database, with a reason per symbol."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from db.records import Quote, StockProfile
+from jobs.validate import Limits, logo_problem, profile_problem, quote_problem, split_valid
+
+NOW = datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc)
+EXPECTED = frozenset({"AAPL", "BRK.B"})
+
+
+@pytest.mark.parametrize(
+    ("quote", "reason"),
+    [
+        (Quote("AAPL", None, NOW), "price is missing"),
+        (Quote("AAPL", Decimal("NaN"), NOW), "not finite"),
+        (Quote("AAPL", Decimal("Infinity"), NOW), "not finite"),
+        (Quote("AAPL", Decimal("0"), NOW), "not positive"),
+        (Quote("AAPL", Decimal("-3.5"), NOW), "not positive"),
+        (Quote("AAPL", Decimal("12345678901"), NOW), "absurd"),
+        (Quote("AAPL", Decimal("1"), None), "time is missing"),
+        (Quote("AAPL", Decimal("1"), NOW.replace(tzinfo=None)), "no time zone"),
+        (Quote("AAPL", Decimal("1"), NOW + timedelta(hours=1)), "in the future"),
+        (Quote("aapl; drop", Decimal("1"), NOW), "malformed"),
+        (Quote("MSFT", Decimal("1"), NOW), "not asked for"),
+    ],
+)
+def test_bad_quotes_are_rejected_with_a_reason(quote, reason):
+    problem = quote_problem(quote, NOW, Limits(), EXPECTED)
+    assert problem is not None and reason in problem
+
+
+def test_good_quotes_pass_including_a_little_clock_skew():
+    for quote in (
+        Quote("AAPL", Decimal("174.97"), NOW - timedelta(days=3)),
+        Quote("BRK.B", Decimal("0.0001"), NOW + timedelta(minutes=4)),
+    ):
+        assert quote_problem(quote, NOW, Limits(), EXPECTED) is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "data:image/png;base64,AAAA",
+        "file:///etc/passwd",
+        "//evil.test/x.png",
+        "ftp://x.test/a.png",
+        "https:///nohost.png",
+        "logo.png",
+    ],
+)
+def test_logo_urls_must_be_http_or_a_local_path(url):
+    assert logo_problem(url) is not None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        None,
+        "https://storage.googleapis.com/iex/api/logos/AAPL.png",
+        "http://x.test/a.svg",
+        "/assets/logos/AAPL.svg",
+    ],
+)
+def test_acceptable_logo_urls(url):
+    assert logo_problem(url) is None
+
+
+def test_profiles_need_a_sane_complete_band():
+    def problem(**kw):
+        return profile_problem(StockProfile("AAPL", **kw), Limits(), EXPECTED)
+
+    assert problem(week52_high=Decimal("200"), week52_low=Decimal("150")) is None
+    assert "incomplete" in problem(week52_high=Decimal("200"))
+    assert "above the high" in problem(week52_high=Decimal("100"), week52_low=Decimal("150"))
+    assert "not positive" in problem(week52_high=Decimal("100"), week52_low=Decimal("-1"))
+    assert "logo" in problem(logo_url="javascript:alert(1)")
+
+
+def test_split_valid_keeps_the_good_and_names_the_bad():
+    quotes = [Quote("AAPL", Decimal("1"), NOW), Quote("BRK.B", Decimal("-1"), NOW)]
+    valid, rejected = split_valid(quotes, lambda q: quote_problem(q, NOW, Limits(), EXPECTED))
+    assert valid == quotes[:1]
+    assert list(rejected) == ["BRK.B"] and "not positive" in rejected["BRK.B"]
