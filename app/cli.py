@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
         "--once", action="store_true", help="one price run: print the result and exit"
     )
     poll.set_defaults(command=poll_command)
+    run = commands.add_parser("run", help="serve the dashboard with the poller in the same process")
+    run.set_defaults(command=run_command)
     return parser
 
 
@@ -85,6 +87,39 @@ def poll_command(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         if not service.running:
             service.provider.close()
+        engine.dispose()
+
+
+def run_command(settings: Settings, _args: argparse.Namespace) -> int:
+    """Serve the dashboard and poll, in one process, until Ctrl-C."""
+    from app.factory import create_app
+    from db.engine import make_engine, make_session_factory
+    from db.migrate import current_revision, head_revision, upgrade
+    from jobs.scheduler import PollingService
+
+    engine = make_engine(settings.database_url)
+    try:
+        if settings.is_sqlite:
+            upgrade(settings.database_url)
+        elif current_revision(engine) != head_revision():
+            print(
+                "stockstreamer: the database schema is not at the newest revision; "
+                "run `stockstreamer init-db` (or `alembic upgrade head`) first",
+                file=sys.stderr,
+            )
+            return 1
+        sessions = make_session_factory(engine)
+        service = PollingService(settings, sessions)
+        app = create_app(settings, sessions)
+        service.start()
+        print(f"stockstreamer: dashboard on http://{settings.host}:{settings.port}/ (Ctrl-C stops)",
+              flush=True)
+        try:
+            app.run(host=settings.host, port=settings.port, debug=False)
+        finally:
+            service.stop()
+        return 0
+    finally:
         engine.dispose()
 
 

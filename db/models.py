@@ -64,6 +64,9 @@ class Stock(Base):
     simulated: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default="0", nullable=False
     )
+    # The chart's colour slot, given once when the stock is first watched, so that
+    # a stock keeps its colour when others are added or removed.
+    color_slot: Mapped[int | None] = mapped_column(Integer)
 
 
 class PriceTick(Base):

@@ -75,6 +75,12 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # The dashboard
+    refresh_interval: float = Field(default=5.0, gt=0)
+    window_days: float = Field(default=7.0, gt=0, le=366)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8050, ge=1, le=65535)
+
     @field_validator("database_url", mode="before")
     @classmethod
     def _database_url(cls, value: object) -> str:

@@ -50,6 +50,21 @@ def sync_watchlist(session: Session, symbols: Sequence[str]) -> None:
         .values(on_watchlist=Stock.symbol.in_(list(symbols)))
         .execution_options(synchronize_session=False)
     )
+    _assign_color_slots(session)
+
+
+def _assign_color_slots(session: Session) -> None:
+    """Give each watched stock without a colour slot the lowest slot no watched stock holds."""
+    watched = session.execute(
+        select(Stock.symbol, Stock.color_slot).where(Stock.on_watchlist).order_by(Stock.symbol)
+    ).all()
+    taken = {slot for _, slot in watched if slot is not None}
+    free = (slot for slot in range(len(watched) + len(taken) + 1) if slot not in taken)
+    for symbol, slot in watched:
+        if slot is None:
+            session.execute(
+                update(Stock).where(Stock.symbol == symbol).values(color_slot=next(free))
+            )
 
 
 def write_quotes(session: Session, quotes: Sequence[Quote], fetched_at: datetime) -> WriteCounts:

@@ -30,7 +30,7 @@ def test_upgrade_creates_what_the_models_describe_and_downgrade_removes_it(
             assert inspector.get_pk_constraint(table.name)["constrained_columns"] == [
                 c.name for c in table.primary_key.columns
             ]
-        assert current_revision(engine) == head_revision() == "0001"
+        assert current_revision(engine) == head_revision() == "0002"
         downgrade(url, "base")
         assert not TABLES & set(inspect(engine).get_table_names())
         assert current_revision(engine) is None
@@ -77,8 +77,8 @@ def test_the_alembic_command_works_from_the_root_with_only_database_url(
         return done.stdout
 
     alembic("upgrade", "head")
-    assert "0001 (head)" in alembic("current")
+    assert "0002 (head)" in alembic("current")
     alembic("downgrade", "base")
-    assert "0001" not in alembic("current")
+    assert "0002" not in alembic("current")
     alembic("upgrade", "head")
-    assert "0001 (head)" in alembic("current")
+    assert "0002 (head)" in alembic("current")

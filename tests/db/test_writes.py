@@ -166,3 +166,14 @@ def test_a_failed_batch_stores_nothing(sessions):
     with sessions() as session:
         assert count_ticks(session) == 0
         assert session.scalar(select(func.count()).select_from(PriceMinute)) == 0
+
+
+def test_colour_slots_are_given_once_and_kept(sessions):
+    with unit_of_work(sessions) as session:
+        sync_watchlist(session, ["GE", "AAPL", "NVDA"])
+    with unit_of_work(sessions) as session:
+        sync_watchlist(session, ["NVDA", "TSLA", "GE"])  # AAPL leaves, TSLA arrives
+    with sessions() as session:
+        slots = dict(session.execute(select(Stock.symbol, Stock.color_slot)).all())
+    assert (slots["AAPL"], slots["GE"], slots["NVDA"]) == (0, 1, 2)  # first sync, symbol order
+    assert slots["TSLA"] == 0  # the lowest slot no watched stock holds

@@ -1,0 +1,111 @@
+"""Pure figure assembly: the empty chart, a window load as a Patch, and a tick as a Patch."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+
+from dash import Patch
+
+from app.shaping import band, downsample, exchange_ms_of, logo, to_exchange_ms, trace
+from db.chart import ChartStock, Points
+
+POINT_BUDGET = 2_000  # per stock, for any window
+
+
+def base_figure(title: str = "Stock prices, last 7 days") -> dict:
+    """The chart with no data yet: axes, legend, footnote; every load and tick patches it."""
+    return {
+        "data": [],
+        "layout": {
+            "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 20}},
+            "template": "plotly_white",
+            "uirevision": "chart",  # keeps the user's zoom across Patches
+            "hovermode": "closest",
+            "margin": {"l": 70, "r": 30, "t": 90, "b": 60},
+            "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+            "xaxis": {"type": "date", "title": {"text": "Time (America/New_York)"},
+                      "showspikes": True, "spikemode": "across", "spikethickness": 1},
+            "yaxis": {"title": {"text": "Price (USD)"}, "tickprefix": "$", "tickformat": ",.2f"},
+            "shapes": [],
+            "meta": {"logos": []},
+        },
+    }
+
+
+def fingerprint(stocks: Sequence[ChartStock]) -> str:
+    """Changes whenever what the chart shows about the stocks changes (not their prices)."""
+    payload = json.dumps([list(vars_of(s)) for s in stocks], default=str)
+    return hashlib.sha1(payload.encode()).hexdigest()[:16]
+
+
+def vars_of(stock: ChartStock) -> tuple:
+    """The stock's fields as a tuple."""
+    return tuple(getattr(stock, f) for f in stock.__slots__)
+
+
+def window_patch(
+    stocks: Sequence[ChartStock],
+    series: Mapping[str, Points],
+    window_utc_ms: tuple[int, int] | None,
+    budget: int = POINT_BUDGET,
+) -> tuple[Patch, dict[str, int]]:
+    """Replace traces, bands and logos with a window's data; set the x range when following live.
+
+    Returns the Patch and each symbol's newest time (UTC ms) for the page's store.
+    """
+    traces, logos, last_seen = [], [], {}
+    shown = {s.symbol: downsample(series.get(s.symbol, Points([], [], "tick")), budget)
+             for s in stocks}
+    for stock in stocks:
+        times, ps = shown[stock.symbol]
+        traces.append(trace(stock, times, ps))
+        if times:
+            last_seen[stock.symbol] = times[-1]
+            anchor = logo(stock, times[0], ps[0])
+            if anchor:
+                logos.append(anchor)
+    patch = Patch()
+    patch["data"] = traces
+    patch["layout"]["shapes"] = [b for b in (band(s) for s in stocks) if b]
+    patch["layout"]["meta"] = {"logos": logos}
+    if window_utc_ms is not None:
+        patch["layout"]["xaxis"]["range"] = to_exchange_ms(list(window_utc_ms))
+        patch["layout"]["yaxis"]["autorange"] = True
+    return patch, last_seen
+
+
+def data_patch(
+    stocks: Sequence[ChartStock], series: Mapping[str, Points], budget: int = POINT_BUDGET
+) -> Patch:
+    """Replace only the traces' points (a zoom re-read); styling, range and zoom stay."""
+    patch = Patch()
+    for i, stock in enumerate(stocks):
+        times, prices = downsample(series.get(stock.symbol, Points([], [], "tick")), budget)
+        patch["data"][i]["x"] = to_exchange_ms(times)
+        patch["data"][i]["y"] = [round(p, 4) for p in prices]
+    return patch
+
+
+def tick_patch(
+    stocks: Sequence[ChartStock],
+    new: Mapping[str, Points],
+    live_window_utc_ms: tuple[int, int] | None,
+) -> tuple[Patch, dict[str, int]]:
+    """Append each stock's new points and, when following live, slide the x range."""
+    patch = Patch()
+    last_seen: dict[str, int] = {}
+    for i, stock in enumerate(stocks):
+        points = new.get(stock.symbol)
+        if points and points.times:
+            patch["data"][i]["x"].extend(to_exchange_ms(points.times))
+            patch["data"][i]["y"].extend([round(p, 4) for p in points.prices])
+            last_seen[stock.symbol] = points.times[-1]
+    if live_window_utc_ms is not None:
+        patch["layout"]["xaxis"]["range"] = to_exchange_ms(list(live_window_utc_ms))
+    return patch, last_seen
+
+
+__all__ = ["base_figure", "data_patch", "exchange_ms_of", "fingerprint", "tick_patch",
+           "window_patch"]

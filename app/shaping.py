@@ -1,0 +1,127 @@
+"""Pure shaping: stocks and points -> figure parts and Patches. No I/O, no Dash callbacks.
+
+Logos are not plotly layout images, whose size is in axis units and so grows
+with every zoom: the figure carries their anchor points in layout.meta.logos and
+assets/chart.js draws them as fixed-size overlays at those points.
+
+Times on the chart are exchange time (America/New_York) sent as epoch
+milliseconds of the local wall clock: plotly has no time zones, and numbers
+are a third of the size of date strings. Traces that grow are sent as lists,
+because Patch.extend onto a base64-packed array silently replaces it.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+from dash import Patch
+from plotly.colors import qualitative
+from tsdownsample import MinMaxLTTBDownsampler
+
+from db.chart import ChartStock, Points
+
+EXCHANGE_TZ = "America/New_York"
+PALETTE: tuple[str, ...] = tuple(qualitative.Dark24)
+FOOTNOTE = (
+    "Shaded bands: each stock's 52-week low–high range. "
+    "Times are exchange time (America/New_York)."
+)
+
+
+def color_of(stock: ChartStock) -> str:
+    """The stock's colour, fixed by its slot."""
+    return PALETTE[stock.color_slot % len(PALETTE)]
+
+
+def rgba(hex_color: str, alpha: float) -> str:
+    """#rrggbb as an rgba() string with the given opacity."""
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def to_exchange_ms(utc_ms: Sequence[int]) -> list[int]:
+    """UTC epoch ms -> epoch ms of the New York wall clock (DST handled per point)."""
+    if len(utc_ms) == 0:
+        return []
+    index = pd.to_datetime(np.asarray(utc_ms, dtype="int64"), unit="ms", utc=True)
+    local = index.tz_convert(EXCHANGE_TZ).tz_localize(None).as_unit("ms")
+    return local.asi8.tolist()
+
+
+def exchange_ms_of(moment: datetime) -> int:
+    """One aware datetime as New York wall-clock epoch ms."""
+    return to_exchange_ms([int(moment.timestamp() * 1000)])[0]
+
+
+def utc_of_exchange_text(text: str) -> datetime:
+    """A date string from the chart's axis (New York wall clock) as an aware UTC datetime."""
+    local = pd.Timestamp(text).tz_localize(EXCHANGE_TZ, ambiguous=False, nonexistent="shift_forward")
+    return local.tz_convert("UTC").to_pydatetime().astimezone(timezone.utc)
+
+
+def downsample(points: Points, budget: int) -> tuple[list[int], list[float]]:
+    """At most `budget` points that keep the shape (MinMaxLTTB), as lists."""
+    if len(points.times) <= budget:
+        return list(points.times), list(points.prices)
+    x = np.asarray(points.times, dtype="int64")
+    y = np.asarray(points.prices, dtype="float64")
+    keep = MinMaxLTTBDownsampler().downsample(x, y, n_out=budget)
+    return x[keep].tolist(), y[keep].tolist()
+
+
+def _rounded(prices: Sequence[float]) -> list[float]:
+    return [round(p, 4) for p in prices]
+
+
+def trace(stock: ChartStock, times_utc: Sequence[int], prices: Sequence[float]) -> dict:
+    """One stock's line with small markers and its hover text."""
+    name = html.escape(stock.company_name or stock.symbol)
+    return {
+        "type": "scatter",
+        "mode": "lines+markers",
+        "name": stock.symbol,
+        "legendgroup": stock.symbol,
+        "x": to_exchange_ms(times_utc),
+        "y": _rounded(prices),
+        "line": {"color": color_of(stock), "width": 1.6},
+        "marker": {"color": color_of(stock), "size": 3},
+        "hovertemplate": (
+            f"<b>{html.escape(stock.symbol)}</b> · {name}<br>"
+            "$%{y:,.2f}<br>%{x|%a %b %d %Y, %H:%M:%S} ET<extra></extra>"
+        ),
+    }
+
+
+def band(stock: ChartStock) -> dict | None:
+    """The 52-week low–high band across the visible window, under the lines."""
+    if stock.week52_low is None or stock.week52_high is None:
+        return None
+    return {
+        "type": "rect",
+        "xref": "paper",  # spans whatever window is visible, at any zoom
+        "x0": 0,
+        "x1": 1,
+        "yref": "y",
+        "y0": stock.week52_low,
+        "y1": stock.week52_high,
+        "fillcolor": rgba(color_of(stock), 0.10),
+        "line": {"width": 0},
+        "layer": "below",
+        "name": f"band-{stock.symbol}",
+    }
+
+
+def logo(stock: ChartStock, first_time_utc: int, first_price: float) -> dict | None:
+    """Where the stock's logo goes: the first point of its line (drawn by assets/chart.js)."""
+    if not stock.logo_url:
+        return None
+    return {
+        "symbol": stock.symbol,
+        "url": stock.logo_url,
+        "x": to_exchange_ms([first_time_utc])[0],
+        "y": first_price,
+    }

@@ -1,0 +1,125 @@
+"""What each callback computes: read through db/, shape through figures.py, return plain values.
+
+These are plain functions of a session factory, a clock and the page's store,
+so they are tested as functions against real databases; callbacks.py only wires
+them to Dash. The page keeps its state in the store, so any worker can answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from dash import Patch
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.figures import POINT_BUDGET, data_patch, fingerprint, tick_patch, window_patch
+from db.chart import ChartStock, Points, chart_stocks, read_after, read_window
+
+Clock = Callable[[], datetime]
+DB_DOWN = "The database cannot be reached; the chart will catch up when it is back (retrying)."
+NO_STOCKS = "No stocks are on the watchlist yet."
+NO_PRICES = "No prices yet: the poller is fetching the first ones."
+
+
+@dataclass
+class View:
+    """A callback's answer: a Patch (or None), the new store, and messages for the page."""
+
+    patch: Patch | None
+    store: dict
+    messages: list[str] = field(default_factory=list)
+    simulated: bool = False
+
+
+def ms(moment: datetime) -> int:
+    """An aware datetime as UTC epoch milliseconds."""
+    return int(moment.timestamp() * 1000)
+
+
+def from_ms(value: int) -> datetime:
+    """UTC epoch milliseconds as an aware datetime."""
+    return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+
+
+def notes(stocks: list[ChartStock], series: dict[str, Points] | None) -> list[str]:
+    """Plain-language notes about what is missing."""
+    out = []
+    if series is not None and not any(p.times for p in series.values()):
+        out.append(NO_PRICES)
+    no_band = [s.symbol for s in stocks if s.week52_high is None or s.week52_low is None]
+    no_logo = [s.symbol for s in stocks if not s.logo_url]
+    if no_band:
+        out.append(f"No 52-week range yet for {', '.join(no_band)}.")
+    if no_logo:
+        out.append(f"No logo yet for {', '.join(no_logo)}.")
+    return out
+
+
+def load_window(
+    sessions: sessionmaker[Session], clock: Clock, days: float, store: dict | None,
+    follow_live: bool = False,
+) -> View:
+    """A whole-window load: the first one, "follow live", or after an outage or a stock change.
+
+    A zoomed page keeps its zoom (the x range is left alone) and its mode.
+    """
+    store = dict(store or {})
+    zoomed = store.get("mode") == "zoomed" and not follow_live
+    with sessions() as session:
+        stocks = chart_stocks(session)
+        if not stocks:
+            return View(None, {"ok": False}, [NO_STOCKS])
+        now = clock()
+        start = now - timedelta(days=days)
+        series = read_window(session, [s.symbol for s in stocks], start, now, POINT_BUDGET)
+    patch, last_seen = window_patch(stocks, series, None if zoomed else (ms(start), ms(now)))
+    new_store = {
+        "ok": True,
+        "fp": fingerprint(stocks),
+        "mode": "zoomed" if zoomed else "live",
+        "range": store.get("range") if zoomed else None,
+        "last": last_seen,
+        "since": ms(start),
+    }
+    return View(patch, new_store, notes(stocks, series), any(s.simulated for s in stocks))
+
+
+def refresh(
+    sessions: sessionmaker[Session], clock: Clock, days: float, store: dict | None
+) -> View:
+    """One interval tick: append what is new since the page's last point, as a Patch."""
+    store = dict(store or {})
+    with sessions() as session:
+        stocks = chart_stocks(session)
+        current = store.get("ok") and store.get("fp") == fingerprint(stocks)
+        if current:
+            now = clock()
+            last = store.get("last", {})
+            since = from_ms(store["since"])
+            new = read_after(
+                session,
+                {s.symbol: from_ms(last[s.symbol]) if s.symbol in last else since for s in stocks},
+            )
+    if not current:
+        return load_window(sessions, clock, days, store)
+    live = (ms(now - timedelta(days=days)), ms(now)) if store.get("mode") == "live" else None
+    patch, last_seen = tick_patch(stocks, new, live)
+    store["last"] = {**store.get("last", {}), **last_seen}
+    return View(patch, store, notes(stocks, None), any(s.simulated for s in stocks))
+
+
+def zoom(
+    sessions: sessionmaker[Session], store: dict | None, start: datetime, end: datetime
+) -> View:
+    """Re-read a zoomed range at the best resolution that fits the point budget."""
+    store = dict(store or {})
+    with sessions() as session:
+        stocks = chart_stocks(session)
+        if not store.get("ok") or store.get("fp") != fingerprint(stocks):
+            return View(None, store)  # the next tick reloads everything first
+        series = read_window(session, [s.symbol for s in stocks], start, end, POINT_BUDGET)
+    store.update(mode="zoomed", range=[ms(start), ms(end)])
+    return View(data_patch(stocks, series), store, notes(stocks, None),
+                any(s.simulated for s in stocks))

@@ -1,0 +1,113 @@
+"""The stockstreamer command, run as a real process against real databases."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from sqlalchemy import inspect
+
+from db.engine import make_engine, make_session_factory
+from db.migrate import current_revision, head_revision
+from db.queries import count_ticks
+
+
+def cli_env(database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKSTREAMER_")}
+    env.update(DATABASE_URL=database_url, STOCKSTREAMER_SYMBOLS="AAPL,GE", **extra)
+    return env
+
+
+def stockstreamer(*args: str, env: dict[str, str], cwd, timeout: float = 120):
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=timeout,
+    )
+
+
+def ticks(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            return count_ticks(session)
+    finally:
+        engine.dispose()
+
+
+def test_init_db_upgrades_to_head(database_url_factory, backend, tmp_path):
+    url = database_url_factory(backend)
+    done = stockstreamer("init-db", env=cli_env(url), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "newest schema" in done.stdout
+    engine = make_engine(url)
+    try:
+        assert current_revision(engine) == head_revision()
+        assert "price_ticks" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_poll_once_prints_the_result(database_url_factory, backend, tmp_path):
+    url = database_url_factory(backend)
+    assert stockstreamer("init-db", env=cli_env(url), cwd=tmp_path).returncode == 0
+    done = stockstreamer("poll", "--once", env=cli_env(url), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["written"] + result["duplicates"] == 2
+    assert result["failed"] == {} and result["rejected"] == {}
+    assert ticks(url) == result["written"]
+
+
+def test_poll_once_exits_non_zero_when_everything_failed(database_url_factory, tmp_path):
+    url = database_url_factory("sqlite")
+    with socket.socket() as probe:  # a port that refuses connections
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = cli_env(
+        url,
+        STOCKSTREAMER_PROVIDER="iex",
+        STOCKSTREAMER_PROVIDER_BASE_URL=f"http://127.0.0.1:{port}/stable",
+        STOCKSTREAMER_PROVIDER_TOKEN="sk_secret_token_42",
+        STOCKSTREAMER_RETRY_ATTEMPTS="2",
+        STOCKSTREAMER_RETRY_BACKOFF="0.01",
+    )
+    done = stockstreamer("poll", "--once", env=env, cwd=tmp_path)
+    assert done.returncode == 1
+    result = json.loads(done.stdout)
+    assert set(result["failed"]) == {"AAPL", "GE"}
+    assert all(reason.startswith("connect:") for reason in result["failed"].values())
+    assert "sk_secret_token_42" not in done.stdout + done.stderr
+
+
+def test_poll_runs_until_sigint_and_shuts_down_cleanly(database_url_factory, backend, tmp_path):
+    url = database_url_factory(backend)
+    env = cli_env(url, STOCKSTREAMER_PRICE_INTERVAL="0.2", STOCKSTREAMER_HISTORY_DAYS="0.01")
+    assert stockstreamer("init-db", env=env, cwd=tmp_path).returncode == 0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "poll"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while ticks(url) < 2 * 16 and time.monotonic() < deadline:  # history, then live ticks
+            time.sleep(0.2)
+        assert ticks(url) >= 2 * 16
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert "poller started" in stderr and "poller stopped" in stderr
+    assert "Traceback" not in stderr
