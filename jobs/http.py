@@ -70,6 +70,9 @@ class JsonClient:
             limits=httpx.Limits(max_connections=max_connections),
             follow_redirects=False,
         )
+        self._timeout = timeout
+        # Values that must never appear in an error message (the token, if any).
+        self._secrets = tuple(v for v in (params or {}).values() if v)
         self._retry = retry
         self._sleep = sleep
         self._rng = random.Random()
@@ -80,7 +83,7 @@ class JsonClient:
         for attempt in range(1, self._retry.attempts + 1):
             wait: float | None = None
             try:
-                response = self._client.get(path.lstrip("/"), params=params)
+                response = self._fetch(path.lstrip("/"), params)
             except httpx.TimeoutException:
                 last = ProviderError("timeout", f"GET /{path.lstrip('/')} timed out")
             except httpx.TransportError as exc:
@@ -102,7 +105,7 @@ class JsonClient:
                         "http_5xx", f"GET /{path.lstrip('/')} answered {response.status_code}"
                     )
                 else:
-                    return decode(response, path)
+                    return decode(response, path, self._secrets)
             if attempt == self._retry.attempts:
                 break
             delay = wait if wait is not None else self._retry.delay(attempt, self._rng)
@@ -111,17 +114,39 @@ class JsonClient:
         assert last is not None
         raise last
 
+    def _fetch(self, path: str, params: Mapping[str, str] | None) -> httpx.Response:
+        """One GET whose whole answer must arrive within the timeout (httpx times each read)."""
+        deadline = time.monotonic() + self._timeout
+        with self._client.stream("GET", path, params=params) as response:
+            raw = bytearray()
+            for chunk in response.iter_raw():
+                raw += chunk
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout(
+                        "answer slower than the timeout", request=response.request
+                    )
+        # Built from the raw bytes, so that a gzip answer is still decoded by .text.
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=bytes(raw),
+            request=response.request,
+        )
+
     def close(self) -> None:
         """Close the pooled connections."""
         self._client.close()
 
 
-def decode(response: httpx.Response, path: str) -> object:
+def decode(response: httpx.Response, path: str, secrets: tuple[str, ...] = ()) -> object:
     """Turn a final answer into JSON, or a ProviderError that says what came back."""
     where = f"GET /{path.lstrip('/')}"
     text = response.text
     if response.status_code >= 400:
-        snippet = " ".join(text.split())[:80]
+        snippet = " ".join(text.split())
+        for secret in secrets:  # an upstream may echo the URL, ?token= included
+            snippet = snippet.replace(secret, "***")
+        snippet = snippet[:80]
         kind = (
             "unknown_symbol" if "unknown symbol" in text.lower() else f"http_{response.status_code}"
         )

@@ -69,9 +69,10 @@ class IEXProvider:
                     "stock/market/batch", params={"symbols": ",".join(part), "types": types}
                 )
             except ProviderError as exc:
-                if len(part) == 1 or exc.kind in ("timeout", "connect", "rate_limited"):
+                if len(part) == 1 or exc.kind in ("timeout", "connect", "rate_limited", "http_5xx"):
                     raise
-                # A 4xx or a bad body for the whole batch: ask each symbol alone.
+                # A 4xx or a bad body for the whole batch: ask each symbol alone. (A
+                # server that is failing or throttling is not asked N more times.)
                 return fetch_parts([[s] for s in part], single, self._concurrency)
             if not isinstance(body, Mapping):
                 raise ProviderError("bad_body", "batch answer is not a JSON object")
