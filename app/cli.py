@@ -112,8 +112,10 @@ def run_command(settings: Settings, _args: argparse.Namespace) -> int:
         service = PollingService(settings, sessions)
         app = create_app(settings, sessions)
         service.start()
-        print(f"stockstreamer: dashboard on http://{settings.host}:{settings.port}/ (Ctrl-C stops)",
-              flush=True)
+        print(
+            f"stockstreamer: dashboard on http://{settings.host}:{settings.port}/ (Ctrl-C stops)",
+            flush=True,
+        )
         try:
             app.run(host=settings.host, port=settings.port, debug=False)
         finally:

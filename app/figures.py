@@ -25,8 +25,13 @@ def base_figure(title: str = "Stock prices, last 7 days") -> dict:
             "hovermode": "closest",
             "margin": {"l": 70, "r": 30, "t": 90, "b": 60},
             "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
-            "xaxis": {"type": "date", "title": {"text": "Time (America/New_York)"},
-                      "showspikes": True, "spikemode": "across", "spikethickness": 1},
+            "xaxis": {
+                "type": "date",
+                "title": {"text": "Time (America/New_York)"},
+                "showspikes": True,
+                "spikemode": "across",
+                "spikethickness": 1,
+            },
             "yaxis": {"title": {"text": "Price (USD)"}, "tickprefix": "$", "tickformat": ",.2f"},
             "shapes": [],
             "meta": {"logos": []},
@@ -56,8 +61,9 @@ def window_patch(
     Returns the Patch and each symbol's newest time (UTC ms) for the page's store.
     """
     traces, logos, last_seen = [], [], {}
-    shown = {s.symbol: downsample(series.get(s.symbol, Points([], [], "tick")), budget)
-             for s in stocks}
+    shown = {
+        s.symbol: downsample(series.get(s.symbol, Points([], [], "tick")), budget) for s in stocks
+    }
     for stock in stocks:
         times, ps = shown[stock.symbol]
         traces.append(trace(stock, times, ps))
@@ -107,5 +113,11 @@ def tick_patch(
     return patch, last_seen
 
 
-__all__ = ["base_figure", "data_patch", "exchange_ms_of", "fingerprint", "tick_patch",
-           "window_patch"]
+__all__ = [
+    "base_figure",
+    "data_patch",
+    "exchange_ms_of",
+    "fingerprint",
+    "tick_patch",
+    "window_patch",
+]

@@ -26,8 +26,7 @@ def build_layout(refresh_seconds: float, window_days: float) -> html.Div:
                 children=[
                     html.H1("stockstreamer", className="brand"),
                     html.P(
-                        f"Live prices over the last {days}, refreshed every "
-                        f"{refresh_seconds:g} s.",
+                        f"Live prices over the last {days}, refreshed every {refresh_seconds:g} s.",
                         className="tagline",
                     ),
                 ],
@@ -47,12 +46,20 @@ def build_layout(refresh_seconds: float, window_days: float) -> html.Div:
                         className="controls",
                         children=[
                             html.Span(id="mode-label", className="mode", children="Following live"),
-                            html.Button("Follow live", id="follow-live", className="button",
-                                        title="Show the latest window and keep it moving"),
+                            html.Button(
+                                "Follow live",
+                                id="follow-live",
+                                className="button",
+                                title="Show the latest window and keep it moving",
+                            ),
                         ],
                     ),
-                    dcc.Graph(id="chart", figure=base_figure(f"Stock prices, last {days}"),
-                              config=GRAPH_CONFIG, className="chart"),
+                    dcc.Graph(
+                        id="chart",
+                        figure=base_figure(f"Stock prices, last {days}"),
+                        config=GRAPH_CONFIG,
+                        className="chart",
+                    ),
                     html.P(FOOTNOTE, className="footnote"),
                 ],
             ),

@@ -13,12 +13,11 @@ because Patch.extend onto a base64-packed array silently replaces it.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
-from dash import Patch
 from plotly.colors import qualitative
 from tsdownsample import MinMaxLTTBDownsampler
 
@@ -27,8 +26,7 @@ from db.chart import ChartStock, Points
 EXCHANGE_TZ = "America/New_York"
 PALETTE: tuple[str, ...] = tuple(qualitative.Dark24)
 FOOTNOTE = (
-    "Shaded bands: each stock's 52-week low–high range. "
-    "Times are exchange time (America/New_York)."
+    "Shaded bands: each stock's 52-week low–high range. Times are exchange time (America/New_York)."
 )
 
 
@@ -59,7 +57,9 @@ def exchange_ms_of(moment: datetime) -> int:
 
 def utc_of_exchange_text(text: str) -> datetime:
     """A date string from the chart's axis (New York wall clock) as an aware UTC datetime."""
-    local = pd.Timestamp(text).tz_localize(EXCHANGE_TZ, ambiguous=False, nonexistent="shift_forward")
+    local = pd.Timestamp(text).tz_localize(
+        EXCHANGE_TZ, ambiguous=False, nonexistent="shift_forward"
+    )
     return local.tz_convert("UTC").to_pydatetime().astimezone(timezone.utc)
 
 

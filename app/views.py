@@ -58,7 +58,10 @@ def notes(stocks: list[ChartStock], series: dict[str, Points] | None) -> list[st
 
 
 def load_window(
-    sessions: sessionmaker[Session], clock: Clock, days: float, store: dict | None,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    days: float,
+    store: dict | None,
     follow_live: bool = False,
 ) -> View:
     """A whole-window load: the first one, "follow live", or after an outage or a stock change.
@@ -86,9 +89,7 @@ def load_window(
     return View(patch, new_store, notes(stocks, series), any(s.simulated for s in stocks))
 
 
-def refresh(
-    sessions: sessionmaker[Session], clock: Clock, days: float, store: dict | None
-) -> View:
+def refresh(sessions: sessionmaker[Session], clock: Clock, days: float, store: dict | None) -> View:
     """One interval tick: append what is new since the page's last point, as a Patch."""
     store = dict(store or {})
     with sessions() as session:
@@ -121,5 +122,6 @@ def zoom(
             return View(None, store)  # the next tick reloads everything first
         series = read_window(session, [s.symbol for s in stocks], start, end, POINT_BUDGET)
     store.update(mode="zoomed", range=[ms(start), ms(end)])
-    return View(data_patch(stocks, series), store, notes(stocks, None),
-                any(s.simulated for s in stocks))
+    return View(
+        data_patch(stocks, series), store, notes(stocks, None), any(s.simulated for s in stocks)
+    )

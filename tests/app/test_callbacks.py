@@ -1,0 +1,231 @@
+"""The page's callbacks, called as functions against seeded PostgreSQL and SQLite databases."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from dash import Dash, no_update
+
+from app.callbacks import register_callbacks
+from app.figures import POINT_BUDGET
+from app.layout import build_layout
+from app.shaping import to_exchange_ms
+from app.views import DB_DOWN, NO_PRICES, NO_STOCKS
+from db.engine import make_engine, make_session_factory, unit_of_work
+from db.records import Quote, StockProfile
+from db.writes import sync_watchlist, upsert_profiles, write_quotes
+
+NOW = datetime(2026, 11, 27, 20, 0, tzinfo=timezone.utc)
+SYMBOLS = ["AAPL", "GE"]
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def ops(figure_patch) -> dict[tuple, object]:
+    return {
+        tuple(op["location"]): (op["operation"], op["params"].get("value"))
+        for op in figure_patch.to_plotly_json()["operations"]
+    }
+
+
+def text_of(status) -> str:
+    return " ".join(child.children for child in status)
+
+
+def seed(sessions, start: datetime, end: datetime, step: int = 60, profiles: bool = True) -> int:
+    quotes = []
+    t, i = start, 0
+    while t <= end:
+        quotes += [
+            Quote(s, Decimal(100 + k * 50) + Decimal(i % 17) / 4, t, True)
+            for k, s in enumerate(SYMBOLS)
+        ]
+        t += timedelta(seconds=step)
+        i += 1
+    with unit_of_work(sessions) as session:
+        sync_watchlist(session, SYMBOLS)
+        write_quotes(session, quotes, fetched_at=end)
+        if profiles:
+            upsert_profiles(
+                session,
+                [
+                    StockProfile(
+                        "AAPL",
+                        "Apple Inc.",
+                        "/assets/logos/AAPL.svg",
+                        Decimal(160),
+                        Decimal(90),
+                        "simulated",
+                        True,
+                    ),
+                    StockProfile(
+                        "GE",
+                        "GE Aerospace",
+                        "/assets/logos/GE.svg",
+                        Decimal(220),
+                        Decimal(140),
+                        "simulated",
+                        True,
+                    ),
+                ],
+                end,
+            )
+    return i
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def callbacks(sessions, clock):
+    app = Dash(__name__)
+    app.layout = build_layout(5, 7)
+    return register_callbacks(app, sessions, clock, 7)
+
+
+def test_first_load_draws_every_stock_with_band_logo_and_live_range(sessions, callbacks):
+    seed(sessions, NOW - timedelta(days=8), NOW)  # one day older than the window
+    figure, store, status, hidden, mode = callbacks.on_tick(0, None)
+    changes = ops(figure)
+    traces = changes[("data",)][1]
+    assert [t["name"] for t in traces] == SYMBOLS
+    for t in traces:
+        assert 0 < len(t["x"]) <= POINT_BUDGET
+        assert (
+            min(t["x"])
+            >= to_exchange_ms([int((NOW - timedelta(days=7, minutes=1)).timestamp() * 1000)])[0]
+        )
+    assert [s["name"] for s in changes[("layout", "shapes")][1]] == ["band-AAPL", "band-GE"]
+    assert [a["symbol"] for a in changes[("layout", "meta")][1]["logos"]] == SYMBOLS
+    assert changes[("layout", "xaxis", "range")][0] == "Assign"
+    assert store["ok"] and store["mode"] == "live" and set(store["last"]) == set(SYMBOLS)
+    assert hidden is False  # the simulated notice shows
+    assert status == [] and mode == "Following live"
+
+
+def test_a_tick_appends_only_the_new_points(sessions, callbacks, clock):
+    seed(sessions, NOW - timedelta(hours=1), NOW)
+    _, store, *_ = callbacks.on_tick(0, None)
+    clock.now = NOW + timedelta(seconds=10)
+    with unit_of_work(sessions) as session:
+        write_quotes(
+            session,
+            [
+                Quote("AAPL", Decimal("123.45"), NOW + timedelta(seconds=5), True),
+                Quote("AAPL", Decimal("123.50"), NOW + timedelta(seconds=10), True),
+            ],
+            clock.now,
+        )
+    figure, store2, _, _, _ = callbacks.on_tick(1, store)
+    changes = ops(figure)
+    assert changes[("data", 0, "x")][0] == "Extend"
+    assert changes[("data", 0, "y")] == ("Extend", [123.45, 123.5])
+    assert ("data", 1, "x") not in changes  # GE has nothing new
+    assert ("data",) not in changes  # never the whole figure
+    assert store2["last"]["AAPL"] == int((NOW + timedelta(seconds=10)).timestamp() * 1000)
+    assert store2["last"]["GE"] == store["last"]["GE"]
+    again, *_ = callbacks.on_tick(2, store2)
+    assert ("data", 0, "x") not in ops(again)  # nothing twice
+
+
+def test_a_zoom_rereads_the_range_at_full_resolution_and_ticks_keep_it(sessions, callbacks, clock):
+    seed(sessions, NOW - timedelta(days=2), NOW, step=5)  # 34,561 ticks per stock
+    _, store, *_ = callbacks.on_tick(0, None)
+    full = ops(callbacks.on_tick(0, None)[0])[("data",)][1][0]["x"]
+    assert len(full) <= POINT_BUDGET
+    # The chart speaks New York wall-clock time: 14:00-14:30 New York is 19:00-19:30 UTC.
+    figure, zoomed, *_ = callbacks.on_relayout(
+        {"xaxis.range[0]": "2026-11-27 14:00:00", "xaxis.range[1]": "2026-11-27 14:30:00"}, store
+    )
+    changes = ops(figure)
+    assert changes[("data", 0, "x")][0] == "Assign"
+    assert len(changes[("data", 0, "x")][1]) == 30 * 12 + 1  # every tick: full resolution
+    assert ("layout", "xaxis", "range") not in changes
+    assert zoomed["mode"] == "zoomed"
+    clock.now = NOW + timedelta(seconds=5)
+    with unit_of_work(sessions) as session:
+        write_quotes(session, [Quote("GE", Decimal("150"), clock.now, True)], clock.now)
+    tick, *_ = callbacks.on_tick(1, zoomed)
+    assert ("layout", "xaxis", "range") not in ops(tick)  # the user's zoom stays
+    assert ops(tick)[("data", 1, "y")] == ("Extend", [150.0])
+    live, back, *_ = callbacks.on_follow_live(1, zoomed)
+    assert back["mode"] == "live" and ("layout", "xaxis", "range") in ops(live)
+    reset, *_ = callbacks.on_relayout({"xaxis.autorange": True}, zoomed)
+    assert ("layout", "xaxis", "range") in ops(reset)
+    assert (
+        callbacks.on_relayout({"yaxis.range[0]": 1, "yaxis.range[1]": 2}, zoomed)
+        == (no_update,) * 5
+    )
+
+
+def test_messages_for_no_stocks_no_prices_and_missing_metadata(sessions, callbacks):
+    figure, store, status, *_ = callbacks.on_tick(0, None)
+    assert figure is no_update and text_of(status) == NO_STOCKS and not store["ok"]
+    with unit_of_work(sessions) as session:
+        sync_watchlist(session, SYMBOLS)
+    _, store, status, hidden, _ = callbacks.on_tick(1, store)
+    text = text_of(status)
+    assert NO_PRICES in text and "No 52-week range yet for AAPL, GE" in text
+    assert "No logo yet for AAPL, GE" in text and hidden is True
+
+
+def test_new_metadata_reloads_the_window_by_patch(sessions, callbacks):
+    seed(sessions, NOW - timedelta(hours=1), NOW, profiles=False)
+    _, store, status, *_ = callbacks.on_tick(0, None)
+    assert "No logo yet" in text_of(status)
+    with unit_of_work(sessions) as session:
+        upsert_profiles(
+            session,
+            [
+                StockProfile(
+                    "GE",
+                    "GE Aerospace",
+                    "/assets/logos/GE.svg",
+                    Decimal(220),
+                    Decimal(140),
+                    "simulated",
+                    True,
+                )
+            ],
+            NOW,
+        )
+    figure, _, status, *_ = callbacks.on_tick(1, store)
+    changes = ops(figure)
+    assert [s["name"] for s in changes[("layout", "shapes")][1]] == ["band-GE"]
+    assert text_of(status).split("No 52-week range yet for AAPL. ")[-1] == "No logo yet for AAPL."
+
+
+def test_an_unreachable_database_shows_the_message_and_the_page_recovers(
+    database_url, sessions, clock
+):
+    seed(sessions, NOW - timedelta(hours=1), NOW)
+    url = make_engine(database_url).url
+    if url.get_backend_name() == "sqlite":
+        gone = url.set(database="/nonexistent-dir/gone.sqlite")
+    else:
+        gone = url.set(port=1)  # nothing listens there
+    down_engine = make_engine(gone)
+    app = Dash(__name__)
+    app.layout = build_layout(5, 7)
+    down = register_callbacks(app, make_session_factory(down_engine), clock, 7)
+    figure, store, status, *_ = down.on_tick(0, {"ok": True, "fp": "x", "last": {}})
+    assert figure is no_update and store["ok"] is False
+    assert text_of(status) == DB_DOWN
+    app2 = Dash(__name__)
+    app2.layout = build_layout(5, 7)
+    back = register_callbacks(app2, sessions, clock, 7)
+    figure, store, status, *_ = back.on_tick(1, store)
+    assert ("data",) in ops(figure) and store["ok"] and status == []
+    down_engine.dispose()

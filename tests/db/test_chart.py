@@ -1,0 +1,73 @@
+"""Chart reads: epoch ms computed by each database, tick or minute resolution, newer-than-T."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from db.chart import chart_stocks, read_after, read_window, ticks_in_window
+from db.engine import unit_of_work
+from db.records import Quote
+from db.writes import sync_watchlist, write_quotes
+
+T0 = datetime(2026, 11, 27, 15, 0, 0, 250000, tzinfo=timezone.utc)
+
+
+def ms(moment: datetime) -> int:
+    return round(moment.timestamp() * 1000)
+
+
+def seed(sessions, count: int, step: float = 5.0) -> list[Quote]:
+    quotes = [
+        Quote("AAPL", Decimal("100") + Decimal(i) / 100, T0 + timedelta(seconds=i * step))
+        for i in range(count)
+    ]
+    with unit_of_work(sessions) as session:
+        sync_watchlist(session, ["AAPL", "GE"])
+        write_quotes(session, quotes, T0)
+    return quotes
+
+
+def test_a_small_window_reads_every_tick_with_exact_times(sessions):
+    quotes = seed(sessions, 30)
+    with sessions() as session:
+        points = read_window(session, ["AAPL", "GE"], T0, T0 + timedelta(hours=1), tick_budget=100)
+    assert points["AAPL"].resolution == "tick"
+    assert points["AAPL"].times == [ms(q.observed_at) for q in quotes]
+    assert points["AAPL"].prices == [float(q.price) for q in quotes]
+    assert points["GE"].times == []
+
+
+def test_a_large_window_reads_one_close_per_minute(sessions):
+    quotes = seed(sessions, 12 * 10)  # ten minutes at 5 s
+    with sessions() as session:
+        assert ticks_in_window(
+            session, ["AAPL"], T0 - timedelta(minutes=1), T0 + timedelta(hours=1)
+        ) == {"AAPL": 120}
+        points = read_window(
+            session, ["AAPL"], T0 - timedelta(minutes=1), T0 + timedelta(hours=1), 50
+        )
+    assert points["AAPL"].resolution == "minute"
+    closes = {}
+    for q in quotes:  # the last tick of each minute
+        closes[q.observed_at.replace(second=0, microsecond=0)] = q
+    assert points["AAPL"].times == [ms(q.observed_at) for q in closes.values()]
+    assert points["AAPL"].prices == [float(q.price) for q in closes.values()]
+
+
+def test_read_after_returns_only_newer_ticks_per_symbol(sessions):
+    quotes = seed(sessions, 10)
+    with sessions() as session:
+        newer = read_after(session, {"AAPL": quotes[6].observed_at, "GE": T0})
+        capped = read_after(session, {"AAPL": T0 - timedelta(days=1)}, limit=4)
+    assert newer["AAPL"].times == [ms(q.observed_at) for q in quotes[7:]]
+    assert newer["GE"].times == []
+    assert capped["AAPL"].times == [ms(q.observed_at) for q in quotes[:4]]  # oldest first
+
+
+def test_chart_stocks_are_the_watched_ones_with_their_slots(sessions):
+    seed(sessions, 1)
+    with sessions() as session:
+        stocks = chart_stocks(session)
+    assert [(s.symbol, s.color_slot) for s in stocks] == [("AAPL", 0), ("GE", 1)]
+    assert stocks[0].week52_high is None and stocks[0].logo_url is None
