@@ -116,13 +116,21 @@ def run_command(settings: Settings, _args: argparse.Namespace) -> int:
             f"stockstreamer: dashboard on http://{settings.host}:{settings.port}/ (Ctrl-C stops)",
             flush=True,
         )
+        # SIGTERM (systemd, a container) stops it as cleanly as Ctrl-C does.
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         try:
             app.run(host=settings.host, port=settings.port, debug=False)
+        except KeyboardInterrupt:
+            log.info("stopping")
         finally:
             service.stop()
         return 0
     finally:
         engine.dispose()
+
+
+def _raise_keyboard_interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _run_until_signal(service) -> int:

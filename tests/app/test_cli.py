@@ -111,3 +111,55 @@ def test_poll_runs_until_sigint_and_shuts_down_cleanly(database_url_factory, bac
     assert process.returncode == 0, stderr
     assert "poller started" in stderr and "poller stopped" in stderr
     assert "Traceback" not in stderr
+
+
+def test_run_serves_the_dashboard_and_polls_on_the_embedded_defaults(tmp_path):
+    """The README's first command: SQLite file in the working directory, simulated market."""
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
+    env = {k: v for k, v in env.items() if not k.startswith("STOCKSTREAMER_")}
+    env.update(
+        STOCKSTREAMER_PORT=str(port),
+        STOCKSTREAMER_HISTORY_DAYS="0.02",
+        STOCKSTREAMER_PRICE_INTERVAL="0.5",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        line = process.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in line
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/_dash-layout", timeout=5
+                ) as r:
+                    layout = r.read().decode()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the dashboard never answered"
+                time.sleep(0.2)
+        assert '"id": "chart"' in layout or '"id":"chart"' in layout
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/assets/logos/AAPL.svg", timeout=5
+        ) as r:
+            assert r.read().startswith(b"<svg")
+        database = tmp_path / "stockstreamer.db"
+        while ticks(f"sqlite:///{database}") < 6 * 29:  # 28 minutes of history and a live tick
+            assert time.monotonic() < deadline, "the poller wrote nothing"
+            time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr and "poller stopped" in stderr
