@@ -19,6 +19,14 @@ from db.writes import sync_watchlist, upsert_profiles, write_quotes
 
 NOW = datetime(2026, 11, 27, 20, 0, tzinfo=timezone.utc)
 SYMBOLS = ["AAPL", "GE"]
+PROFILES = [
+    StockProfile(
+        "AAPL", "Apple Inc.", "/assets/logos/AAPL.svg", Decimal(160), Decimal(90), "simulated", True
+    ),
+    StockProfile(
+        "GE", "GE Aerospace", "/assets/logos/GE.svg", Decimal(220), Decimal(140), "simulated", True
+    ),
+]
 
 
 class Clock:
@@ -56,30 +64,7 @@ def seed(sessions, start: datetime, end: datetime, step: int = 60, profiles: boo
         sync_watchlist(session, SYMBOLS)
         write_quotes(session, quotes, fetched_at=end)
         if profiles:
-            upsert_profiles(
-                session,
-                [
-                    StockProfile(
-                        "AAPL",
-                        "Apple Inc.",
-                        "/assets/logos/AAPL.svg",
-                        Decimal(160),
-                        Decimal(90),
-                        "simulated",
-                        True,
-                    ),
-                    StockProfile(
-                        "GE",
-                        "GE Aerospace",
-                        "/assets/logos/GE.svg",
-                        Decimal(220),
-                        Decimal(140),
-                        "simulated",
-                        True,
-                    ),
-                ],
-                end,
-            )
+            upsert_profiles(session, PROFILES, end)
     return i
 
 
@@ -188,17 +173,7 @@ def test_new_metadata_reloads_the_window_by_patch(sessions, callbacks):
     with unit_of_work(sessions) as session:
         upsert_profiles(
             session,
-            [
-                StockProfile(
-                    "GE",
-                    "GE Aerospace",
-                    "/assets/logos/GE.svg",
-                    Decimal(220),
-                    Decimal(140),
-                    "simulated",
-                    True,
-                )
-            ],
+            [PROFILES[1]],
             NOW,
         )
     figure, _, status, *_ = callbacks.on_tick(1, store)
