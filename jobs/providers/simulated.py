@@ -16,14 +16,14 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timezone
 from decimal import Decimal
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from db.records import Quote, StockProfile
+from jobs.market_hours import last_session_second, us_market_open
 from jobs.providers.base import Fetched
 from jobs.providers.simulated_catalog import KNOWN, logo_path
 
@@ -32,7 +32,6 @@ DAY = 86_400
 MINUTES = 1_440
 BLOCK = 1_024  # daily shocks are drawn in fixed blocks so anchors never depend on "now"
 REVERSION = 1 / 250  # per day: prices wander for months but never drift off to absurd levels
-NEW_YORK = ZoneInfo("America/New_York")
 CENT = Decimal("0.01")
 
 
@@ -121,24 +120,12 @@ class SimulatedMarket:
     # -- trading hours ----------------------------------------------------------
     def is_open(self, at: datetime) -> bool:
         """Whether the simulated exchange trades at this instant."""
-        if not self._us_hours:
-            return True
-        local = at.astimezone(NEW_YORK)
-        return local.weekday() < 5 and time(9, 30) <= local.time() < time(16, 0)
+        return not self._us_hours or us_market_open(at)
 
     def last_trade_time(self, at: datetime) -> datetime:
         """`at` to the second when open; otherwise the last second of the last session."""
         at = at.replace(microsecond=0)
-        if self.is_open(at):
-            return at
-        local = at.astimezone(NEW_YORK)
-        day = local.date()
-        if local.time() < time(16, 0):
-            day -= timedelta(days=1)
-        while day.weekday() >= 5:
-            day -= timedelta(days=1)
-        close = datetime.combine(day, time(16, 0), NEW_YORK) - timedelta(seconds=1)
-        return close.astimezone(timezone.utc)
+        return at if self.is_open(at) else last_session_second(at)
 
     # -- the layers -------------------------------------------------------------
     def _rng(self, symbol: str, layer: int, *index: int) -> np.random.Generator:
