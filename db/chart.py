@@ -41,7 +41,7 @@ class Points:
     resolution: str  # "tick" or "minute"
 
 
-def epoch_ms(session: Session, column) -> ColumnElement[float]:  # noqa: ANN001
+def epoch_ms(session: Session, column) -> ColumnElement[float]:
     """A timestamp column as UTC epoch milliseconds, computed in SQL."""
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.extract("epoch", column) * 1000, Float)
@@ -85,7 +85,7 @@ def ticks_in_window(
 def read_window(
     session: Session, symbols: Sequence[str], start: datetime, end: datetime, tick_budget: int
 ) -> dict[str, Points]:
-    """Each symbol's prices in [start, end]: raw ticks if at most tick_budget, else minute closes."""
+    """Prices in [start, end]: raw ticks if at most tick_budget, else minute closes."""
     counts = ticks_in_window(session, symbols, start, end)
     raw = [s for s in symbols if counts.get(s, 0) <= tick_budget]
     minute = [s for s in symbols if s not in raw]
@@ -93,13 +93,25 @@ def read_window(
     out.update({s: Points([], [], "minute") for s in minute})
     if raw:
         _read_into(
-            session, out, PriceTick, PriceTick.observed_at, PriceTick.price,
-            PriceTick.symbol.in_(raw), PriceTick.observed_at >= start, PriceTick.observed_at <= end,
+            session,
+            out,
+            PriceTick,
+            PriceTick.observed_at,
+            PriceTick.price,
+            PriceTick.symbol.in_(raw),
+            PriceTick.observed_at >= start,
+            PriceTick.observed_at <= end,
         )
     if minute:
         _read_into(
-            session, out, PriceMinute, PriceMinute.close_at, PriceMinute.close,
-            PriceMinute.symbol.in_(minute), PriceMinute.minute >= start, PriceMinute.minute <= end,
+            session,
+            out,
+            PriceMinute,
+            PriceMinute.close_at,
+            PriceMinute.close,
+            PriceMinute.symbol.in_(minute),
+            PriceMinute.minute >= start,
+            PriceMinute.minute <= end,
         )
     return out
 
@@ -114,12 +126,13 @@ def read_after(
     condition = or_(
         *(and_(PriceTick.symbol == s, PriceTick.observed_at > t) for s, t in after.items())
     )
-    _read_into(session, out, PriceTick, PriceTick.observed_at, PriceTick.price, condition,
-               limit=limit)
+    _read_into(
+        session, out, PriceTick, PriceTick.observed_at, PriceTick.price, condition, limit=limit
+    )
     return out
 
 
-def _read_into(session, out, model, time_column, price_column, *where, limit=None) -> None:  # noqa: ANN001
+def _read_into(session, out, model, time_column, price_column, *where, limit=None) -> None:
     query = (
         select(model.symbol, epoch_ms(session, time_column), cast(price_column, Float))
         .where(*where)
