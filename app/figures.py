@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from dash import Patch
 
-from app.shaping import band, downsample, exchange_ms_of, logo, to_exchange_ms, trace
+from app.shaping import band, downsample, logo, to_exchange_ms, trace
 from db.chart import ChartStock, Points
 
 POINT_BUDGET = 2_000  # per stock, for any window
@@ -32,7 +32,15 @@ def base_figure(title: str = "Stock prices, last 7 days") -> dict:
                 "spikemode": "across",
                 "spikethickness": 1,
             },
-            "yaxis": {"title": {"text": "Price (USD)"}, "tickprefix": "$", "tickformat": ",.2f"},
+            "yaxis": {
+                "title": {"text": "Price (USD)"},
+                "tickprefix": "$",
+                "tickformat": ",.2f",
+                "ticks": "outside",
+                "ticklen": 6,
+                "tickcolor": "rgba(0,0,0,0)",  # room between labels and the bands' edges
+                "automargin": True,
+            },
             "shapes": [],
             "meta": {"logos": []},
         },
@@ -53,32 +61,32 @@ def vars_of(stock: ChartStock) -> tuple:
 def window_patch(
     stocks: Sequence[ChartStock],
     series: Mapping[str, Points],
-    window_utc_ms: tuple[int, int] | None,
+    reset_view: object | None = None,
     budget: int = POINT_BUDGET,
 ) -> tuple[Patch, dict[str, int]]:
-    """Replace traces, bands and logos with a window's data; set the x range when following live.
+    """Replace traces, bands and logos with a window's data; the view is left alone.
 
-    Returns the Patch and each symbol's newest time (UTC ms) for the page's store.
+    With `reset_view` (any value not used before), the axes drop the user's
+    zoom and fit the data again: a new per-axis uirevision is what tells plotly
+    to let go of it. Returns the Patch and each symbol's newest time (UTC ms).
     """
     traces, logos, last_seen = [], [], {}
-    shown = {
-        s.symbol: downsample(series.get(s.symbol, Points([], [], "tick")), budget) for s in stocks
-    }
     for stock in stocks:
-        times, ps = shown[stock.symbol]
-        traces.append(trace(stock, times, ps))
+        times, prices = downsample(series.get(stock.symbol, Points([], [], "tick")), budget)
+        traces.append(trace(stock, times, prices))
         if times:
             last_seen[stock.symbol] = times[-1]
-            anchor = logo(stock, times[0], ps[0])
+            anchor = logo(stock, times[0], prices[0])
             if anchor:
                 logos.append(anchor)
     patch = Patch()
     patch["data"] = traces
     patch["layout"]["shapes"] = [b for b in (band(s) for s in stocks) if b]
     patch["layout"]["meta"] = {"logos": logos}
-    if window_utc_ms is not None:
-        patch["layout"]["xaxis"]["range"] = to_exchange_ms(list(window_utc_ms))
-        patch["layout"]["yaxis"]["autorange"] = True
+    if reset_view is not None:
+        for axis in ("xaxis", "yaxis"):
+            patch["layout"][axis]["autorange"] = True
+            patch["layout"][axis]["uirevision"] = reset_view
     return patch, last_seen
 
 
@@ -95,11 +103,13 @@ def data_patch(
 
 
 def tick_patch(
-    stocks: Sequence[ChartStock],
-    new: Mapping[str, Points],
-    live_window_utc_ms: tuple[int, int] | None,
+    stocks: Sequence[ChartStock], new: Mapping[str, Points]
 ) -> tuple[Patch, dict[str, int]]:
-    """Append each stock's new points and, when following live, slide the x range."""
+    """Append each stock's new points; nothing else, so no zoom or pan is ever undone.
+
+    While following live, the x axis autoranges, so the appended points move
+    the live edge on the page itself, whatever order answers arrive in.
+    """
     patch = Patch()
     last_seen: dict[str, int] = {}
     for i, stock in enumerate(stocks):
@@ -108,16 +118,4 @@ def tick_patch(
             patch["data"][i]["x"].extend(to_exchange_ms(points.times))
             patch["data"][i]["y"].extend([round(p, 4) for p in points.prices])
             last_seen[stock.symbol] = points.times[-1]
-    if live_window_utc_ms is not None:
-        patch["layout"]["xaxis"]["range"] = to_exchange_ms(list(live_window_utc_ms))
     return patch, last_seen
-
-
-__all__ = [
-    "base_figure",
-    "data_patch",
-    "exchange_ms_of",
-    "fingerprint",
-    "tick_patch",
-    "window_patch",
-]

@@ -65,5 +65,6 @@ def build_layout(refresh_seconds: float, window_days: float) -> html.Div:
             ),
             dcc.Interval(id="tick", interval=int(refresh_seconds * 1000)),
             dcc.Store(id="view", storage_type="memory"),
+            dcc.Store(id="mode", storage_type="memory", data={"mode": "live"}),
         ],
     )

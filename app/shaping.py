@@ -108,8 +108,9 @@ def band(stock: ChartStock) -> dict | None:
         "yref": "y",
         "y0": stock.week52_low,
         "y1": stock.week52_high,
-        "fillcolor": rgba(color_of(stock), 0.10),
-        "line": {"width": 0},
+        "fillcolor": rgba(color_of(stock), 0.08),
+        # Dotted edges in the stock's colour tell overlapping bands apart.
+        "line": {"width": 1, "dash": "dot", "color": rgba(color_of(stock), 0.55)},
         "layer": "below",
         "name": f"band-{stock.symbol}",
     }

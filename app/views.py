@@ -61,15 +61,12 @@ def load_window(
     sessions: sessionmaker[Session],
     clock: Clock,
     days: float,
-    store: dict | None,
-    follow_live: bool = False,
+    reset_view: object | None = None,
 ) -> View:
     """A whole-window load: the first one, "follow live", or after an outage or a stock change.
 
-    A zoomed page keeps its zoom (the x range is left alone) and its mode.
+    Only `reset_view` (follow live) drops the user's zoom; any other reload keeps it.
     """
-    store = dict(store or {})
-    zoomed = store.get("mode") == "zoomed" and not follow_live
     with sessions() as session:
         stocks = chart_stocks(session)
         if not stocks:
@@ -77,36 +74,39 @@ def load_window(
         now = clock()
         start = now - timedelta(days=days)
         series = read_window(session, [s.symbol for s in stocks], start, now, POINT_BUDGET)
-    patch, last_seen = window_patch(stocks, series, None if zoomed else (ms(start), ms(now)))
-    new_store = {
-        "ok": True,
-        "fp": fingerprint(stocks),
-        "mode": "zoomed" if zoomed else "live",
-        "range": store.get("range") if zoomed else None,
-        "last": last_seen,
-        "since": ms(start),
-    }
-    return View(patch, new_store, notes(stocks, series), any(s.simulated for s in stocks))
+    patch, last_seen = window_patch(stocks, series, reset_view)
+    store = {"ok": True, "fp": fingerprint(stocks), "last": last_seen, "since": ms(start)}
+    return View(patch, store, notes(stocks, series), any(s.simulated for s in stocks))
 
 
-def refresh(sessions: sessionmaker[Session], clock: Clock, days: float, store: dict | None) -> View:
-    """One interval tick: append what is new since the page's last point, as a Patch."""
+def refresh(
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    days: float,
+    store: dict | None,
+    following_live: bool = True,
+) -> View:
+    """One interval tick: append what is new since the page's last point, as a Patch.
+
+    The whole window is read again instead after an outage, when what the chart
+    shows about the stocks changed, or (following live) once the window's start
+    is an hour stale, so that a page left open does not grow without end.
+    """
     store = dict(store or {})
     with sessions() as session:
         stocks = chart_stocks(session)
-        current = store.get("ok") and store.get("fp") == fingerprint(stocks)
+        now = clock()
+        stale = following_live and store.get("since", 0) < ms(now - timedelta(days=days, hours=1))
+        current = store.get("ok") and store.get("fp") == fingerprint(stocks) and not stale
         if current:
-            now = clock()
-            last = store.get("last", {})
-            since = from_ms(store["since"])
+            last, since = store.get("last", {}), from_ms(store["since"])
             new = read_after(
                 session,
                 {s.symbol: from_ms(last[s.symbol]) if s.symbol in last else since for s in stocks},
             )
     if not current:
-        return load_window(sessions, clock, days, store)
-    live = (ms(now - timedelta(days=days)), ms(now)) if store.get("mode") == "live" else None
-    patch, last_seen = tick_patch(stocks, new, live)
+        return load_window(sessions, clock, days)
+    patch, last_seen = tick_patch(stocks, new)
     store["last"] = {**store.get("last", {}), **last_seen}
     return View(patch, store, notes(stocks, None), any(s.simulated for s in stocks))
 
@@ -121,7 +121,6 @@ def zoom(
         if not store.get("ok") or store.get("fp") != fingerprint(stocks):
             return View(None, store)  # the next tick reloads everything first
         series = read_window(session, [s.symbol for s in stocks], start, end, POINT_BUDGET)
-    store.update(mode="zoomed", range=[ms(start), ms(end)])
     return View(
         data_patch(stocks, series), store, notes(stocks, None), any(s.simulated for s in stocks)
     )

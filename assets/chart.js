@@ -27,6 +27,7 @@
     var layer = layerFor(gd);
     var xa = full.xaxis, ya = full.yaxis, box = full._size;
     var keep = {};
+    var placed = [];
     logos.forEach(function (logo) {
       var img = layer.querySelector('img[data-symbol="' + logo.symbol + '"]');
       if (!img) {
@@ -43,6 +44,13 @@
       var px = box.l + xa.l2p(xa.d2l(logo.x));
       var py = box.t + ya.l2p(ya.d2l(logo.y));
       var inside = px >= box.l && px <= box.l + box.w && py >= box.t && py <= box.t + box.h;
+      // Keep the whole logo over the plot, and step aside from logos already
+      // placed there (lines that start at the same price would hide each other).
+      px = Math.max(px, box.l + SIZE / 2 + 2);
+      placed.forEach(function (p) {
+        if (Math.abs(p.x - px) < SIZE && Math.abs(p.y - py) < SIZE) px = p.x + SIZE + 4;
+      });
+      placed.push({ x: px, y: py });
       img.style.display = inside && isFinite(px) && isFinite(py) ? "" : "none";
       img.style.left = px - SIZE / 2 + "px";
       img.style.top = py - SIZE / 2 + "px";

@@ -7,7 +7,7 @@ poll run writes its whole batch in one transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -73,6 +73,9 @@ def write_quotes(session: Session, quotes: Sequence[Quote], fetched_at: datetime
         return WriteCounts()
     if any(q.observed_at is None or q.observed_at.tzinfo is None for q in quotes):
         raise ValueError("every quote needs a timezone-aware observation time")
+    # Whole milliseconds: the chart reads times back as epoch ms, and "newer than
+    # T" must not see a tick again because of the microseconds it dropped.
+    quotes = [replace(q, observed_at=whole_ms(q.observed_at)) for q in quotes]
     if session.get_bind().dialect.name == "postgresql":
         return write_quotes_postgresql(session, quotes, fetched_at)
     ensure_stocks(session, (q.symbol for q in quotes))
@@ -116,6 +119,11 @@ class _Bar:
         self.low = min(self.low, price)
         self.tick_count += 1
         self.simulated = self.simulated or simulated
+
+
+def whole_ms(at: datetime) -> datetime:
+    """A time truncated to the millisecond."""
+    return at.replace(microsecond=at.microsecond - at.microsecond % 1000)
 
 
 def minute_of(at: datetime) -> datetime:

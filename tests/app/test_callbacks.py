@@ -19,6 +19,7 @@ from db.writes import sync_watchlist, upsert_profiles, write_quotes
 
 NOW = datetime(2026, 11, 27, 20, 0, tzinfo=timezone.utc)
 SYMBOLS = ["AAPL", "GE"]
+LIVE = {"mode": "live"}
 PROFILES = [
     StockProfile(
         "AAPL", "Apple Inc.", "/assets/logos/AAPL.svg", Decimal(160), Decimal(90), "simulated", True
@@ -37,6 +38,10 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+def ms(*args) -> int:
+    return int(datetime(*args, tzinfo=timezone.utc).timestamp() * 1000)
 
 
 def ops(figure_patch) -> dict[tuple, object]:
@@ -82,7 +87,7 @@ def callbacks(sessions, clock):
 
 def test_first_load_draws_every_stock_with_band_logo_and_live_range(sessions, callbacks):
     seed(sessions, NOW - timedelta(days=8), NOW)  # one day older than the window
-    figure, store, status, hidden, mode = callbacks.on_tick(0, None)
+    figure, store, status, hidden = callbacks.on_tick(0, None, LIVE)
     changes = ops(figure)
     traces = changes[("data",)][1]
     assert [t["name"] for t in traces] == SYMBOLS
@@ -94,15 +99,15 @@ def test_first_load_draws_every_stock_with_band_logo_and_live_range(sessions, ca
         )
     assert [s["name"] for s in changes[("layout", "shapes")][1]] == ["band-AAPL", "band-GE"]
     assert [a["symbol"] for a in changes[("layout", "meta")][1]["logos"]] == SYMBOLS
-    assert changes[("layout", "xaxis", "range")][0] == "Assign"
-    assert store["ok"] and store["mode"] == "live" and set(store["last"]) == set(SYMBOLS)
+    assert not any(loc[:2] == ("layout", "xaxis") for loc in changes)  # it autoranges
+    assert store["ok"] and set(store["last"]) == set(SYMBOLS)
     assert hidden is False  # the simulated notice shows
-    assert status == [] and mode == "Following live"
+    assert status == []
 
 
 def test_a_tick_appends_only_the_new_points(sessions, callbacks, clock):
     seed(sessions, NOW - timedelta(hours=1), NOW)
-    _, store, *_ = callbacks.on_tick(0, None)
+    _, store, *_ = callbacks.on_tick(0, None, LIVE)
     clock.now = NOW + timedelta(seconds=10)
     with unit_of_work(sessions) as session:
         write_quotes(
@@ -113,7 +118,7 @@ def test_a_tick_appends_only_the_new_points(sessions, callbacks, clock):
             ],
             clock.now,
         )
-    figure, store2, _, _, _ = callbacks.on_tick(1, store)
+    figure, store2, _, _ = callbacks.on_tick(1, store, LIVE)
     changes = ops(figure)
     assert changes[("data", 0, "x")][0] == "Extend"
     assert changes[("data", 0, "y")] == ("Extend", [123.45, 123.5])
@@ -121,46 +126,59 @@ def test_a_tick_appends_only_the_new_points(sessions, callbacks, clock):
     assert ("data",) not in changes  # never the whole figure
     assert store2["last"]["AAPL"] == int((NOW + timedelta(seconds=10)).timestamp() * 1000)
     assert store2["last"]["GE"] == store["last"]["GE"]
-    again, *_ = callbacks.on_tick(2, store2)
+    again, *_ = callbacks.on_tick(2, store2, LIVE)
     assert ("data", 0, "x") not in ops(again)  # nothing twice
 
 
 def test_a_zoom_rereads_the_range_at_full_resolution_and_ticks_keep_it(sessions, callbacks, clock):
     seed(sessions, NOW - timedelta(days=2), NOW, step=5)  # 34,561 ticks per stock
-    _, store, *_ = callbacks.on_tick(0, None)
-    full = ops(callbacks.on_tick(0, None)[0])[("data",)][1][0]["x"]
-    assert len(full) <= POINT_BUDGET
+    first, store, *_ = callbacks.on_tick(0, None, LIVE)
+    assert len(ops(first)[("data",)][1][0]["x"]) <= POINT_BUDGET
     # The chart speaks New York wall-clock time: 14:00-14:30 New York is 19:00-19:30 UTC.
-    figure, zoomed, *_ = callbacks.on_relayout(
+    figure, same_store, _, _, mode = callbacks.on_relayout(
         {"xaxis.range[0]": "2026-11-27 14:00:00", "xaxis.range[1]": "2026-11-27 14:30:00"}, store
     )
     changes = ops(figure)
     assert changes[("data", 0, "x")][0] == "Assign"
     assert len(changes[("data", 0, "x")][1]) == 30 * 12 + 1  # every tick: full resolution
-    assert ("layout", "xaxis", "range") not in changes
-    assert zoomed["mode"] == "zoomed"
+    assert not any(loc[0] == "layout" for loc in changes)  # the view is the user's
+    assert mode == {"mode": "zoomed", "range": [ms(2026, 11, 27, 19), ms(2026, 11, 27, 19, 30)]}
+    assert same_store == store
+    assert callbacks.on_mode(mode) == "Zoomed: live updates continue"
     clock.now = NOW + timedelta(seconds=5)
     with unit_of_work(sessions) as session:
         write_quotes(session, [Quote("GE", Decimal("150"), clock.now, True)], clock.now)
-    tick, *_ = callbacks.on_tick(1, zoomed)
-    assert ("layout", "xaxis", "range") not in ops(tick)  # the user's zoom stays
+    tick, *_ = callbacks.on_tick(1, store, mode)
+    assert not any(loc[0] == "layout" for loc in ops(tick))  # a tick never moves the view
     assert ops(tick)[("data", 1, "y")] == ("Extend", [150.0])
-    live, back, *_ = callbacks.on_follow_live(1, zoomed)
-    assert back["mode"] == "live" and ("layout", "xaxis", "range") in ops(live)
-    reset, *_ = callbacks.on_relayout({"xaxis.autorange": True}, zoomed)
-    assert ("layout", "xaxis", "range") in ops(reset)
+    live, _, _, _, back = callbacks.on_follow_live(1)
+    assert back == LIVE and callbacks.on_mode(back) == "Following live"
+    assert ops(live)[("layout", "xaxis", "autorange")] == ("Assign", True)
+    assert ops(live)[("layout", "xaxis", "uirevision")] == ("Assign", ms(2026, 11, 27, 20, 0, 5))
+    reset, _, _, _, back = callbacks.on_relayout({"xaxis.autorange": True}, store)
+    assert back == LIVE and ("data",) in ops(reset)
     assert (
-        callbacks.on_relayout({"yaxis.range[0]": 1, "yaxis.range[1]": 2}, zoomed)
-        == (no_update,) * 5
+        callbacks.on_relayout({"yaxis.range[0]": 1, "yaxis.range[1]": 2}, store) == (no_update,) * 5
     )
 
 
+def test_a_page_left_open_reloads_its_window_once_an_hour(sessions, callbacks, clock):
+    seed(sessions, NOW - timedelta(hours=2), NOW)
+    _, store, *_ = callbacks.on_tick(0, None, LIVE)
+    clock.now = NOW + timedelta(minutes=59)
+    assert ("data",) not in ops(callbacks.on_tick(1, store, LIVE)[0])
+    clock.now = NOW + timedelta(minutes=61)
+    assert ("data",) not in ops(callbacks.on_tick(2, store, {"mode": "zoomed", "range": [0, 1]})[0])
+    reloaded, new_store, *_ = callbacks.on_tick(3, store, LIVE)
+    assert ("data",) in ops(reloaded) and new_store["since"] > store["since"]
+
+
 def test_messages_for_no_stocks_no_prices_and_missing_metadata(sessions, callbacks):
-    figure, store, status, *_ = callbacks.on_tick(0, None)
+    figure, store, status, *_ = callbacks.on_tick(0, None, LIVE)
     assert figure is no_update and text_of(status) == NO_STOCKS and not store["ok"]
     with unit_of_work(sessions) as session:
         sync_watchlist(session, SYMBOLS)
-    _, store, status, hidden, _ = callbacks.on_tick(1, store)
+    _, store, status, hidden = callbacks.on_tick(1, store, LIVE)
     text = text_of(status)
     assert NO_PRICES in text and "No 52-week range yet for AAPL, GE" in text
     assert "No logo yet for AAPL, GE" in text and hidden is True
@@ -168,7 +186,7 @@ def test_messages_for_no_stocks_no_prices_and_missing_metadata(sessions, callbac
 
 def test_new_metadata_reloads_the_window_by_patch(sessions, callbacks):
     seed(sessions, NOW - timedelta(hours=1), NOW, profiles=False)
-    _, store, status, *_ = callbacks.on_tick(0, None)
+    _, store, status, *_ = callbacks.on_tick(0, None, LIVE)
     assert "No logo yet" in text_of(status)
     with unit_of_work(sessions) as session:
         upsert_profiles(
@@ -176,7 +194,7 @@ def test_new_metadata_reloads_the_window_by_patch(sessions, callbacks):
             [PROFILES[1]],
             NOW,
         )
-    figure, _, status, *_ = callbacks.on_tick(1, store)
+    figure, _, status, *_ = callbacks.on_tick(1, store, LIVE)
     changes = ops(figure)
     assert [s["name"] for s in changes[("layout", "shapes")][1]] == ["band-GE"]
     assert text_of(status).split("No 52-week range yet for AAPL. ")[-1] == "No logo yet for AAPL."
@@ -195,12 +213,12 @@ def test_an_unreachable_database_shows_the_message_and_the_page_recovers(
     app = Dash(__name__)
     app.layout = build_layout(5, 7)
     down = register_callbacks(app, make_session_factory(down_engine), clock, 7)
-    figure, store, status, *_ = down.on_tick(0, {"ok": True, "fp": "x", "last": {}})
+    figure, store, status, *_ = down.on_tick(0, {"ok": True, "fp": "x", "last": {}}, LIVE)
     assert figure is no_update and store["ok"] is False
     assert text_of(status) == DB_DOWN
     app2 = Dash(__name__)
     app2.layout = build_layout(5, 7)
     back = register_callbacks(app2, sessions, clock, 7)
-    figure, store, status, *_ = back.on_tick(1, store)
+    figure, store, status, *_ = back.on_tick(1, store, LIVE)
     assert ("data",) in ops(figure) and store["ok"] and status == []
     down_engine.dispose()

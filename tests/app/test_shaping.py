@@ -121,22 +121,28 @@ def test_logo_sits_at_the_first_point_or_is_absent():
     assert logo(stock(logo_url=None), 0, 1.0) is None
 
 
-def test_window_patch_replaces_traces_bands_logos_and_sets_the_live_range():
+def test_window_patch_replaces_traces_bands_logos_and_leaves_the_view():
     stocks = [stock("AAPL", 0), stock("GE", 1, week52_high=None, logo_url=None)]
     series = {
         "AAPL": Points([ms(2026, 11, 27, 15), ms(2026, 11, 27, 15, 0, 5)], [1.0, 2.0], "tick"),
         "GE": Points([], [], "tick"),
     }
-    window = (ms(2026, 11, 20, 15), ms(2026, 11, 27, 15))
-    patch, last = window_patch(stocks, series, window)
+    patch, last = window_patch(stocks, series)
     data = value_at(patch, ("data",))
     assert [t["name"] for t in data] == ["AAPL", "GE"] and data[1]["x"] == []
     assert [s["name"] for s in value_at(patch, ("layout", "shapes"))] == ["band-AAPL"]
     assert [a["symbol"] for a in value_at(patch, ("layout", "meta"))["logos"]] == ["AAPL"]
-    assert value_at(patch, ("layout", "xaxis", "range")) == to_exchange_ms(list(window))
     assert last == {"AAPL": ms(2026, 11, 27, 15, 0, 5)}
-    zoomed, _ = window_patch(stocks, series, None)
-    assert ("Assign", ("layout", "xaxis", "range")) not in operations(zoomed)
+    assert not [
+        loc for _, loc in operations(patch) if loc[:2] in (("layout", "xaxis"), ("layout", "yaxis"))
+    ]
+
+
+def test_following_live_again_drops_the_zoom_with_a_new_axis_revision():
+    patch, _ = window_patch([stock()], {}, reset_view=1234)
+    for axis in ("xaxis", "yaxis"):
+        assert value_at(patch, ("layout", axis, "autorange")) is True
+        assert value_at(patch, ("layout", axis, "uirevision")) == 1234
 
 
 def test_a_window_is_downsampled_to_the_point_budget():
@@ -151,19 +157,18 @@ def test_a_window_is_downsampled_to_the_point_budget():
     assert len(t["x"]) <= POINT_BUDGET
 
 
-def test_tick_patch_only_extends_and_slides_the_range_when_live():
+def test_tick_patch_only_extends_the_traces_that_have_new_points():
     stocks = [stock("AAPL", 0), stock("GE", 1)]
     new = {
         "AAPL": Points([ms(2026, 11, 27, 15, 0, 10)], [3.5], "tick"),
         "GE": Points([], [], "tick"),
     }
-    patch, last = tick_patch(stocks, new, None)
+    patch, last = tick_patch(stocks, new)
     assert operations(patch) == [("Extend", ("data", 0, "x")), ("Extend", ("data", 0, "y"))]
     assert value_at(patch, ("data", 0, "x")) == [ms(2026, 11, 27, 10, 0, 10)]
+    assert value_at(patch, ("data", 0, "y")) == [3.5]
     assert last == {"AAPL": ms(2026, 11, 27, 15, 0, 10)}
-    live, _ = tick_patch(stocks, new, (ms(2026, 11, 20, 15), ms(2026, 11, 27, 15)))
-    assert ("Assign", ("layout", "xaxis", "range")) in operations(live)
-    nothing, _ = tick_patch(stocks, {}, None)
+    nothing, _ = tick_patch(stocks, {})
     assert operations(nothing) == []
 
 

@@ -177,3 +177,17 @@ def test_colour_slots_are_given_once_and_kept(sessions):
         slots = dict(session.execute(select(Stock.symbol, Stock.color_slot)).all())
     assert (slots["AAPL"], slots["GE"], slots["NVDA"]) == (0, 1, 2)  # first sync, symbol order
     assert slots["TSLA"] == 0  # the lowest slot no watched stock holds
+
+
+def test_times_are_stored_to_the_millisecond_so_a_retry_is_still_a_duplicate(sessions):
+    at = T0 + timedelta(microseconds=123_456)
+    with unit_of_work(sessions) as session:
+        first = write_quotes(session, [Quote("AAPL", Decimal("1"), at)], T0)
+    with unit_of_work(sessions) as session:
+        again = write_quotes(
+            session, [Quote("AAPL", Decimal("1"), at + timedelta(microseconds=400))], T0
+        )
+    assert (first.written, again.duplicates) == (1, 1)
+    with sessions() as session:
+        (tick,) = ticks_between(session, ["AAPL"], T0)
+    assert tick.observed_at == T0 + timedelta(microseconds=123_000)

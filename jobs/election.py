@@ -1,0 +1,88 @@
+"""Exactly one poller per deployment: every process runs an election, only the lock holder polls.
+
+A background thread tries the lock every `check_interval` seconds; the holder
+starts a PollingService whose writes are fenced by the lock, and stops it at
+once when its lock connection is lost. With check_interval at most half the
+price interval, a dead leader is replaced within two price intervals.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from db.locks import PollerLock
+from jobs.scheduler import PollingService
+
+log = logging.getLogger(__name__)
+
+
+class ElectedPoller:
+    """Runs `make_service()` only while this process holds `lock`."""
+
+    def __init__(
+        self,
+        lock: PollerLock,
+        make_service: Callable[[PollerLock], PollingService],
+        check_interval: float,
+        on_change: Callable[[bool], None] | None = None,
+    ) -> None:
+        self._lock = lock
+        self._make_service = make_service
+        self._interval = check_interval
+        self._on_change = on_change or (lambda leading: None)
+        self._service: PollingService | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def is_leader(self) -> bool:
+        """Whether this process is polling now."""
+        return self._service is not None
+
+    def start(self) -> None:
+        """Start campaigning in a background thread."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._campaign, name="poller-election", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop polling (if leading), release the lock and end the thread."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+            self._thread = None
+        self._step_down(wait=True)
+        self._lock.release()
+
+    def _campaign(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self._service is None:
+                    if self._lock.try_acquire():
+                        self._take_over()
+                elif not self._lock.still_held():
+                    log.error("poller lock lost: this process stops polling now")
+                    self._step_down()
+            except Exception:  # the election must outlive any one failure
+                log.exception("poller election step failed")
+                self._step_down()
+            self._stop.wait(self._interval)
+
+    def _take_over(self) -> None:
+        service = self._make_service(self._lock)
+        service.start()
+        self._service = service
+        log.info("this process is now the poller")
+        self._on_change(True)
+
+    def _step_down(self, wait: bool = False) -> None:
+        service, self._service = self._service, None
+        if service is not None:
+            # On a lost lock, no wait: a write in flight is fenced and rolls back by itself.
+            service.stop(wait=wait)
+            self._on_change(False)
+            log.info("this process no longer polls")
