@@ -17,8 +17,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 DEFAULT_SYMBOLS = ("GE", "AMZN", "NVDA", "INTC", "AAPL", "NFLX")
-PROVIDERS = ("simulated", "iex")
-DEFAULT_BASE_URLS = {"iex": "https://cloud.iexapis.com/stable"}
+PROVIDERS = ("simulated", "iex", "alpaca", "finnhub", "twelvedata", "composite")
+DEFAULT_BASE_URLS = {
+    "iex": "https://cloud.iexapis.com/stable",
+    "alpaca": "https://data.alpaca.markets",
+    "finnhub": "https://finnhub.io/api/v1",
+    "twelvedata": "https://api.twelvedata.com",
+}
+# What a composite may take its prices or its metadata from: any single provider.
+SingleProvider = Literal["simulated", "iex", "alpaca", "finnhub", "twelvedata"]
 
 # Letters first, then letters/digits, optionally a class suffix: AAPL, BRK.B, BF-B.
 TICKER_RE = re.compile(r"^[A-Z][A-Z0-9]{0,6}(?:[.-][A-Z0-9]{1,3})?$")
@@ -53,9 +60,29 @@ class Settings(BaseSettings):
         default="sqlite:///stockstreamer.db", validation_alias="DATABASE_URL", repr=False
     )
     symbols: Annotated[tuple[str, ...], NoDecode] = DEFAULT_SYMBOLS
-    provider: Literal["simulated", "iex"] = "simulated"
+    provider: Literal["simulated", "iex", "alpaca", "finnhub", "twelvedata", "composite"] = (
+        "simulated"
+    )
     provider_base_url: str | None = None
     provider_token: SecretStr | None = None
+
+    # provider=composite: prices from one provider, names/logos/52-week bands from another.
+    price_provider: SingleProvider = "alpaca"
+    metadata_provider: SingleProvider = "finnhub"
+
+    # Keyed providers: credentials (sent as headers, never logged), base URL, free-plan budget.
+    alpaca_key_id: SecretStr | None = None
+    alpaca_secret_key: SecretStr | None = None
+    alpaca_base_url: str | None = None
+    alpaca_rate_limit: int = Field(default=200, ge=1)
+    finnhub_token: SecretStr | None = None
+    finnhub_base_url: str | None = None
+    finnhub_rate_limit: int = Field(default=60, ge=1)
+    twelvedata_api_key: SecretStr | None = None
+    twelvedata_base_url: str | None = None
+    twelvedata_rate_limit: int = Field(default=8, ge=1)
+    twelvedata_daily_limit: int = Field(default=800, ge=1)
+    auth_backoff: float = Field(default=300.0, gt=0)
 
     price_interval: float = Field(default=5.0, gt=0)
     metadata_interval: float = Field(default=6 * 3600.0, gt=0)
@@ -123,7 +150,43 @@ class Settings(BaseSettings):
                 )
         return value
 
-    @field_validator("provider_base_url", mode="before")
+    @field_validator("price_provider", "metadata_provider", mode="before")
+    @classmethod
+    def _part_provider(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            choices = [p for p in PROVIDERS if p != "composite"]
+            if value not in choices:
+                raise ValueError(f"unknown provider {value!r}; choose one of {', '.join(choices)}")
+        return value
+
+    @field_validator(
+        "provider_token",
+        "alpaca_key_id",
+        "alpaca_secret_key",
+        "finnhub_token",
+        "twelvedata_api_key",
+        mode="before",
+    )
+    @classmethod
+    def _secret(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        # It travels in an HTTP header: anything else would fail every request, obscurely.
+        if value and not (value.isascii() and value.isprintable() and " " not in value):
+            raise ValueError("must be printable ASCII without spaces")
+        return value or None
+
+    @field_validator(
+        "provider_base_url",
+        "alpaca_base_url",
+        "finnhub_base_url",
+        "twelvedata_base_url",
+        mode="before",
+    )
     @classmethod
     def _base_url(cls, value: object) -> object:
         if value is None or str(value).strip() == "":
@@ -140,6 +203,9 @@ class Settings(BaseSettings):
     def _defaults(self) -> Settings:
         if self.provider_base_url is None and self.provider in DEFAULT_BASE_URLS:
             object.__setattr__(self, "provider_base_url", DEFAULT_BASE_URLS[self.provider])
+        for name in ("alpaca", "finnhub", "twelvedata"):
+            if getattr(self, f"{name}_base_url") is None:
+                object.__setattr__(self, f"{name}_base_url", DEFAULT_BASE_URLS[name])
         return self
 
     @property

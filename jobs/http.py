@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
@@ -48,6 +49,29 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def rate_limit_wait(headers: httpx.Headers) -> float | None:
+    """Seconds a 429 asks for: Retry-After, else the X-RateLimit-Reset that Alpaca/Finnhub send."""
+    wait = retry_after_seconds(headers.get("Retry-After"))
+    if wait is not None:
+        return wait
+    try:
+        reset = float(headers.get("X-RateLimit-Reset", ""))
+    except ValueError:
+        return None
+    if not math.isfinite(reset):
+        return None
+    # A Unix time (seconds); a small number can only be a delay already.
+    return max(0.0, reset - time.time()) if reset > 1e9 else max(0.0, reset)
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """The text with every secret replaced by ***."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
 class JsonClient:
     """GET JSON from one base URL with a pooled httpx client and a bounded retry loop."""
 
@@ -77,13 +101,25 @@ class JsonClient:
         self._sleep = sleep
         self._rng = random.Random()
 
-    def get(self, path: str, params: Mapping[str, str] | None = None) -> object:
-        """GET path (relative to the base URL) and decode JSON, retrying what is worth retrying."""
+    def get(
+        self,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        secrets: Sequence[str] = (),
+    ) -> object:
+        """GET path (relative to the base URL) and decode JSON, retrying what is worth retrying.
+
+        `headers` are added to this request only; `secrets` (the keys inside them) are
+        redacted from any error text, like the client's own params.
+        """
         last: ProviderError | None = None
+        secrets = (*self._secrets, *(s for s in secrets if s))
         for attempt in range(1, self._retry.attempts + 1):
             wait: float | None = None
             try:
-                response = self._fetch(path.lstrip("/"), params)
+                response = self._fetch(path.lstrip("/"), params, headers)
             except httpx.TimeoutException:
                 last = ProviderError("timeout", f"GET /{path.lstrip('/')} timed out")
             except httpx.TransportError as exc:
@@ -93,19 +129,23 @@ class JsonClient:
                 )
             else:
                 if response.status_code == 429:
-                    wait = retry_after_seconds(response.headers.get("Retry-After"))
-                    last = ProviderError("rate_limited", f"GET /{path.lstrip('/')} answered 429")
+                    wait = rate_limit_wait(response.headers)
+                    last = ProviderError(
+                        "rate_limited", f"GET /{path.lstrip('/')} answered 429", retry_after=wait
+                    )
                     if wait is not None and wait > self._retry.max_delay:
                         # Waiting longer than a poll is worth would stall the scheduler.
                         raise ProviderError(
-                            "rate_limited", f"{last}; Retry-After {wait:.0f}s exceeds the retry cap"
+                            "rate_limited",
+                            f"{last}; Retry-After {wait:.0f}s exceeds the retry cap",
+                            retry_after=wait,
                         )
                 elif response.status_code in RETRYABLE_STATUS:
                     last = ProviderError(
                         "http_5xx", f"GET /{path.lstrip('/')} answered {response.status_code}"
                     )
                 else:
-                    return decode(response, path, self._secrets)
+                    return decode(response, path, secrets)
             if attempt == self._retry.attempts:
                 break
             delay = wait if wait is not None else self._retry.delay(attempt, self._rng)
@@ -114,10 +154,12 @@ class JsonClient:
         assert last is not None
         raise last
 
-    def _fetch(self, path: str, params: Mapping[str, str] | None) -> httpx.Response:
+    def _fetch(
+        self, path: str, params: Mapping[str, str] | None, headers: Mapping[str, str] | None
+    ) -> httpx.Response:
         """One GET whose whole answer must arrive within the timeout (httpx times each read)."""
         deadline = time.monotonic() + self._timeout
-        with self._client.stream("GET", path, params=params) as response:
+        with self._client.stream("GET", path, params=params, headers=headers) as response:
             raw = bytearray()
             for chunk in response.iter_raw():
                 raw += chunk
@@ -143,10 +185,8 @@ def decode(response: httpx.Response, path: str, secrets: tuple[str, ...] = ()) -
     where = f"GET /{path.lstrip('/')}"
     text = response.text
     if response.status_code >= 400:
-        snippet = " ".join(text.split())
-        for secret in secrets:  # an upstream may echo the URL, ?token= included
-            snippet = snippet.replace(secret, "***")
-        snippet = snippet[:80]
+        # An upstream may echo the URL (?token= included) or a key: redact before cutting.
+        snippet = redact(" ".join(text.split()), secrets)[:80]
         kind = (
             "unknown_symbol" if "unknown symbol" in text.lower() else f"http_{response.status_code}"
         )

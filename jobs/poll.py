@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import unit_of_work
+from db.records import WriteCounts
 from db.settings import Settings
 from db.writes import symbols_without_history, sync_watchlist, upsert_profiles, write_quotes
 from jobs.providers.base import Provider, ProviderError
@@ -71,6 +72,9 @@ class Poller:
         # Totals since start, by kind of event; read by the CLI and, later, metrics.
         self.totals: Counter[str] = Counter()
         self._totals_lock = threading.Lock()
+        # The last stored observation time per symbol: while the market is closed a provider
+        # repeats its last trade, and that write is skipped rather than left to the unique key.
+        self._last_stored: dict[str, datetime] = {}
 
     def sync_watchlist(self) -> None:
         """Mark exactly the configured symbols as watched."""
@@ -98,9 +102,15 @@ class Poller:
         valid, result.rejected = split_valid(
             fetched.items, lambda q: quote_problem(q, now, self.limits, expected)
         )
-        with unit_of_work(self.sessions) as session:
-            counts = write_quotes(session, valid, fetched_at=now)
-        result.written, result.duplicates = counts.written, counts.duplicates
+        new = [q for q in valid if self._last_stored.get(q.symbol) != q.observed_at]
+        counts = WriteCounts()
+        if new:  # nothing but repeats: no transaction at all
+            with unit_of_work(self.sessions) as session:
+                counts = write_quotes(session, new, fetched_at=now)
+        # Remembered only once committed; a repeat counts as the duplicate it would have been.
+        self._last_stored.update((q.symbol, q.observed_at) for q in new)
+        result.written = counts.written
+        result.duplicates = counts.duplicates + len(valid) - len(new)
 
     def _metadata(self, result: RunResult) -> None:
         fetched = self.provider.fetch_profiles(self.symbols)
@@ -153,8 +163,13 @@ class Poller:
         result.seconds = time.perf_counter() - started
         for symbol, reason in result.rejected.items():
             log.warning("%s: rejected %s: %s", kind, symbol, reason)
-        for symbol, reason in result.failed.items():
-            log.warning("%s: failed %s: %s", kind, symbol, reason)
+        reasons = set(result.failed.values())
+        if len(result.failed) > 1 and len(reasons) == 1:
+            # A provider-wide failure (a refused key, a 429) is one line, not one per symbol.
+            log.warning("%s: failed %s: %s", kind, ",".join(result.failed), reasons.pop())
+        else:
+            for symbol, reason in result.failed.items():
+                log.warning("%s: failed %s: %s", kind, symbol, reason)
         log.info(result.summary())
         with self._totals_lock:
             self.totals.update(

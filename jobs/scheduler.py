@@ -11,6 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.settings import Settings
+from jobs.budget import budget_of, fit_price_interval, paused_for
 from jobs.poll import Poller
 from jobs.providers.base import Provider
 from jobs.providers.registry import build_provider
@@ -29,13 +30,17 @@ class PollingService:
         self.settings = settings
         self.provider = provider or build_provider(settings)
         self.poller = Poller(settings, self.provider, sessions)
+        # The configured interval, stretched (with one log line) to the provider's budget.
+        self.price_interval = fit_price_interval(
+            budget_of(self.provider), len(settings.symbols), settings.price_interval
+        )
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=2)},
             job_defaults={
                 # A slow run never piles up: one instance at a time, missed runs merged.
                 "max_instances": 1,
                 "coalesce": True,
-                "misfire_grace_time": max(1, int(settings.price_interval)),
+                "misfire_grace_time": max(1, int(self.price_interval)),
             },
             timezone=timezone.utc,
         )
@@ -57,7 +62,7 @@ class PollingService:
             id="prices",
             name="poll prices",
             trigger="interval",
-            seconds=self.settings.price_interval,
+            seconds=self.price_interval,
             next_run_time=now,
         )
         self.scheduler.add_job(
@@ -72,7 +77,7 @@ class PollingService:
             "poller started: provider=%s symbols=%s interval=%ss",
             self.provider.name,
             ",".join(self.settings.symbols),
-            self.settings.price_interval,
+            self.price_interval,
         )
 
     def stop(self, wait: bool = True) -> None:
@@ -83,6 +88,9 @@ class PollingService:
         log.info("poller stopped")
 
     def _poll_prices(self) -> None:
+        if paused_for(self.provider) > 0:
+            # It refused the key or sent a 429: no request, and no log line, until it is time.
+            return
         if not self._backfilled:
             # History goes in before the first live tick, or a symbol would seem to have some.
             self._backfilled = not self.poller.backfill().failed

@@ -16,9 +16,11 @@ T = TypeVar("T")
 class ProviderError(Exception):
     """A request to a provider failed; `kind` names the failure for counting."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: str, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.kind = kind
+        # Seconds the provider asked us to wait (a 429's Retry-After), when it said.
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -35,7 +37,12 @@ class Fetched(Generic[T]):
 
 
 class Provider(Protocol):
-    """A market-data source. Implementations never raise for one symbol's failure."""
+    """A market-data source. Implementations never raise for one symbol's failure.
+
+    A provider with a request budget also has `budget` (a jobs.budget.Budget) and
+    `ready_in()` (seconds until it sends requests again after a 401/403 or a 429);
+    jobs.budget.budget_of and paused_for read them, and treat their absence as "no limit".
+    """
 
     name: str
     simulated: bool

@@ -136,3 +136,33 @@ def test_alembic_exits_2_with_one_line(tmp_path, project_root):
     assert "Traceback" not in done.stderr
     assert "invalid setting DATABASE_URL: must be a postgresql:// or sqlite:/// URL" in done.stderr
     assert "tiger" not in done.stderr
+
+
+@pytest.mark.parametrize("provider", ["alpaca", "finnhub", "twelvedata", "composite"])
+def test_keyed_providers_default_to_the_real_services(monkeypatch, provider):
+    monkeypatch.setenv("STOCKSTREAMER_PROVIDER", provider.upper())
+    settings = load_settings()
+    assert settings.provider == provider
+    assert (settings.price_provider, settings.metadata_provider) == ("alpaca", "finnhub")
+    assert settings.alpaca_base_url == "https://data.alpaca.markets"
+    assert settings.finnhub_base_url == "https://finnhub.io/api/v1"
+    assert settings.twelvedata_base_url == "https://api.twelvedata.com"
+    assert settings.finnhub_token is None
+
+
+def test_keys_are_secret_and_stripped_and_an_empty_one_is_none(monkeypatch):
+    monkeypatch.setenv("STOCKSTREAMER_FINNHUB_TOKEN", "  fh_0123456789  ")
+    monkeypatch.setenv("STOCKSTREAMER_TWELVEDATA_API_KEY", "")
+    settings = load_settings()
+    assert settings.finnhub_token.get_secret_value() == "fh_0123456789"
+    assert settings.twelvedata_api_key is None
+    assert "fh_0123456789" not in repr(settings)
+
+
+def test_a_key_that_cannot_travel_in_a_header_is_refused_without_echo(monkeypatch):
+    monkeypatch.setenv("STOCKSTREAMER_ALPACA_SECRET_KEY", "half of\tmy secret")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert str(caught.value) == (
+        "invalid setting STOCKSTREAMER_ALPACA_SECRET_KEY: must be printable ASCII without spaces"
+    )

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from tests.fakes.base import FakeServer, Fault, Seen, json_reply, symbols_of
+
+__all__ = ["FakeIEX", "Fault", "Seen"]
 
 BATCH_LIMIT = 100
 T0_MS = 1511557200123  # 2017-11-24 21:00:00.123 UTC, a trading day's close
@@ -60,62 +58,13 @@ def default_table() -> tuple[dict[str, dict], dict[str, dict]]:
     return quotes, {s: logo(s) for s, *_ in rows}
 
 
-@dataclass
-class Fault:
-    """The answer for matching requests instead of the normal one, `times` times (None: always)."""
-
-    status: int = 500
-    body: str = "Internal Server Error"
-    content_type: str = "text/plain"
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # seconds before the headers
-    trickle: float = 0.0  # seconds between body bytes
-    times: int | None = None
-    route: str | None = None  # "batch", "quote" or "logo"; None matches all
-    symbols: frozenset[str] | None = None  # matches requests naming any of these
-
-    def matches(self, route: str, symbols: list[str]) -> bool:
-        """Whether this fault applies to a request (and has answers left)."""
-        if self.times is not None and self.times <= 0:
-            return False
-        if self.route is not None and self.route != route:
-            return False
-        return self.symbols is None or bool(self.symbols.intersection(symbols))
-
-
-@dataclass(frozen=True)
-class Seen:
-    """One request as the server saw it."""
-
-    path: str
-    prefix: str
-    route: str
-    symbols: list[str]
-    query: dict[str, list[str]]
-    status: int
-
-
-class FakeIEX:
+class FakeIEX(FakeServer):
     """Serves /<prefix>/stock/market/batch, /<prefix>/stock/{sym}/quote and /logo."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.quotes, self.logos = default_table()
         self.omit_from_batch: set[str] = set()
-        self.faults: list[Fault] = []
-        self.requests: list[Seen] = []
-        self._lock = threading.Lock()
-        self.stopping = threading.Event()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._httpd.daemon_threads = True
-        # Keep-alive handler threads end when their client closes; do not wait for them.
-        self._httpd.block_on_close = False
-        # A short poll interval so that shutdown() returns at once after each test.
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.01,), daemon=True)
-
-    @property
-    def port(self) -> int:
-        """The port the server listens on."""
-        return self._httpd.server_address[1]
 
     def url(self, prefix: str = "1.0") -> str:
         """A base URL: "1.0" for the legacy layout, "stable" for the Cloud layout."""
@@ -126,45 +75,13 @@ class FakeIEX:
         self.quotes[symbol] = {**make_quote(symbol, f"{symbol} Corp.", price, 20.0, 5.0), **fields}
         self.logos[symbol] = logo(symbol)
 
-    def fail(self, **kwargs: object) -> Fault:
-        """Add a fault (see Fault's fields); the first matching fault answers."""
-        fault = Fault(**kwargs)  # type: ignore[arg-type]
-        with self._lock:
-            self.faults.append(fault)
-        return fault
-
-    def seen(self, route: str | None = None) -> list[Seen]:
-        """The requests so far (of one route)."""
-        with self._lock:
-            return [r for r in self.requests if route is None or r.route == route]
-
-    def __enter__(self) -> FakeIEX:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopping.set()  # wakes handlers sleeping in a delay
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(5)
-
-    def respond(self, target: str) -> Fault:
-        """Route and record one request; return the answer to send (as a Fault)."""
-        split = urlsplit(target)
-        query = parse_qs(split.query, keep_blank_values=True)
-        route, symbols, normal = self._route(split.path, query)
-        with self._lock:
-            reply = next((f for f in self.faults if f.matches(route, symbols)), normal)
-            if reply.times is not None:
-                reply.times -= 1
-            prefix = split.path.strip("/").split("/")[0]
-            self.requests.append(Seen(split.path, prefix, route, symbols, query, reply.status))
-        return reply
-
-    def _route(self, path: str, query: dict[str, list[str]]) -> tuple[str, list[str], Fault]:
+    def route(
+        self, path: str, query: dict[str, list[str]], headers: dict[str, str]
+    ) -> tuple[str, list[str], Fault]:
+        """IEX's batch and per-symbol routes under any version prefix."""
         parts = [p for p in path.split("/") if p]
         if len(parts) == 4 and parts[1:] == ["stock", "market", "batch"]:
-            symbols = [s.upper() for s in ",".join(query.get("symbols", [])).split(",") if s]
+            symbols = symbols_of(query, "symbols")
             return "batch", symbols, self._batch(symbols, ",".join(query.get("types", [])))
         if len(parts) == 4 and parts[1] == "stock" and parts[3] in ("quote", "logo"):
             symbol = parts[2].upper()
@@ -184,50 +101,11 @@ class FakeIEX:
             if "logo" in types.split(","):
                 entry["logo"] = self.logos.get(symbol, {"url": ""})
             body[symbol] = entry
-        return _json(body)
+        return json_reply(body)
 
     def _single(self, symbol: str, kind: str) -> Fault:
         if symbol not in self.quotes:
             return Fault(404, "Unknown symbol")
-        return _json(
+        return json_reply(
             self.quotes[symbol] if kind == "quote" else self.logos.get(symbol, {"url": ""})
         )
-
-
-def _json(value: object) -> Fault:
-    # json.dumps writes float("nan") as the bare token NaN, as a sloppy upstream would.
-    return Fault(200, json.dumps(value), "application/json")
-
-
-def _handler(server: FakeIEX) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            reply = server.respond(self.path)
-            if reply.delay and server.stopping.wait(reply.delay):
-                self.close_connection = True
-                return
-            data = reply.body.encode()
-            try:
-                self.send_response(reply.status)
-                self.send_header("Content-Type", reply.content_type)
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                # A trickle sends one byte at a time: each read is quick, the whole answer is not.
-                pieces = [data[i : i + 1] for i in range(len(data))] if reply.trickle else [data]
-                for piece in pieces:
-                    if reply.trickle and server.stopping.wait(reply.trickle):
-                        self.close_connection = True
-                        return
-                    self.wfile.write(piece)
-                    self.wfile.flush()
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (a timeout test); nothing to answer
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass  # requests are recorded in server.requests instead
-
-    return Handler

@@ -1,0 +1,194 @@
+"""Twelve Data: price, name, 52-week band and logo with one key; numbers arrive as strings.
+
+`/quote?symbol=A,B` answers an object keyed by symbol (one symbol: the object
+itself). Every symbol costs a credit, batch or not, and the free plan has 8 a
+minute and 800 a day. Errors come as `{"code", "message", "status": "error"}`,
+sometimes with HTTP 200, so the body decides, not the status line.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import TypeVar
+
+from db.records import Quote, StockProfile
+from jobs.budget import Budget, Rotation
+from jobs.http import RetryPolicy
+from jobs.providers.base import Fetched, ProviderError, chunks, fetch_parts
+from jobs.providers.keyed import AUTH_BACKOFF, KeyedClient, Keys
+from jobs.providers.parsing import epoch_seconds, number, object_of, text
+
+BASE_URL = "https://api.twelvedata.com"
+SETTING = "STOCKSTREAMER_TWELVEDATA_API_KEY"
+BATCH_LIMIT = 120  # symbols per /quote request (uncertain: from client code)
+# The quote's `timestamp` opens the candle of this interval; per day it would never move.
+INTERVAL = "1min"
+
+# One /quote answer carries price, name and band: the metadata pass's answers serve the
+# price pass of the same run (seconds later) instead of spending the credits twice.
+REUSE = 5.0
+
+T = TypeVar("T")
+
+
+def _headers(key: str) -> dict[str, str]:
+    return {"Authorization": f"apikey {key}"}
+
+
+class TwelveDataProvider:
+    """Prices and metadata from Twelve Data's /quote, logos from /logo."""
+
+    name = "twelvedata"
+    simulated = False
+
+    def __init__(
+        self,
+        base_url: str = BASE_URL,
+        *,
+        api_key: str | None,
+        rate_limit: int = 8,
+        daily_limit: int | None = 800,
+        timeout: float = 5.0,
+        retry: RetryPolicy | None = None,
+        concurrency: int = 8,
+        auth_backoff: float = AUTH_BACKOFF,
+        reload: Callable[[], Keys] | None = None,
+    ) -> None:
+        self.budget = Budget(
+            "twelvedata",
+            rate_limit,
+            # A request billed above the minute's credits is refused whole: never send one.
+            min(BATCH_LIMIT, rate_limit),
+            per_day=daily_limit,
+            billed_per_symbol=True,
+            unit="credits",
+            setting="STOCKSTREAMER_TWELVEDATA_RATE_LIMIT and STOCKSTREAMER_TWELVEDATA_DAILY_LIMIT",
+        )
+        self._client = KeyedClient(
+            self.budget,
+            base_url,
+            keys=(api_key,),
+            headers=_headers,
+            setting=SETTING,
+            reload=reload,
+            timeout=timeout,
+            retry=retry,
+            auth_backoff=auth_backoff,
+            concurrency=concurrency,
+        )
+        self._concurrency = concurrency
+        self._rotation = Rotation()
+        self._logos: dict[str, str | None] = {}  # a logo costs a credit and hardly ever changes
+        self._recent: dict[str, tuple[float, Mapping[str, object]]] = {}  # symbol: (when, entry)
+
+    def fetch_quotes(self, symbols: Sequence[str]) -> Fetched[Quote]:
+        """Each symbol's `close` at its minute's `timestamp`."""
+        return self._quotes(symbols, _quote)
+
+    def fetch_profiles(self, symbols: Sequence[str]) -> Fetched[StockProfile]:
+        """Name and 52-week band from /quote; the logo from /logo, once per symbol."""
+        fetched = self._quotes(symbols, _profile)
+        for i, profile in enumerate(fetched.items):
+            symbol = profile.symbol
+            if symbol not in self._logos:
+                try:
+                    body = self._client.get("logo", {"symbol": symbol}, check=_raise_error)
+                    self._logos[symbol] = text(object_of(body, "the logo answer").get("url"))
+                except ProviderError:
+                    continue  # the profile is still worth storing; the logo is tried next time
+            fetched.items[i] = replace(profile, logo_url=self._logos[symbol])
+        return fetched
+
+    def history(
+        self, symbol: str, start: datetime, end: datetime, step: float = 60.0
+    ) -> list[Quote] | None:
+        """A week of minutes would spend the day's credits: no backfill from this provider."""
+        return None
+
+    def ready_in(self) -> float:
+        """Seconds before requests are sent again after a refused key or a 429."""
+        return self._client.ready_in()
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self._client.close()
+
+    def _quotes(
+        self, symbols: Sequence[str], parse: Callable[[str, Mapping[str, object]], T]
+    ) -> Fetched[T]:
+        """Parse each symbol's /quote entry, asking only for those not answered a moment ago."""
+        now = time.monotonic()
+        recent = {
+            s: hit[1] for s in symbols if (hit := self._recent.get(s)) and now - hit[0] < REUSE
+        }
+        missing = [s for s in symbols if s not in recent]
+        parts = chunks(missing, self.budget.symbols_per_request)
+        fetched = fetch_parts(self._rotation.order(parts), self._entries, self._concurrency)
+        result: Fetched[T] = Fetched(failures=dict(fetched.failures))
+        for symbol, entry in [*recent.items(), *fetched.items]:
+            try:
+                result.items.append(parse(symbol, entry))
+            except ProviderError as exc:
+                result.failures[symbol] = f"{exc.kind}: {exc}"
+        return result
+
+    def _entries(self, part: Sequence[str]) -> Fetched[tuple[str, Mapping[str, object]]]:
+        """One /quote request: each symbol's entry, or why there is none."""
+        params = {"symbol": ",".join(part), "interval": INTERVAL}
+        body = object_of(
+            self._client.get("quote", params, cost=len(part), check=_raise_error),
+            "the quote answer",
+        )
+        # One symbol answers the quote itself; several answer an object keyed by symbol.
+        single = len(part) == 1 and not isinstance(body.get(part[0]), Mapping)
+        entries = {part[0]: body} if single else {str(k).upper(): v for k, v in body.items()}
+        result: Fetched[tuple[str, Mapping[str, object]]] = Fetched()
+        for symbol in part:
+            entry = entries.get(symbol)
+            try:
+                if not isinstance(entry, Mapping):
+                    raise ProviderError("unknown_symbol", "not in twelvedata's answer")
+                _raise_error(entry)  # a batch reports a symbol it does not know in place
+            except ProviderError as exc:
+                result.failures[symbol] = f"{exc.kind}: {self._client.redact(str(exc))[:200]}"
+                continue
+            self._recent[symbol] = (time.monotonic(), entry)
+            result.items.append((symbol, entry))
+        return result
+
+
+def _quote(symbol: str, entry: Mapping[str, object]) -> Quote:
+    when = epoch_seconds(entry.get("timestamp"), "timestamp")
+    return Quote(symbol, number(entry.get("close"), "close"), when)
+
+
+def _profile(symbol: str, entry: Mapping[str, object]) -> StockProfile:
+    band = object_of(entry.get("fifty_two_week") or {}, "fifty_two_week")
+    return StockProfile(
+        symbol=symbol,
+        company_name=text(entry.get("name")),
+        week52_high=number(band.get("high"), "fifty_two_week.high"),
+        week52_low=number(band.get("low"), "fifty_two_week.low"),
+        source="twelvedata",
+    )
+
+
+def _raise_error(body: object) -> None:
+    """Raise the error an answer carries in its body, whatever its HTTP status was."""
+    if not isinstance(body, Mapping) or body.get("status") != "error":
+        return
+    code = body.get("code")
+    message = f"twelvedata answered code {code}: {str(body.get('message', ''))!r}"
+    if code in (401, 403):
+        raise ProviderError("auth", message)
+    if code == 429:
+        # Credits refill each minute, or at midnight UTC once the day's are spent.
+        period = 86_400 if "for the day" in str(body.get("message")) else 60
+        raise ProviderError("rate_limited", message, retry_after=period - time.time() % period)
+    if code in (400, 404):
+        raise ProviderError("unknown_symbol", message)
+    kind = "http_5xx" if isinstance(code, int) and code >= 500 else f"http_{code}"
+    raise ProviderError(kind, message)
