@@ -1,27 +1,55 @@
-"""gunicorn settings, read from the environment; gunicorn loads this file from the working directory."""
+"""gunicorn settings from the environment; gunicorn reads this file from the working directory.
+
+Each worker campaigns for the poller lock (see jobs/election.py), so any number
+of workers, on any number of hosts sharing one PostgreSQL, polls exactly once.
+Nothing is started in the master, so --preload is safe.
+"""
 
 import os
+import tempfile
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8050')}"
-# One worker until the poller election across processes lands; the page itself is stateless.
-workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
-accesslog = "-"
+keepalive = 5
+accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "1") != "0" else None
 errorlog = "-"
+capture_output = True
+
+# Workers share their metrics through files; the directory must exist before any
+# worker imports prometheus_client, so it is settled here, in the master.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="stockstreamer-metrics-")
 
 
-def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn hook
-    """Start the poller in the worker, never in the master."""
+def on_starting(server):  # gunicorn hook (master)
+    """Start from an empty metrics directory: old files would add up forever."""
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            os.remove(os.path.join(directory, name))
+
+
+def post_worker_init(worker):  # gunicorn hook (worker)
+    """Campaign for the poller lock in this worker (never in the master)."""
     from app.wsgi import start_poller
 
     start_poller()
 
 
-def worker_exit(server, worker):  # noqa: ANN001, ANN201 - gunicorn hook
-    """Stop the worker's poller cleanly."""
+def worker_exit(server, worker):  # gunicorn hook (worker)
+    """Give the lock up cleanly so that another worker takes over at once."""
     from app.wsgi import stop_poller
 
     stop_poller()
+
+
+def child_exit(server, worker):  # gunicorn hook (master)
+    """Drop a dead worker's live gauges from /metrics."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

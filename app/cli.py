@@ -25,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from app.logs import configure_logging
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return int(args.command(settings, args) or 0)
 
 
@@ -55,63 +55,77 @@ def init_db_command(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def poll_command(settings: Settings, args: argparse.Namespace) -> int:
-    """Poll once (printing the result) or until SIGINT/SIGTERM."""
+def _prepare(settings: Settings):
+    """Engine and sessions on a schema at head: SQLite is migrated, PostgreSQL is the operator's."""
     from db.engine import make_engine, make_session_factory
-    from db.migrate import upgrade
-    from jobs.scheduler import PollingService
+    from db.migrate import schema_problem, upgrade
 
     engine = make_engine(settings.database_url)
     if settings.is_sqlite:
         # The embedded default must work on a fresh machine with no operator step.
         upgrade(settings.database_url)
-    service = PollingService(settings, make_session_factory(engine))
+    sessions = make_session_factory(engine)
+    problem = schema_problem(sessions)
+    if problem is not None:
+        print(f"stockstreamer: {problem}", file=sys.stderr)
+        engine.dispose()
+        return None
+    return engine, sessions
+
+
+def poll_command(settings: Settings, args: argparse.Namespace) -> int:
+    """Poll once (printing the result), or as the elected poller until SIGINT/SIGTERM."""
+    from jobs.election import build_election
+    from jobs.scheduler import PollingService
+
+    prepared = _prepare(settings)
+    if prepared is None:
+        return 1
+    engine, sessions = prepared
     try:
-        if args.once:
+        if not args.once:
+            # The same lock as the web workers': however many run, one polls.
+            return _run_until_signal(build_election(settings, sessions))
+        service = PollingService(settings, sessions)
+        try:
             service.poller.sync_watchlist()
             result = service.poller.poll_prices()
-            print(
-                json.dumps(
-                    {
-                        "written": result.written,
-                        "duplicates": result.duplicates,
-                        "rejected": result.rejected,
-                        "failed": result.failed,
-                        "seconds": round(result.seconds, 3),
-                    },
-                    indent=2,
-                )
-            )
-            return 1 if result.all_failed else 0
-        return _run_until_signal(service)
-    finally:
-        if not service.running:
+        finally:
             service.provider.close()
+        print(
+            json.dumps(
+                {
+                    "written": result.written,
+                    "duplicates": result.duplicates,
+                    "rejected": result.rejected,
+                    "failed": result.failed,
+                    "seconds": round(result.seconds, 3),
+                },
+                indent=2,
+            )
+        )
+        return 1 if result.all_failed else 0
+    finally:
         engine.dispose()
 
 
 def run_command(settings: Settings, _args: argparse.Namespace) -> int:
     """Serve the dashboard and poll, in one process, until Ctrl-C."""
-    from app.factory import create_app
-    from db.engine import make_engine, make_session_factory
-    from db.migrate import current_revision, head_revision, upgrade
-    from jobs.scheduler import PollingService
+    from prometheus_client import CollectorRegistry
 
-    engine = make_engine(settings.database_url)
+    from app.factory import create_app
+    from jobs.election import build_election
+    from jobs.metrics import PollerMetrics
+
+    prepared = _prepare(settings)
+    if prepared is None:
+        return 1
+    engine, sessions = prepared
     try:
-        if settings.is_sqlite:
-            upgrade(settings.database_url)
-        elif current_revision(engine) != head_revision():
-            print(
-                "stockstreamer: the database schema is not at the newest revision; "
-                "run `stockstreamer init-db` (or `alembic upgrade head`) first",
-                file=sys.stderr,
-            )
-            return 1
-        sessions = make_session_factory(engine)
-        service = PollingService(settings, sessions)
-        app = create_app(settings, sessions)
-        service.start()
+        registry = CollectorRegistry()
+        election = build_election(settings, sessions, PollerMetrics(registry))
+        app = create_app(settings, sessions, registry=registry)
+        election.start()
         print(
             f"stockstreamer: dashboard on http://{settings.host}:{settings.port}/ (Ctrl-C stops)",
             flush=True,
@@ -123,7 +137,7 @@ def run_command(settings: Settings, _args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             log.info("stopping")
         finally:
-            service.stop()
+            election.stop()
         return 0
     finally:
         engine.dispose()
@@ -133,7 +147,7 @@ def _raise_keyboard_interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _run_until_signal(service) -> int:
+def _run_until_signal(election) -> int:
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -142,11 +156,12 @@ def _run_until_signal(service) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    service.start()
+    election.start()
+    log.info("campaigning for the poller lock")
     try:
         stop.wait()
     finally:
-        service.stop(wait=True)
+        election.stop()
     return 0
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
 from dash import Dash
+from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.callbacks import register_callbacks
+from app.health import register_health_routes
 from app.layout import build_layout
 from app.views import Clock
 from db.settings import Settings
+from jobs.market_hours import us_market_open
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -21,8 +25,17 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock = utc_now) -> Dash:
-    """A Dash app reading through `sessions`; it starts nothing (the poller is the caller's)."""
+def create_app(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    clock: Clock = utc_now,
+    registry: CollectorRegistry | None = None,
+) -> Dash:
+    """A Dash app reading through `sessions`, with /healthz, /readyz and /metrics.
+
+    It starts nothing: the poller is the caller's. `registry` holds this
+    process's poller metrics when gunicorn's multiprocess directory is not used.
+    """
     app = Dash(
         __name__,
         title="stockstreamer",
@@ -32,4 +45,14 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
     )
     app.layout = build_layout(settings.refresh_interval, settings.window_days)
     register_callbacks(app, sessions, clock, settings.window_days)
+    register_health_routes(
+        app.server, settings, sessions, clock, market_hours_of(settings), registry
+    )
     return app
+
+
+def market_hours_of(settings: Settings) -> Callable[[datetime], bool]:
+    """When prices are expected to move: always for the default simulated market."""
+    if settings.provider == "simulated" and settings.simulated_hours == "always":
+        return lambda _at: True
+    return us_market_open

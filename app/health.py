@@ -5,22 +5,22 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import Flask, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import Engine, text
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.migrate import current_revision, head_revision
+from db.migrate import schema_problem
 from db.queries import latest_observation
 from db.settings import Settings
 
 
 def readiness(
     settings: Settings,
-    engine: Engine,
     sessions: sessionmaker[Session],
     clock: Callable[[], datetime],
     market_open: Callable[[datetime], bool],
@@ -28,29 +28,23 @@ def readiness(
     """Each check's verdict; ready only when all say ok."""
     checks: dict[str, str] = {}
     try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:
-        checks["database"] = f"unreachable: {type(exc).__name__}"
-        return False, checks
-    revision, head = current_revision(engine), head_revision()
-    checks["schema"] = (
-        "ok"
-        if revision == head
-        else (f"at {revision or 'nothing'}, expected {head}: run `alembic upgrade head`")
-    )
+        with sessions() as session:
+            session.execute(text("SELECT 1"))
+            problem = schema_problem(sessions)
+            newest = max(latest_observation(session, settings.symbols).values(), default=None)
+    except SQLAlchemyError as exc:
+        return False, {"database": f"unreachable: {type(exc).__name__}"}
+    checks["database"] = "ok"
+    checks["schema"] = problem or "ok"
     now = clock()
-    with sessions() as session:
-        newest = max(latest_observation(session, settings.symbols).values(), default=None)
-    limit = timedelta(seconds=settings.ready_max_price_age)
+    limit = settings.ready_price_age
     if not market_open(now):
         checks["prices"] = "ok (market closed)"
     elif newest is None:
         checks["prices"] = "no price stored yet"
-    elif now - newest > limit:
-        age, most = (now - newest).total_seconds(), limit.total_seconds()
-        checks["prices"] = f"newest price is {age:.0f}s old (limit {most:.0f}s)"
+    elif (now - newest).total_seconds() > limit:
+        age = (now - newest).total_seconds()
+        checks["prices"] = f"newest price is {age:.0f}s old (limit {limit:.0f}s)"
     else:
         checks["prices"] = "ok"
     return all(v.startswith("ok") for v in checks.values()), checks
@@ -82,7 +76,6 @@ class PriceAgeCollector:
 def register_health_routes(
     server: Flask,
     settings: Settings,
-    engine: Engine,
     sessions: sessionmaker[Session],
     clock: Callable[[], datetime],
     market_open: Callable[[datetime], bool],
@@ -96,7 +89,7 @@ def register_health_routes(
 
     @server.get("/readyz")
     def readyz() -> Response:
-        ready, checks = readiness(settings, engine, sessions, clock, market_open)
+        ready, checks = readiness(settings, sessions, clock, market_open)
         body = json.dumps({"status": "ready" if ready else "not ready", "checks": checks})
         return Response(body, status=200 if ready else 503, mimetype="application/json")
 

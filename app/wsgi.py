@@ -1,18 +1,22 @@
 """Composition root for gunicorn (`gunicorn app.wsgi:server`): builds the app from the settings.
 
-The poller is not started here but by gunicorn.conf.py's worker hooks, so that
-importing this module (gunicorn --preload, a test) starts no thread.
+The poller election is not started here but by gunicorn.conf.py's worker hooks,
+so importing this module (gunicorn --preload, a test) starts no thread.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+
+from prometheus_client import CollectorRegistry
 
 from app.factory import create_app
 from app.logs import configure_logging
 from db.engine import make_engine, make_session_factory
 from db.settings import SettingsError, load_settings
-from jobs.scheduler import PollingService
+from jobs.election import ElectedPoller, build_election
+from jobs.metrics import PollerMetrics
 
 try:
     settings = load_settings()
@@ -20,25 +24,28 @@ except SettingsError as exc:
     print(f"stockstreamer: {exc}", file=sys.stderr)
     raise SystemExit(2) from None
 
-configure_logging(settings.log_level)
+configure_logging(settings.log_level, settings.log_format)
 engine = make_engine(settings.database_url)
 sessions = make_session_factory(engine)
-application = create_app(settings, sessions)
+# Under gunicorn the metrics go to PROMETHEUS_MULTIPROC_DIR files, summed by /metrics.
+registry = None if os.environ.get("PROMETHEUS_MULTIPROC_DIR") else CollectorRegistry()
+metrics = PollerMetrics(registry)
+application = create_app(settings, sessions, registry=registry)
 server = application.server
-_poller: PollingService | None = None
+_election: ElectedPoller | None = None
 
 
 def start_poller() -> None:
-    """Start this process's poller (called from a gunicorn worker hook)."""
-    global _poller
-    if _poller is None:
-        _poller = PollingService(settings, sessions)
-        _poller.start()
+    """Campaign for the poller lock in this process, unless web workers must not poll."""
+    global _election
+    if settings.web_polls and _election is None:
+        _election = build_election(settings, sessions, metrics)
+        _election.start()
 
 
 def stop_poller() -> None:
-    """Stop this process's poller, waiting for a running job."""
-    global _poller
-    if _poller is not None:
-        _poller.stop()
-        _poller = None
+    """Stop polling (if this process leads) and give the lock up."""
+    global _election
+    if _election is not None:
+        _election.stop()
+        _election = None

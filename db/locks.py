@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from pathlib import Path
 from typing import Protocol
 
@@ -64,6 +65,8 @@ class AdvisoryLock:
             database_url,
             poolclass=NullPool,
             connect_args={
+                # Operators (and tests) see which process holds the lock in pg_stat_activity.
+                "application_name": f"stockstreamer-poller-{os.getpid()}",
                 "keepalives": 1,
                 "keepalives_idle": 5,
                 "keepalives_interval": 2,

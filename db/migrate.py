@@ -9,6 +9,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -35,6 +36,19 @@ def downgrade(database_url: str, revision: str) -> None:
 def head_revision() -> str | None:
     """The newest revision shipped with this code."""
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def schema_problem(sessions: sessionmaker[Session]) -> str | None:
+    """What an operator must do when the schema is not at head, or None when it is."""
+    with sessions() as session:
+        current = MigrationContext.configure(session.connection()).get_current_revision()
+    head = head_revision()
+    if current == head:
+        return None
+    return (
+        f"the database schema is at revision {current or 'none'}, this code needs {head}: "
+        "run `alembic upgrade head` (or `stockstreamer init-db`) first"
+    )
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -101,12 +101,29 @@ class Settings(BaseSettings):
     max_future_skew: float = Field(default=300.0, ge=0)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     # The dashboard
     refresh_interval: float = Field(default=5.0, gt=0)
     window_days: float = Field(default=7.0, gt=0, le=366)
     host: str = "127.0.0.1"
     port: int = Field(default=8050, ge=1, le=65535)
+
+    # Running as a service
+    web_polls: bool = True  # false: web workers never poll (a separate `stockstreamer poll` does)
+    ready_max_price_age: float | None = Field(default=None, gt=0)
+
+    @property
+    def ready_price_age(self) -> float:
+        """How old the newest price may be while the market is open and still be ready."""
+        if self.ready_max_price_age is not None:
+            return self.ready_max_price_age
+        return max(60.0, 3 * self.price_interval)
+
+    @property
+    def election_interval(self) -> float:
+        """How often a process tries the poller lock: a dead leader is replaced in 2 intervals."""
+        return min(self.price_interval / 2, 2.5)
 
     @field_validator("database_url", mode="before")
     @classmethod

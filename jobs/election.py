@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
-from db.locks import PollerLock
-from jobs.scheduler import PollingService
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.locks import PollerLock, poller_lock
+from db.settings import Settings
+from jobs.metrics import PollerMetrics
+from jobs.scheduler import PollingService, SchemaNotCurrent
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +39,7 @@ class ElectedPoller:
         self._on_change = on_change or (lambda leading: None)
         self._service: PollingService | None = None
         self._stop = threading.Event()
+        self._complained_at = -1e9
         self._thread: threading.Thread | None = None
 
     @property
@@ -74,7 +80,16 @@ class ElectedPoller:
 
     def _take_over(self) -> None:
         service = self._make_service(self._lock)
-        service.start()
+        try:
+            service.start()
+        except SchemaNotCurrent as exc:
+            # Let another process (perhaps of the new release) have the lock, and say so
+            # once a minute rather than on every try.
+            self._lock.release()
+            if time.monotonic() - self._complained_at > 60:
+                log.error("the poller does not start: %s", exc)
+                self._complained_at = time.monotonic()
+            return
         self._service = service
         log.info("this process is now the poller")
         self._on_change(True)
@@ -86,3 +101,20 @@ class ElectedPoller:
             service.stop(wait=wait)
             self._on_change(False)
             log.info("this process no longer polls")
+
+
+def build_election(
+    settings: Settings, sessions: sessionmaker[Session], metrics: PollerMetrics | None = None
+) -> ElectedPoller:
+    """An election for this deployment's database, polling with fenced writes when it wins."""
+
+    def make_service(lock: PollerLock) -> PollingService:
+        return PollingService(settings, sessions, fence=lock.fence, metrics=metrics)
+
+    def on_change(leading: bool) -> None:
+        if metrics is not None:
+            metrics.is_poller.set(1 if leading else 0)
+
+    return ElectedPoller(
+        poller_lock(settings.database_url), make_service, settings.election_interval, on_change
+    )

@@ -49,8 +49,15 @@ class PollerMetrics:
             multiprocess_mode="livemax",
         )
 
-    def record(self, run: str, written: int, duplicates: int, rejected: dict[str, str],
-               failed: dict[str, str], seconds: float) -> None:
+    def record(
+        self,
+        run: str,
+        written: int,
+        duplicates: int,
+        rejected: dict[str, str],
+        failed: dict[str, str],
+        seconds: float,
+    ) -> None:
         """Add one run's outcome."""
         self.written.inc(written)
         self.duplicates.inc(duplicates)
@@ -63,8 +70,18 @@ class PollerMetrics:
 
 def reason_kind(reason: str) -> str:
     """A short, bounded label for a rejection reason (no values, so few label sets)."""
-    for kind in ("missing", "not finite", "not positive", "absurd", "future", "time zone",
-                 "malformed", "not asked", "logo", "52-week"):
+    for kind in (
+        "missing",
+        "not finite",
+        "not positive",
+        "absurd",
+        "future",
+        "time zone",
+        "malformed",
+        "not asked",
+        "logo",
+        "52-week",
+    ):
         if kind in reason:
             return kind.replace(" ", "_")
     return "other"

@@ -6,7 +6,8 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -15,9 +16,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import unit_of_work
+from db.locks import NotLeader
 from db.records import WriteCounts
 from db.settings import Settings
 from db.writes import symbols_without_history, sync_watchlist, upsert_profiles, write_quotes
+from jobs.metrics import PollerMetrics
 from jobs.providers.base import Provider, ProviderError
 from jobs.validate import Limits, profile_problem, quote_problem, split_valid
 
@@ -58,8 +61,13 @@ class Poller:
         provider: Provider,
         sessions: sessionmaker[Session],
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        fence: Callable[[Session], None] | None = None,
+        metrics: PollerMetrics | None = None,
     ) -> None:
         self.symbols: Sequence[str] = settings.symbols
+        # Checked first in every write transaction: a leader that lost its lock writes nothing.
+        self.fence = fence
+        self.metrics = metrics
         self.provider = provider
         self.sessions = sessions
         self.clock = clock
@@ -78,7 +86,7 @@ class Poller:
 
     def sync_watchlist(self) -> None:
         """Mark exactly the configured symbols as watched."""
-        with unit_of_work(self.sessions) as session:
+        with self._writing() as session:
             sync_watchlist(session, self.symbols)
 
     def poll_prices(self) -> RunResult:
@@ -105,7 +113,7 @@ class Poller:
         new = [q for q in valid if self._last_stored.get(q.symbol) != q.observed_at]
         counts = WriteCounts()
         if new:  # nothing but repeats: no transaction at all
-            with unit_of_work(self.sessions) as session:
+            with self._writing() as session:
                 counts = write_quotes(session, new, fetched_at=now)
         # Remembered only once committed; a repeat counts as the duplicate it would have been.
         self._last_stored.update((q.symbol, q.observed_at) for q in new)
@@ -119,7 +127,7 @@ class Poller:
         valid, result.rejected = split_valid(
             fetched.items, lambda p: profile_problem(p, self.limits, expected)
         )
-        with unit_of_work(self.sessions) as session:
+        with self._writing() as session:
             result.written = upsert_profiles(session, valid, refreshed_at=self.clock())
 
     def _backfill(self, result: RunResult) -> None:
@@ -139,12 +147,19 @@ class Poller:
                     f"{len(rejected)} history points: {next(iter(rejected.values()))}"
                 )
             # One transaction per symbol: a symbol's history is stored whole or not at all.
-            with unit_of_work(self.sessions) as session:
+            with self._writing() as session:
                 counts = write_quotes(session, valid, fetched_at=now)
             result.written += counts.written
             result.duplicates += counts.duplicates
 
     # -- bookkeeping ------------------------------------------------------------
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        with unit_of_work(self.sessions) as session:
+            if self.fence is not None:
+                self.fence(session)
+            yield session
+
     def _run(self, kind: str, body: Callable[[RunResult], None]) -> RunResult:
         result = RunResult(kind)
         started = time.perf_counter()
@@ -154,6 +169,10 @@ class Poller:
             result.failed.update(
                 {s: f"{exc.kind}: {exc}" for s in self.symbols if s not in result.failed}
             )
+        except NotLeader as exc:
+            log.error("%s: not written, %s", kind, exc)
+            result.failed.update({s: f"not_leader: {exc}" for s in self.symbols})
+            result.written = result.duplicates = 0
         except SQLAlchemyError as exc:
             # The transaction rolled back: nothing of this run is stored, and it is counted.
             reason = f"database: {type(exc).__name__}: {_first_line(exc)}"
@@ -171,6 +190,15 @@ class Poller:
             for symbol, reason in result.failed.items():
                 log.warning("%s: failed %s: %s", kind, symbol, reason)
         log.info(result.summary())
+        if self.metrics is not None:
+            self.metrics.record(
+                kind,
+                result.written,
+                result.duplicates,
+                result.rejected,
+                result.failed,
+                result.seconds,
+            )
         with self._totals_lock:
             self.totals.update(
                 {

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.migrate import schema_problem
 from db.settings import Settings
 from jobs.budget import budget_of, fit_price_interval, paused_for
+from jobs.metrics import PollerMetrics
 from jobs.poll import Poller
 from jobs.providers.base import Provider
 from jobs.providers.registry import build_provider
 
 log = logging.getLogger(__name__)
+
+
+class SchemaNotCurrent(Exception):
+    """The database schema is not at the revision this code needs; the message says what to run."""
+
 
 METADATA_RETRY = 60.0  # seconds before a failed metadata refresh is tried again
 
@@ -25,11 +33,17 @@ class PollingService:
     """Owns a provider, a poller and a scheduler; nothing runs until start()."""
 
     def __init__(
-        self, settings: Settings, sessions: sessionmaker[Session], provider: Provider | None = None
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        provider: Provider | None = None,
+        fence: Callable[[Session], None] | None = None,
+        metrics: PollerMetrics | None = None,
     ) -> None:
         self.settings = settings
+        self.sessions = sessions
         self.provider = provider or build_provider(settings)
-        self.poller = Poller(settings, self.provider, sessions)
+        self.poller = Poller(settings, self.provider, sessions, fence=fence, metrics=metrics)
         # The configured interval, stretched (with one log line) to the provider's budget.
         self.price_interval = fit_price_interval(
             budget_of(self.provider), len(settings.symbols), settings.price_interval
@@ -53,7 +67,15 @@ class PollingService:
         return self.scheduler.running
 
     def start(self) -> None:
-        """Sync the watchlist, then poll: the first run backfills and refreshes metadata first."""
+        """Sync the watchlist, then poll: the first run backfills and refreshes metadata first.
+
+        Raises SchemaNotCurrent, before anything is written, when the database
+        schema is not at the newest revision.
+        """
+        problem = schema_problem(self.sessions)
+        if problem is not None:
+            self.provider.close()
+            raise SchemaNotCurrent(problem)
         self.poller.sync_watchlist()
         now = datetime.now(timezone.utc)
         # Both jobs are added here: adding jobs from inside a job deadlocks with shutdown().
@@ -94,9 +116,10 @@ class PollingService:
         if not self._backfilled:
             # History goes in before the first live tick, or a symbol would seem to have some.
             self._backfilled = not self.poller.backfill().failed
+        self.poller.poll_prices()
+        # After the prices, so that a new leader's first tick is not held up by it.
         if self._metadata_retry_at is not None and time.monotonic() >= self._metadata_retry_at:
             self._refresh_metadata()
-        self.poller.poll_prices()
 
     def _refresh_metadata(self) -> None:
         # A failed refresh is retried within a minute instead of leaving the page
