@@ -82,3 +82,59 @@ def test_the_alembic_command_works_from_the_root_with_only_database_url(
     assert "0002" not in alembic("current")
     alembic("upgrade", "head")
     assert "0002 (head)" in alembic("current")
+
+
+def test_downgrade_one_step_and_up_again_keeps_the_data(database_url_factory, project_root):
+    """What an operator's rollback does: `alembic downgrade -1`, then `upgrade head`."""
+    from datetime import datetime, timezone
+    from decimal import Decimal
+
+    from db.engine import make_session_factory, unit_of_work
+    from db.queries import count_ticks
+    from db.records import Quote
+    from db.writes import sync_watchlist, write_quotes
+
+    url = database_url_factory("postgresql")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKSTREAMER_")}
+    env["DATABASE_URL"] = url
+
+    def alembic(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "alembic", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=project_root,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    alembic("upgrade", "head")
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    at = datetime(2026, 11, 27, 15, tzinfo=timezone.utc)
+    try:
+        with unit_of_work(sessions) as session:
+            sync_watchlist(session, ["AAPL", "GE"])
+            write_quotes(
+                session, [Quote("AAPL", Decimal("1.5"), at), Quote("GE", Decimal("2"), at)], at
+            )
+        assert "0001 -> 0002 (head)" in alembic("history")
+        alembic("downgrade", "-1")
+        assert alembic("current").strip().startswith("0001")
+        assert "color_slot" not in {c["name"] for c in inspect(engine).get_columns("stocks")}
+        with sessions() as session:
+            assert count_ticks(session) == 2  # revision 0001 keeps every price
+        alembic("upgrade", "head")
+        assert "0002 (head)" in alembic("current")
+        with sessions() as session:
+            assert count_ticks(session) == 2
+            from sqlalchemy import select
+
+            from db.models import Stock
+
+            slots = dict(session.execute(select(Stock.symbol, Stock.color_slot)).all())
+        assert slots == {"AAPL": 0, "GE": 1}  # watched stocks get their slots back
+    finally:
+        engine.dispose()
