@@ -8,10 +8,17 @@ from collections.abc import Mapping, Sequence
 
 from dash import Patch
 
-from app.shaping import band, downsample, logo, to_exchange_ms, trace
+from app.shaping import band, downsample, logo, rounded, to_exchange_ms, trace
 from db.chart import ChartStock, Points
 
 POINT_BUDGET = 2_000  # per stock, for any window
+FIGURE_BUDGET = 40_000  # per page: 100 stocks get 400 points each, not 4.6 MB of them
+MIN_POINTS = 200
+
+
+def point_budget(stocks: int) -> int:
+    """Points per stock: 2,000, fewer when so many stocks share one page."""
+    return min(POINT_BUDGET, max(MIN_POINTS, FIGURE_BUDGET // max(stocks, 1)))
 
 
 def base_figure(title: str = "Stock prices, last 7 days") -> dict:
@@ -62,7 +69,6 @@ def window_patch(
     stocks: Sequence[ChartStock],
     series: Mapping[str, Points],
     reset_view: object | None = None,
-    budget: int = POINT_BUDGET,
 ) -> tuple[Patch, dict[str, int]]:
     """Replace traces, bands and logos with a window's data; the view is left alone.
 
@@ -71,6 +77,7 @@ def window_patch(
     to let go of it. Returns the Patch and each symbol's newest time (UTC ms).
     """
     traces, logos, last_seen = [], [], {}
+    budget = point_budget(len(stocks))
     for stock in stocks:
         times, prices = downsample(series.get(stock.symbol, Points([], [], "tick")), budget)
         traces.append(trace(stock, times, prices))
@@ -90,15 +97,14 @@ def window_patch(
     return patch, last_seen
 
 
-def data_patch(
-    stocks: Sequence[ChartStock], series: Mapping[str, Points], budget: int = POINT_BUDGET
-) -> Patch:
+def data_patch(stocks: Sequence[ChartStock], series: Mapping[str, Points]) -> Patch:
     """Replace only the traces' points (a zoom re-read); styling, range and zoom stay."""
     patch = Patch()
+    budget = point_budget(len(stocks))
     for i, stock in enumerate(stocks):
         times, prices = downsample(series.get(stock.symbol, Points([], [], "tick")), budget)
         patch["data"][i]["x"] = to_exchange_ms(times)
-        patch["data"][i]["y"] = [round(p, 4) for p in prices]
+        patch["data"][i]["y"] = rounded(prices)
     return patch
 
 
@@ -116,6 +122,6 @@ def tick_patch(
         points = new.get(stock.symbol)
         if points and points.times:
             patch["data"][i]["x"].extend(to_exchange_ms(points.times))
-            patch["data"][i]["y"].extend([round(p, 4) for p in points.prices])
+            patch["data"][i]["y"].extend(rounded(points.prices))
             last_seen[stock.symbol] = points.times[-1]
     return patch, last_seen

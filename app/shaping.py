@@ -73,8 +73,9 @@ def downsample(points: Points, budget: int) -> tuple[list[int], list[float]]:
     return x[keep].tolist(), y[keep].tolist()
 
 
-def _rounded(prices: Sequence[float]) -> list[float]:
-    return [round(p, 4) for p in prices]
+def rounded(prices: Sequence[float]) -> list[float]:
+    """Prices to 4 decimals (smaller JSON), as a list."""
+    return np.round(np.asarray(prices, dtype="float64"), 4).tolist()
 
 
 def trace(stock: ChartStock, times_utc: Sequence[int], prices: Sequence[float]) -> dict:
@@ -86,7 +87,7 @@ def trace(stock: ChartStock, times_utc: Sequence[int], prices: Sequence[float]) 
         "name": stock.symbol,
         "legendgroup": stock.symbol,
         "x": to_exchange_ms(times_utc),
-        "y": _rounded(prices),
+        "y": rounded(prices),
         "line": {"color": color_of(stock), "width": 1.6},
         "marker": {"color": color_of(stock), "size": 3},
         "hovertemplate": (

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from dash import Patch
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.figures import POINT_BUDGET, data_patch, fingerprint, tick_patch, window_patch
+from app.figures import data_patch, fingerprint, point_budget, tick_patch, window_patch
 from db.chart import ChartStock, Points, chart_stocks, read_after, read_window
 
 Clock = Callable[[], datetime]
@@ -73,7 +73,9 @@ def load_window(
             return View(None, {"ok": False}, [NO_STOCKS])
         now = clock()
         start = now - timedelta(days=days)
-        series = read_window(session, [s.symbol for s in stocks], start, now, POINT_BUDGET)
+        series = read_window(
+            session, [s.symbol for s in stocks], start, now, point_budget(len(stocks))
+        )
     patch, last_seen = window_patch(stocks, series, reset_view)
     store = {"ok": True, "fp": fingerprint(stocks), "last": last_seen, "since": ms(start)}
     return View(patch, store, notes(stocks, series), any(s.simulated for s in stocks))
@@ -120,7 +122,9 @@ def zoom(
         stocks = chart_stocks(session)
         if not store.get("ok") or store.get("fp") != fingerprint(stocks):
             return View(None, store)  # the next tick reloads everything first
-        series = read_window(session, [s.symbol for s in stocks], start, end, POINT_BUDGET)
+        series = read_window(
+            session, [s.symbol for s in stocks], start, end, point_budget(len(stocks))
+        )
     return View(
         data_patch(stocks, series), store, notes(stocks, None), any(s.simulated for s in stocks)
     )

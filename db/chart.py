@@ -2,9 +2,10 @@
 
 Times come back as UTC epoch milliseconds and prices as floats, computed by the
 database, so a read of thousands of points builds no datetime or Decimal objects.
-A window reads raw ticks only when the minute rollups say it holds few enough of
-them; otherwise it reads one close per minute, so a 7-day read costs at most
-10,080 rows per stock whatever the tick cadence.
+A window reads raw ticks only when the rollups say it holds few enough of them;
+otherwise it reads one close per bar of the finest rollup (minute, 5 minutes,
+hour) that fits the point budget, so a read costs rows in proportion to the
+points shown, whatever the tick cadence.
 """
 
 from __future__ import annotations
@@ -13,10 +14,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Float, and_, cast, func, or_, select
+import numpy as np
+from sqlalchemy import ColumnElement, Float, cast, func, select, union_all
 from sqlalchemy.orm import Session
 
-from db.models import PriceMinute, PriceTick, Stock
+from db.models import PriceBar, PriceMinute, PriceTick, Stock
+from db.rollups import BAR_WIDTHS, bucket_start
+
+MINUTE, HOUR = 60, 3600
+UNION_PARTS = 400  # SQLite allows 500 parts in one compound SELECT
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +44,14 @@ class Points:
 
     times: list[int]
     prices: list[float]
-    resolution: str  # "tick" or "minute"
+    resolution: str  # "tick", "minute", "5 minutes" or "hour"
 
 
 def epoch_ms(session: Session, column) -> ColumnElement[float]:
     """A timestamp column as UTC epoch milliseconds, computed in SQL."""
     if session.get_bind().dialect.name == "postgresql":
-        return cast(func.extract("epoch", column) * 1000, Float)
+        # date_part is float arithmetic; EXTRACT is numeric, and slower, since PostgreSQL 14.
+        return cast(func.date_part("epoch", column), Float) * 1000
     # SQLite stores naive UTC text; julianday() reads it.
     return (func.julianday(column) - 2440587.5) * 86_400_000.0
 
@@ -69,49 +76,91 @@ def chart_stocks(session: Session) -> list[ChartStock]:
 def ticks_in_window(
     session: Session, symbols: Sequence[str], start: datetime, end: datetime
 ) -> dict[str, int]:
-    """How many raw ticks each symbol has in [start, end), from the rollups."""
-    rows = session.execute(
-        select(PriceMinute.symbol, func.sum(PriceMinute.tick_count))
-        .where(
-            PriceMinute.symbol.in_(list(symbols)),
-            PriceMinute.minute >= start,
-            PriceMinute.minute < end,
+    """About how many raw ticks each symbol has in [start, end), from the rollups.
+
+    Minutes for a day or less (exact to the minute), hourly bars beyond (a few
+    rows per stock, at most two partial hours too many): only a choice of
+    resolution depends on it.
+    """
+    if (end - start).total_seconds() <= 86_400:
+        bucket, key, extra = PriceMinute, PriceMinute.minute, ()
+    else:
+        bucket, key, extra = PriceBar, PriceBar.start, (PriceBar.width == HOUR,)
+        start = start.replace(minute=0, second=0, microsecond=0)
+    rows = (
+        session.connection()
+        .execute(
+            select(bucket.symbol, func.sum(bucket.tick_count))
+            .where(bucket.symbol.in_(list(symbols)), key >= start, key < end, *extra)
+            .group_by(bucket.symbol)
         )
-        .group_by(PriceMinute.symbol)
-    ).all()
+        .all()
+    )
     return {symbol: int(count or 0) for symbol, count in rows}
 
 
+def resolution_for(start: datetime, end: datetime, budget: int) -> int:
+    """The finest rollup width (seconds) whose bars over [start, end] about fit the budget.
+
+    A quarter over is allowed (the page downsamples the rest away): 7 days at a
+    budget of 2,000 read 2,016 five-minute bars, not 168 hourly ones.
+    """
+    span = (end - start).total_seconds()
+    fits = (w for w in (MINUTE, *BAR_WIDTHS) if span / w <= budget * 1.25)
+    return next(fits, BAR_WIDTHS[-1])
+
+
 def read_window(
-    session: Session, symbols: Sequence[str], start: datetime, end: datetime, tick_budget: int
+    session: Session, symbols: Sequence[str], start: datetime, end: datetime, budget: int
 ) -> dict[str, Points]:
-    """Prices in [start, end]: raw ticks if at most tick_budget, else minute closes."""
+    """Prices in [start, end]: every tick if they fit the budget, else the finest fitting rollup.
+
+    Rows read are about the points shown, not the ticks stored: 7 days at 2,000
+    points is 2,016 five-minute closes per stock.
+    """
     counts = ticks_in_window(session, symbols, start, end)
-    raw = [s for s in symbols if counts.get(s, 0) <= tick_budget]
-    minute = [s for s in symbols if s not in raw]
+    raw = [s for s in symbols if counts.get(s, 0) <= budget]
+    rolled = [s for s in symbols if s not in raw]
+    width = resolution_for(start, end, budget)
+    level = {MINUTE: "minute", 300: "5 minutes", HOUR: "hour"}.get(width, f"{width} s")
     out: dict[str, Points] = {s: Points([], [], "tick") for s in raw}
-    out.update({s: Points([], [], "minute") for s in minute})
+    out.update({s: Points([], [], level) for s in rolled})
     if raw:
         _read_into(
             session,
             out,
-            PriceTick,
+            PriceTick.symbol,
             PriceTick.observed_at,
             PriceTick.price,
+            PriceTick.observed_at,
             PriceTick.symbol.in_(raw),
             PriceTick.observed_at >= start,
             PriceTick.observed_at <= end,
         )
-    if minute:
+    if rolled and width == MINUTE:
         _read_into(
             session,
             out,
-            PriceMinute,
+            PriceMinute.symbol,
             PriceMinute.close_at,
             PriceMinute.close,
-            PriceMinute.symbol.in_(minute),
+            PriceMinute.minute,
+            PriceMinute.symbol.in_(rolled),
             PriceMinute.minute >= start,
             PriceMinute.minute <= end,
+        )
+    elif rolled:
+        _read_into(
+            session,
+            out,
+            PriceBar.symbol,
+            PriceBar.close_at,
+            PriceBar.close,
+            PriceBar.start,
+            PriceBar.symbol.in_(rolled),
+            PriceBar.width == width,
+            PriceBar.start >= bucket_start(start, width),
+            PriceBar.start <= end,
         )
     return out
 
@@ -120,27 +169,48 @@ def read_after(
     session: Session, after: Mapping[str, datetime], limit: int = 10_000
 ) -> dict[str, Points]:
     """Ticks newer than each symbol's last seen time, oldest first, at most `limit` in all."""
-    if not after:
-        return {}
     out = {s: Points([], [], "tick") for s in after}
-    condition = or_(
-        *(and_(PriceTick.symbol == s, PriceTick.observed_at > t) for s, t in after.items())
-    )
-    _read_into(
-        session, out, PriceTick, PriceTick.observed_at, PriceTick.price, condition, limit=limit
-    )
+    items = list(after.items())
+    for i in range(0, len(items), UNION_PARTS):
+        # One index range scan per symbol, united: SQLite would otherwise walk the whole
+        # index for an OR of ranges under ORDER BY … LIMIT.
+        parts = [
+            select(PriceTick.symbol, PriceTick.observed_at, PriceTick.price).where(
+                PriceTick.symbol == symbol, PriceTick.observed_at > at
+            )
+            for symbol, at in items[i : i + UNION_PARTS]
+        ]
+        united = union_all(*parts).subquery()
+        _read_into(
+            session,
+            out,
+            united.c.symbol,
+            united.c.observed_at,
+            united.c.price,
+            united.c.observed_at,
+            limit=limit,
+        )
     return out
 
 
-def _read_into(session, out, model, time_column, price_column, *where, limit=None) -> None:
+def _read_into(session, out, symbol, at, price, order, *where, limit=None) -> None:
+    """Run the query through Core (no ORM rows) and split its columns per symbol."""
     query = (
-        select(model.symbol, epoch_ms(session, time_column), cast(price_column, Float))
+        select(symbol, epoch_ms(session, at), cast(price, Float))
         .where(*where)
-        .order_by(model.symbol, time_column)
+        .order_by(symbol, order)  # the key order: an index scan, no sort
     )
     if limit is not None:
         query = query.limit(limit)
-    for symbol, at, price in session.execute(query):
-        points = out[symbol]
-        points.times.append(round(at))
-        points.prices.append(price)
+    rows = session.connection().execute(query).all()
+    if not rows:
+        return
+    symbols, times, prices = zip(*rows, strict=True)
+    times_ms = np.rint(np.asarray(times, dtype="float64")).astype("int64").tolist()
+    first = 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or symbols[i] != symbols[first]:
+            points = out[symbols[first]]
+            points.times.extend(times_ms[first:i])
+            points.prices.extend(prices[first:i])
+            first = i

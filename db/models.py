@@ -3,11 +3,13 @@
 Storage plan for the 7-day dashboard read: every observation is kept in
 `price_ticks` (primary key symbol + observed_at, so a repeated observation is a
 no-op), and the same transaction that inserts ticks folds the rows it really
-inserted into `price_minutes`, one open/high/low/close row per symbol per UTC
-minute. A 7-day chart then reads at most 10,080 rollup rows per stock whatever
-the tick cadence, and only the live edge ("newer than T") touches raw ticks.
-Both tables are keyed (symbol, time), so the window and "newer than T" queries
-are index range scans per symbol and need no further index.
+inserted into rollups: `price_minutes`, one open/high/low/close row per symbol
+per UTC minute, and `price_bars`, the same per 5 minutes and per hour. A chart
+reads whichever level fits its point budget (7 days: 2,016 five-minute bars per
+stock, whatever the tick cadence), so it reads rows in proportion to the points
+it shows; only the live edge ("newer than T") touches raw ticks. Every table is
+keyed (symbol, [width,] time), so the window and "newer than T" queries are
+index range scans per symbol and need no further index.
 """
 
 from __future__ import annotations
@@ -105,6 +107,33 @@ class PriceMinute(Base):
     close: Mapped[Decimal] = mapped_column(PRICE)
     # First and last observation times, so that late or out-of-order ticks
     # still give the right open and close.
+    open_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    close_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    tick_count: Mapped[int] = mapped_column(Integer)
+    simulated: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="0", nullable=False
+    )
+
+
+class PriceBar(Base):
+    """Open/high/low/close of one symbol over a coarser span: `width` seconds from `start`."""
+
+    __tablename__ = "price_bars"
+    __table_args__ = (
+        CheckConstraint("low > 0 AND low <= high", name="ohlc_ordered"),
+        CheckConstraint("tick_count > 0", name="tick_count_positive"),
+        CheckConstraint("width > 0", name="width_positive"),
+    )
+
+    symbol: Mapped[str] = mapped_column(
+        String(16), ForeignKey("stocks.symbol", ondelete="CASCADE"), primary_key=True
+    )
+    width: Mapped[int] = mapped_column(Integer, primary_key=True)
+    start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    open: Mapped[Decimal] = mapped_column(PRICE)
+    high: Mapped[Decimal] = mapped_column(PRICE)
+    low: Mapped[Decimal] = mapped_column(PRICE)
+    close: Mapped[Decimal] = mapped_column(PRICE)
     open_at: Mapped[datetime] = mapped_column(UTCDateTime())
     close_at: Mapped[datetime] = mapped_column(UTCDateTime())
     tick_count: Mapped[int] = mapped_column(Integer)

@@ -7,16 +7,16 @@ poll run writes its whole batch in one transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal
 
-from sqlalchemy import case, exists, func, select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from db.models import PriceMinute, PriceTick, Stock
+from db.models import PriceTick, Stock
 from db.records import Quote, StockProfile, WriteCounts
+from db.rollups import fold
 from db.writes_postgresql import write_quotes_postgresql
 
 
@@ -24,13 +24,6 @@ def _insert(session: Session, model: type):
     """The dialect's INSERT, which knows ON CONFLICT."""
     module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return module.insert(model)
-
-
-def _greatest(session: Session):
-    """GREATEST/LEAST on PostgreSQL, the scalar MAX/MIN on SQLite."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.greatest, func.least
-    return func.max, func.min
 
 
 def ensure_stocks(session: Session, symbols: Iterable[str]) -> None:
@@ -68,7 +61,7 @@ def _assign_color_slots(session: Session) -> None:
 
 
 def write_quotes(session: Session, quotes: Sequence[Quote], fetched_at: datetime) -> WriteCounts:
-    """Insert validated quotes once each and fold the new ones into the minute rollups."""
+    """Insert validated quotes once each and fold the new ones into the rollups."""
     if not quotes:
         return WriteCounts()
     if any(q.observed_at is None or q.observed_at.tzinfo is None for q in quotes):
@@ -95,90 +88,13 @@ def write_quotes(session: Session, quotes: Sequence[Quote], fetched_at: datetime
         .returning(PriceTick.symbol, PriceTick.observed_at, PriceTick.price, PriceTick.simulated)
     )
     inserted = session.execute(statement, rows).all()
-    _fold_into_minutes(session, inserted)
+    fold(session, inserted)
     return WriteCounts(written=len(inserted), duplicates=len(quotes) - len(inserted))
-
-
-@dataclass(slots=True)
-class _Bar:
-    open: Decimal
-    high: Decimal
-    low: Decimal
-    close: Decimal
-    open_at: datetime
-    close_at: datetime
-    tick_count: int
-    simulated: bool
-
-    def add(self, at: datetime, price: Decimal, simulated: bool) -> None:
-        if at < self.open_at:
-            self.open, self.open_at = price, at
-        if at > self.close_at:
-            self.close, self.close_at = price, at
-        self.high = max(self.high, price)
-        self.low = min(self.low, price)
-        self.tick_count += 1
-        self.simulated = self.simulated or simulated
 
 
 def whole_ms(at: datetime) -> datetime:
     """A time truncated to the millisecond."""
     return at.replace(microsecond=at.microsecond - at.microsecond % 1000)
-
-
-def minute_of(at: datetime) -> datetime:
-    """The UTC minute an observation belongs to."""
-    return at.replace(second=0, microsecond=0)
-
-
-def _fold_into_minutes(session: Session, inserted: Sequence) -> None:
-    """Merge freshly inserted ticks into price_minutes; only new ticks are counted."""
-    bars: dict[tuple[str, datetime], _Bar] = {}
-    for symbol, at, price, simulated in inserted:
-        price = Decimal(price)
-        key = (symbol, minute_of(at))
-        bar = bars.get(key)
-        if bar is None:
-            bars[key] = _Bar(price, price, price, price, at, at, 1, bool(simulated))
-        else:
-            bar.add(at, price, bool(simulated))
-    if not bars:
-        return
-    rows = [
-        {
-            "symbol": symbol,
-            "minute": minute,
-            "open": b.open,
-            "high": b.high,
-            "low": b.low,
-            "close": b.close,
-            "open_at": b.open_at,
-            "close_at": b.close_at,
-            "tick_count": b.tick_count,
-            "simulated": b.simulated,
-        }
-        for (symbol, minute), b in bars.items()
-    ]
-    greatest, least = _greatest(session)
-    table = PriceMinute.__table__
-    statement = _insert(session, PriceMinute)
-    new = statement.excluded
-    statement = statement.on_conflict_do_update(
-        index_elements=["symbol", "minute"],
-        set_={
-            # A CASE per column keeps open/close right when ticks arrive out of order.
-            "open": case((new.open_at < table.c.open_at, new.open), else_=table.c.open),
-            "close": case((new.close_at > table.c.close_at, new.close), else_=table.c.close),
-            "open_at": least(table.c.open_at, new.open_at),
-            "close_at": greatest(table.c.close_at, new.close_at),
-            "high": greatest(table.c.high, new.high),
-            "low": least(table.c.low, new.low),
-            "tick_count": table.c.tick_count + new.tick_count,
-            "simulated": table.c.simulated | new.simulated,
-        },
-    )
-    # RETURNING, as above, batches the rows; each (symbol, minute) appears once per batch.
-    session.execute(statement.returning(PriceMinute.symbol), rows).all()
 
 
 def upsert_profiles(

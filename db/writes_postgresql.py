@@ -1,7 +1,7 @@
 """PostgreSQL's write of a batch: ticks and their rollups in one statement, one round trip.
 
-The portable path in writes.py sends the inserted rows back to Python to fold
-them into minutes; on PostgreSQL a data-modifying CTE does the same fold on the
+The portable path (rollups.py) sends the inserted rows back to Python to fold
+them into minutes and bars; on PostgreSQL a data-modifying CTE does the same fold on the
 server, from the rows the INSERT really inserted (RETURNING), so repeated
 observations are still counted once. The result is the same, row for row; the
 tests run both paths against the same assertions.
@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from db.records import Quote, WriteCounts
+from db.rollups import BAR_WIDTHS
 
 ENSURE_STOCKS = text(
     "INSERT INTO stocks (symbol) SELECT DISTINCT s FROM unnest(CAST(:symbols AS text[])) AS s "
@@ -67,8 +68,40 @@ folded AS (
         tick_count = m.tick_count + excluded.tick_count,
         simulated = m.simulated OR excluded.simulated
     RETURNING 1
+),
+coarse AS (
+    SELECT i.symbol, w.width,
+           to_timestamp(floor(date_part('epoch', i.observed_at) / w.width) * w.width) AS start,
+           (array_agg(i.price ORDER BY i.observed_at))[1] AS open,
+           max(i.price) AS high,
+           min(i.price) AS low,
+           (array_agg(i.price ORDER BY i.observed_at DESC))[1] AS close,
+           min(i.observed_at) AS open_at,
+           max(i.observed_at) AS close_at,
+           count(*) AS tick_count,
+           bool_or(i.simulated) AS simulated
+    FROM inserted AS i CROSS JOIN unnest(CAST(:widths AS integer[])) AS w(width)
+    GROUP BY 1, 2, 3
+),
+folded_bars AS (
+    INSERT INTO price_bars AS b
+        (symbol, width, start, open, high, low, close, open_at, close_at, tick_count, simulated)
+    SELECT symbol, width, start, open, high, low, close, open_at, close_at, tick_count, simulated
+    FROM coarse
+    ORDER BY symbol, width, start
+    ON CONFLICT (symbol, width, start) DO UPDATE SET
+        open = CASE WHEN excluded.open_at < b.open_at THEN excluded.open ELSE b.open END,
+        close = CASE WHEN excluded.close_at > b.close_at THEN excluded.close ELSE b.close END,
+        open_at = LEAST(b.open_at, excluded.open_at),
+        close_at = GREATEST(b.close_at, excluded.close_at),
+        high = GREATEST(b.high, excluded.high),
+        low = LEAST(b.low, excluded.low),
+        tick_count = b.tick_count + excluded.tick_count,
+        simulated = b.simulated OR excluded.simulated
+    RETURNING 1
 )
-SELECT (SELECT count(*) FROM inserted) AS written, (SELECT count(*) FROM folded) AS minutes
+SELECT (SELECT count(*) FROM inserted) AS written,
+       (SELECT count(*) FROM folded) + (SELECT count(*) FROM folded_bars) AS rollups
 """
 )
 
@@ -87,6 +120,7 @@ def write_quotes_postgresql(
             "prices": [q.price for q in quotes],
             "simulated": [q.simulated for q in quotes],
             "fetched_at": fetched_at,
+            "widths": list(BAR_WIDTHS),
         },
     ).scalar_one()
     return WriteCounts(written=int(written), duplicates=len(quotes) - int(written))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from db.chart import chart_stocks, read_after, read_window, ticks_in_window
+from db.chart import chart_stocks, read_after, read_window, resolution_for, ticks_in_window
 from db.engine import unit_of_work
 from db.records import Quote
 from db.writes import sync_watchlist, write_quotes
@@ -31,7 +31,7 @@ def seed(sessions, count: int, step: float = 5.0) -> list[Quote]:
 def test_a_small_window_reads_every_tick_with_exact_times(sessions):
     quotes = seed(sessions, 30)
     with sessions() as session:
-        points = read_window(session, ["AAPL", "GE"], T0, T0 + timedelta(hours=1), tick_budget=100)
+        points = read_window(session, ["AAPL", "GE"], T0, T0 + timedelta(hours=1), budget=100)
     assert points["AAPL"].resolution == "tick"
     assert points["AAPL"].times == [ms(q.observed_at) for q in quotes]
     assert points["AAPL"].prices == [float(q.price) for q in quotes]
@@ -45,7 +45,7 @@ def test_a_large_window_reads_one_close_per_minute(sessions):
             session, ["AAPL"], T0 - timedelta(minutes=1), T0 + timedelta(hours=1)
         ) == {"AAPL": 120}
         points = read_window(
-            session, ["AAPL"], T0 - timedelta(minutes=1), T0 + timedelta(hours=1), 50
+            session, ["AAPL"], T0 - timedelta(minutes=1), T0 + timedelta(hours=1), 100
         )
     assert points["AAPL"].resolution == "minute"
     closes = {}
@@ -71,3 +71,30 @@ def test_chart_stocks_are_the_watched_ones_with_their_slots(sessions):
         stocks = chart_stocks(session)
     assert [(s.symbol, s.color_slot) for s in stocks] == [("AAPL", 0), ("GE", 1)]
     assert stocks[0].week52_high is None and stocks[0].logo_url is None
+
+
+def test_the_finest_rollup_that_fits_the_budget_is_chosen():
+    week = (T0 - timedelta(days=7), T0)
+    assert resolution_for(*week, 2_000) == 300  # 2,016 five-minute bars
+    assert resolution_for(*week, 400) == 3600  # 168 hourly bars (many stocks)
+    assert resolution_for(T0 - timedelta(hours=40), T0, 2_000) == 60  # 2,400 minutes
+    assert resolution_for(T0 - timedelta(hours=42), T0, 2_000) == 300
+    assert resolution_for(T0 - timedelta(days=400), T0, 2_000) == 3600  # the coarsest, capped
+
+
+def test_a_week_reads_five_minute_closes_and_a_budget_of_few_reads_hours(sessions):
+    quotes = seed(sessions, 12 * 60 * 3, step=5.0)  # three hours at 5 s
+    start = T0 - timedelta(days=6, hours=23)  # a week's window that ends after the data
+    end = T0 + timedelta(hours=3)
+    with sessions() as session:
+        fives = read_window(session, ["AAPL"], start, end, 2_000)["AAPL"]
+        hours = read_window(session, ["AAPL"], start, end, 400)["AAPL"]
+    assert fives.resolution == "5 minutes" and hours.resolution == "hour"
+    by_five, by_hour = {}, {}
+    for q in quotes:  # the last tick of each bar
+        stamp = int(q.observed_at.timestamp())
+        by_five[stamp // 300] = q
+        by_hour[stamp // 3600] = q
+    assert fives.times == [ms(q.observed_at) for q in by_five.values()]
+    assert fives.prices == [float(q.price) for q in by_five.values()]
+    assert hours.times == [ms(q.observed_at) for q in by_hour.values()]

@@ -30,7 +30,7 @@ def test_upgrade_creates_what_the_models_describe_and_downgrade_removes_it(
             assert inspector.get_pk_constraint(table.name)["constrained_columns"] == [
                 c.name for c in table.primary_key.columns
             ]
-        assert current_revision(engine) == head_revision() == "0002"
+        assert current_revision(engine) == head_revision() == "0003"
         downgrade(url, "base")
         assert not TABLES & set(inspect(engine).get_table_names())
         assert current_revision(engine) is None
@@ -77,16 +77,16 @@ def test_the_alembic_command_works_from_the_root_with_only_database_url(
         return done.stdout
 
     alembic("upgrade", "head")
-    assert "0002 (head)" in alembic("current")
+    assert "0003 (head)" in alembic("current")
     alembic("downgrade", "base")
-    assert "0002" not in alembic("current")
+    assert "0003" not in alembic("current")
     alembic("upgrade", "head")
-    assert "0002 (head)" in alembic("current")
+    assert "0003 (head)" in alembic("current")
 
 
 def test_downgrade_one_step_and_up_again_keeps_the_data(database_url_factory, project_root):
     """What an operator's rollback does: `alembic downgrade -1`, then `upgrade head`."""
-    from datetime import datetime, timezone
+    from datetime import datetime, timedelta, timezone
     from decimal import Decimal
 
     from db.engine import make_session_factory, unit_of_work
@@ -115,26 +115,50 @@ def test_downgrade_one_step_and_up_again_keeps_the_data(database_url_factory, pr
     sessions = make_session_factory(engine)
     at = datetime(2026, 11, 27, 15, tzinfo=timezone.utc)
     try:
+        quotes = [
+            Quote(s, Decimal(p), at + timedelta(seconds=k * 61))
+            for s, p in (("AAPL", "1.5"), ("GE", "2"))
+            for k in range(3)
+        ]
         with unit_of_work(sessions) as session:
             sync_watchlist(session, ["AAPL", "GE"])
-            write_quotes(
-                session, [Quote("AAPL", Decimal("1.5"), at), Quote("GE", Decimal("2"), at)], at
-            )
-        assert "0001 -> 0002 (head)" in alembic("history")
+            write_quotes(session, quotes, at)
+        bars_before = _bars(sessions)
+        assert len(bars_before) == 2 * 2  # one 5-minute and one hourly bar per stock
+        assert "0002 -> 0003 (head)" in alembic("history")
         alembic("downgrade", "-1")
-        assert alembic("current").strip().startswith("0001")
-        assert "color_slot" not in {c["name"] for c in inspect(engine).get_columns("stocks")}
+        assert alembic("current").strip().startswith("0002")
+        assert "price_bars" not in inspect(engine).get_table_names()
         with sessions() as session:
-            assert count_ticks(session) == 2  # revision 0001 keeps every price
+            assert count_ticks(session) == 6  # revision 0002 keeps every price and minute
         alembic("upgrade", "head")
-        assert "0002 (head)" in alembic("current")
+        assert "0003 (head)" in alembic("current")
         with sessions() as session:
-            assert count_ticks(session) == 2
-            from sqlalchemy import select
-
-            from db.models import Stock
-
-            slots = dict(session.execute(select(Stock.symbol, Stock.color_slot)).all())
-        assert slots == {"AAPL": 0, "GE": 1}  # watched stocks get their slots back
+            assert count_ticks(session) == 6
+        assert _bars(sessions) == bars_before  # rebuilt from the minutes, exactly
     finally:
         engine.dispose()
+
+
+def _bars(sessions) -> list[tuple]:
+    from sqlalchemy import select
+
+    from db.models import PriceBar
+
+    with sessions() as session:
+        rows = session.scalars(select(PriceBar).order_by(PriceBar.symbol, PriceBar.width)).all()
+        return [
+            (
+                b.symbol,
+                b.width,
+                b.start,
+                b.open,
+                b.high,
+                b.low,
+                b.close,
+                b.open_at,
+                b.close_at,
+                b.tick_count,
+            )
+            for b in rows
+        ]

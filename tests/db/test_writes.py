@@ -13,7 +13,6 @@ from db.models import PriceMinute, PriceTick, Stock
 from db.queries import count_ticks, latest_observation, minutes_between, ticks_between
 from db.records import Quote, StockProfile
 from db.writes import (
-    minute_of,
     symbols_without_history,
     sync_watchlist,
     upsert_profiles,
@@ -88,7 +87,7 @@ def test_rollups_equal_what_the_raw_ticks_give(sessions):
         raw = ticks_between(session, ["AAPL"], T0 - timedelta(minutes=1))
     expected: dict[datetime, list[PriceTick]] = {}
     for tick in raw:
-        expected.setdefault(minute_of(tick.observed_at), []).append(tick)
+        expected.setdefault(tick.observed_at.replace(second=0, microsecond=0), []).append(tick)
     assert [b.minute for b in bars] == sorted(expected)
     for bar in bars:
         group = expected[bar.minute]
@@ -191,3 +190,33 @@ def test_times_are_stored_to_the_millisecond_so_a_retry_is_still_a_duplicate(ses
     with sessions() as session:
         (tick,) = ticks_between(session, ["AAPL"], T0)
     assert tick.observed_at == T0 + timedelta(microseconds=123_000)
+
+
+def test_five_minute_and_hourly_bars_equal_what_the_raw_ticks_give(sessions):
+    from db.models import PriceBar
+    from db.rollups import BAR_WIDTHS, bucket_start
+
+    ticks = [q("GE", i * 47, f"{100 + (i * 37) % 23}.{i % 100:02d}") for i in range(160)]
+    for part in (ticks[100:], ticks[:60], ticks[40:120], ticks):  # out of order, with repeats
+        with unit_of_work(sessions) as session:
+            write_quotes(session, part, T0)
+    with sessions() as session:
+        raw = ticks_between(session, ["GE"], T0 - timedelta(hours=2))
+        bars = session.scalars(select(PriceBar).order_by(PriceBar.width, PriceBar.start)).all()
+    assert {b.width for b in bars} == set(BAR_WIDTHS)
+    for width in BAR_WIDTHS:
+        expected: dict[datetime, list[PriceTick]] = {}
+        for tick in raw:
+            expected.setdefault(bucket_start(tick.observed_at, width), []).append(tick)
+        mine = [b for b in bars if b.width == width]
+        assert [b.start for b in mine] == sorted(expected)
+        for bar in mine:
+            group = expected[bar.start]
+            assert (bar.open, bar.close) == (group[0].price, group[-1].price)
+            assert bar.high == max(t.price for t in group)
+            assert bar.low == min(t.price for t in group)
+            assert (bar.open_at, bar.close_at, bar.tick_count) == (
+                group[0].observed_at,
+                group[-1].observed_at,
+                len(group),
+            )

@@ -1,0 +1,156 @@
+"""Time the dashboard's 7-day first load and one tick's refresh vs the 2017 full-figure method."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench_writes import DEFAULT_PG, SYMBOLS
+from dashboard_measure import measure, ms_since
+from dashboard_report import Result, print_report
+from fill_history import (
+    NOW,
+    TICK,
+    WEEK,
+    YEAR,
+    expected_minutes,
+    fill,
+    seed_stocks,
+    table_counts,
+    verify,
+)
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from db.engine import make_engine, make_session_factory
+from db.migrate import upgrade
+
+
+def fill_and_check(engine, sessions, symbols, label, start, end, step, problems) -> None:
+    """Fill, print how long it took and the row counts, and check the window is all there."""
+    started = time.perf_counter()
+    fill(engine, symbols, start, end, step)
+    counts = ", ".join(f"{t} {n:,}" for t, n in table_counts(sessions).items())
+    print(f"  filled {label} in {ms_since(started) / 1000:.1f} s: {counts}", flush=True)
+    problems += [
+        f"{label}: {p}" for p in verify(sessions, symbols, int(WEEK.total_seconds()) // TICK)
+    ]
+
+
+def run_database(database: str, url: str, n: int, args, problems: list[str]) -> list[Result]:
+    """One fresh database with n stocks: 7 days, then (for 6 stocks) an older year too."""
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    symbols = list(SYMBOLS[:n])
+
+    def fill_span(label: str, start, end, step: int) -> None:
+        fill_and_check(engine, sessions, symbols, label, start, end, step, problems)
+
+    def case(label: str) -> Result:
+        return measure(database, label, engine, sessions, symbols, args, problems)
+
+    try:
+        seed_stocks(sessions, symbols)
+        fill_span(f"{n} stocks × 7 days @ {TICK} s", NOW - WEEK, NOW, TICK)
+        results = [case(f"{n} stocks, 7 days")]
+        if n <= 10 and not args.skip_year:
+            step = args.year_step
+            fill_span(
+                f"+ 1 older year @ {step} s for {n} stocks", NOW - WEEK - YEAR, NOW - WEEK, step
+            )
+            results.append(case(f"{n} stocks, 7 days + 1 year @ {step} s"))
+            rows = expected_minutes(YEAR, step) + expected_minutes(WEEK, TICK)
+            results[-1].note = f"{rows:,} rollup rows per stock"
+    finally:
+        engine.dispose()
+    return results
+
+
+@contextmanager
+def temp_postgres(admin_url: str) -> Iterator[str | None]:
+    """A fresh database, dropped afterwards even on errors or Ctrl-C; None if unreachable."""
+    admin = make_url(admin_url).set(drivername="postgresql+psycopg2")
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    name = f"stockstreamer_bench_{uuid.uuid4().hex[:12]}"  # ours: identifiers cannot be bound
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except SQLAlchemyError as exc:
+        print(
+            f"PostgreSQL not reachable at {admin.render_as_string(hide_password=True)} "
+            f"({type(exc.orig or exc).__name__}); measuring SQLite only."
+        )
+        engine.dispose()
+        yield None
+        return
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+def main() -> int:
+    """Fill, measure and report every case; non-zero only if the fill or a refresh was wrong."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="6 stocks only (no 100-stock case)")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-year", action="store_true", help="no extra year of history")
+    parser.add_argument("--repeat", type=int, default=7, help="timed runs of (a) and (b)")
+    parser.add_argument(
+        "--baseline-repeat",
+        type=int,
+        default=3,
+        help="timed runs of (c) at 6 stocks (1 at 100 stocks)",
+    )
+    parser.add_argument(
+        "--year-step",
+        type=int,
+        default=60,
+        help="seconds between ticks in the older year (default 60)",
+    )
+    args = parser.parse_args()
+    args.repeat, args.baseline_repeat = max(1, args.repeat), max(1, args.baseline_repeat)
+    # SIGTERM unwinds like Ctrl-C, so the finally blocks drop the temporary databases.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    admin_url = (
+        os.environ.get("STOCKSTREAMER_BENCH_POSTGRES_URL")
+        or os.environ.get("STOCKSTREAMER_TEST_POSTGRES_URL")
+        or DEFAULT_PG
+    )
+    sizes = (6,) if args.quick else (6, 100)
+    problems: list[str] = []
+    results: list[Result] = []
+    for n in sizes:
+        if not args.skip_postgres:
+            with temp_postgres(admin_url) as url:
+                if url is not None:
+                    results += run_database("PostgreSQL", url, n, args, problems)
+        if not args.skip_sqlite:
+            with tempfile.TemporaryDirectory() as tmp:
+                url = f"sqlite:///{Path(tmp) / 'dashboard.db'}"
+                results += run_database("SQLite", url, n, args, problems)
+    print_report(results, args)
+    for problem in problems:
+        print(f"CORRECTNESS FAILED: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted; the temporary databases were removed", file=sys.stderr)
+        sys.exit(130)
