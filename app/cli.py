@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import signal
@@ -126,6 +127,10 @@ def run_command(settings: Settings, _args: argparse.Namespace) -> int:
         election = build_election(settings, sessions, PollerMetrics(registry))
         app = create_app(settings, sessions, registry=registry)
         election.start()
+        # The app and its imports live as long as the process: keep them out of the cyclic
+        # GC's full passes, which otherwise cost ~80 ms on every few page loads.
+        gc.collect()
+        gc.freeze()
         print(
             f"stockstreamer: dashboard on http://{settings.host}:{settings.port}/ (Ctrl-C stops)",
             flush=True,

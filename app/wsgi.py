@@ -6,6 +6,7 @@ so importing this module (gunicorn --preload, a test) starts no thread.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -33,6 +34,10 @@ metrics = PollerMetrics(registry)
 application = create_app(settings, sessions, registry=registry)
 server = application.server
 _election: ElectedPoller | None = None
+# Everything built so far lives as long as the process: keep it out of the cyclic
+# GC's full passes, which otherwise cost ~80 ms on every few page loads.
+gc.collect()
+gc.freeze()
 
 
 def start_poller() -> None:

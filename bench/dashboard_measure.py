@@ -46,7 +46,7 @@ def first_load(sessions, repeat: int) -> tuple[float, int, dict, int]:
     runs = repeat
     while len(samples) < runs + 1:  # the first run warms the pool and statement caches
         started = time.perf_counter()
-        view = load_window(sessions, lambda: NOW, DAYS, None)
+        view = load_window(sessions, lambda: NOW, DAYS)
         body = to_json_plotly(view.patch)  # what Dash's to_json sends for a Patch output
         samples.append(ms_since(started))
         runs = runs_after(samples[0], repeat)
@@ -131,9 +131,26 @@ def original_2017(engine, runs: int) -> tuple[float, int]:
     return statistics.median(samples), size
 
 
-def measure(database, case, engine, sessions, symbols, args, problems) -> Result:
-    """Measure (a), its breakdown, (b) and (c) on a filled database."""
-    a_ms, a_bytes, store, a_runs = first_load(sessions, args.repeat)
+def first_loads_interleaved(sessions_list, repeat: int) -> list[tuple[float, int, dict, int]]:
+    """(a) on several databases, one run of each in turn: drift on the machine hits all alike."""
+    samples: list[list[float]] = [[] for _ in sessions_list]
+    last: list[tuple[int, dict]] = [(0, {})] * len(sessions_list)
+    for _ in range(repeat + 1):  # the first round warms pools and caches
+        for i, sessions in enumerate(sessions_list):
+            started = time.perf_counter()
+            view = load_window(sessions, lambda: NOW, DAYS)
+            body = to_json_plotly(view.patch)
+            samples[i].append(ms_since(started))
+            last[i] = (len(body.encode()), view.store)
+    return [
+        (statistics.median(s[1:]), size, store, repeat)
+        for s, (size, store) in zip(samples, last, strict=True)
+    ]
+
+
+def measure(database, case, engine, sessions, symbols, args, problems, a=None) -> Result:
+    """Measure (a) (unless given), its breakdown, (b) and (c) on a filled database."""
+    a_ms, a_bytes, store, a_runs = a or first_load(sessions, args.repeat)
     parts = first_load_parts(sessions, args.repeat)
     b_ms, b_bytes, b_runs = one_tick(sessions, symbols, store, args.repeat, problems)
     runs = args.baseline_repeat if len(symbols) <= 10 else 1
