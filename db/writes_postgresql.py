@@ -18,11 +18,6 @@ from sqlalchemy.orm import Session
 from db.records import Quote, WriteCounts
 from db.rollups import BAR_WIDTHS
 
-ENSURE_STOCKS = text(
-    "INSERT INTO stocks (symbol) SELECT DISTINCT s FROM unnest(CAST(:symbols AS text[])) AS s "
-    "ON CONFLICT (symbol) DO NOTHING"
-)
-
 WRITE_TICKS_AND_MINUTES = text(
     """
 WITH input AS (
@@ -31,6 +26,12 @@ WITH input AS (
         CAST(:prices AS numeric[]), CAST(:simulated AS boolean[])
     ) AS t(symbol, observed_at, price, simulated)
     ORDER BY symbol, observed_at  -- one lock order for concurrent writers
+),
+known AS (
+    -- The foreign key of price_ticks is checked at the end of the statement, when
+    -- these rows are visible: no separate round trip to create stocks first.
+    INSERT INTO stocks (symbol) SELECT DISTINCT symbol FROM input
+    ON CONFLICT (symbol) DO NOTHING
 ),
 inserted AS (
     INSERT INTO price_ticks (symbol, observed_at, price, fetched_at, simulated)
@@ -109,9 +110,8 @@ SELECT (SELECT count(*) FROM inserted) AS written,
 def write_quotes_postgresql(
     session: Session, quotes: Sequence[Quote], fetched_at: datetime
 ) -> WriteCounts:
-    """Insert quotes once each and fold the new ones into price_minutes, in two round trips."""
+    """Insert quotes once each and fold the new ones into the rollups, in one round trip."""
     symbols = [q.symbol for q in quotes]
-    session.execute(ENSURE_STOCKS, {"symbols": sorted(set(symbols))})
     written = session.execute(
         WRITE_TICKS_AND_MINUTES,
         {

@@ -42,13 +42,9 @@ def upgrade() -> None:
         sa.CheckConstraint("low > 0 AND low <= high", name=op.f("ck_price_bars_ohlc_ordered")),
         sa.CheckConstraint("tick_count > 0", name=op.f("ck_price_bars_tick_count_positive")),
         sa.CheckConstraint("width > 0", name=op.f("ck_price_bars_width_positive")),
-        sa.ForeignKeyConstraint(
-            ["symbol"],
-            ["stocks.symbol"],
-            name=op.f("fk_price_bars_symbol_stocks"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("symbol", "width", "start", name=op.f("pk_price_bars")),
+        # Room on each page, so that a bar's update stays on its page (no index update).
+        postgresql_with={"fillfactor": 70},
     )
     _fill_from_minutes(bars)
 

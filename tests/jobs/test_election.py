@@ -1,0 +1,93 @@
+"""The election: one leader among the campaigns; a leader that loses its lock stops polling."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import text
+
+from db.engine import make_engine, make_session_factory
+from db.locks import AdvisoryLock, SQLiteFileLock
+from db.migrate import upgrade
+from db.queries import count_ticks
+from db.settings import load_settings
+from jobs.election import ElectedPoller, build_election
+from jobs.scheduler import PollingService
+
+
+def wait_for(condition, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def campaign(url, sessions, key: int) -> ElectedPoller:
+    settings = load_settings(symbols="AAPL", price_interval=0.2, history_days=0)
+    lock = AdvisoryLock(url, key=key) if url.startswith("postgresql") else SQLiteFileLock(url)
+    return ElectedPoller(
+        lock,
+        lambda lock: PollingService(settings, sessions, fence=lock.fence),
+        check_interval=0.1,
+    )
+
+
+def test_one_leader_and_a_takeover_when_its_lock_connection_dies(database_url_factory):
+    url = database_url_factory("postgresql")
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    first, second = campaign(url, sessions, 777), campaign(url, sessions, 777)
+    try:
+        first.start()
+        assert wait_for(lambda: first.is_leader)
+        second.start()
+        time.sleep(0.5)
+        assert first.is_leader and not second.is_leader
+        # The leader's lock connection is cut (a network split, a restarted proxy):
+        with engine.connect() as admin:
+            admin.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                    "WHERE locktype = 'advisory' AND objid = 777"
+                )
+            )
+            admin.commit()
+        assert wait_for(lambda: not first.is_leader), "a leader without its lock kept polling"
+        assert wait_for(lambda: second.is_leader), "nobody took over"
+        with sessions() as session:
+            before = count_ticks(session)
+        assert wait_for(lambda: _ticks(sessions) > before)  # the new leader writes
+    finally:
+        first.stop()
+        second.stop()
+        engine.dispose()
+
+
+def test_a_file_lock_election_on_sqlite(tmp_path):
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    settings = load_settings(database_url=url, symbols="AAPL", price_interval=0.2, history_days=0)
+    first, second = build_election(settings, sessions), build_election(settings, sessions)
+    try:
+        first.start()
+        second.start()
+        assert wait_for(lambda: first.is_leader or second.is_leader)
+        time.sleep(0.5)
+        assert first.is_leader != second.is_leader
+        leader, other = (first, second) if first.is_leader else (second, first)
+        leader.stop()  # a clean shutdown hands the lock over
+        assert wait_for(lambda: other.is_leader)
+    finally:
+        first.stop()
+        second.stop()
+        engine.dispose()
+
+
+def _ticks(sessions) -> int:
+    with sessions() as session:
+        return count_ticks(session)
