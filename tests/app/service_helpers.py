@@ -136,7 +136,7 @@ class Service:
             self.process.wait(timeout=10)
 
 
-def gunicorn(env: dict[str, str], tmp_path: Path, workers: int = 3) -> Service:
+def gunicorn(env: dict[str, str], tmp_path: Path, workers: int = 3, *args: str) -> Service:
     """gunicorn with the repository's gunicorn.conf.py, as the Procfile runs it."""
     port = free_port()
     metrics_dir = tmp_path / f"metrics-{port}"  # one per instance, as on separate hosts
@@ -147,7 +147,7 @@ def gunicorn(env: dict[str, str], tmp_path: Path, workers: int = 3) -> Service:
         "WEB_CONCURRENCY": str(workers),
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
     }
-    command = [sys.executable, "-m", "gunicorn", "app.wsgi:server"]
+    command = [sys.executable, "-m", "gunicorn", *args, "app.wsgi:server"]
     return Service(command, env, tmp_path / f"gunicorn-{port}.log", port)
 
 

@@ -262,3 +262,16 @@ def test_the_procfile_commands_run_as_written(database_url_factory, services, tm
     time.sleep(2)
     assert not web.price_runs(), "web workers polled although STOCKSTREAMER_WEB_POLLS=false"
     assert get(web.url + "/readyz")[0] == 200
+
+
+def test_preload_starts_nothing_in_the_master(pg, services, tmp_path):
+    url, database, admin = pg
+    env = service_env(url, tmp_path, STOCKSTREAMER_PRICE_INTERVAL="0.5")
+    service = gunicorn(env, tmp_path, 2, "--preload")
+    services.append(service.start())
+    wait_until(lambda: service.price_runs(), 30, "a price run")
+    time.sleep(2)
+    pids = {run.pid for run in service.price_runs()}
+    assert len(pids) == 1 and service.process.pid not in pids  # a worker polls, not the master
+    assert lock_holder_pid(admin, database) in pids
+    assert get(service.url + "/readyz")[0] == 200
