@@ -88,7 +88,24 @@ class PriceTick(Base):
     )
 
 
-class PriceMinute(Base):
+class Rollup:
+    """The columns every rollup shares: a bar's open, high, low and close."""
+
+    open: Mapped[Decimal] = mapped_column(PRICE)
+    high: Mapped[Decimal] = mapped_column(PRICE)
+    low: Mapped[Decimal] = mapped_column(PRICE)
+    close: Mapped[Decimal] = mapped_column(PRICE)
+    # First and last observation times, so that late or out-of-order ticks
+    # still give the right open and close.
+    open_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    close_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    tick_count: Mapped[int] = mapped_column(Integer)
+    simulated: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="0", nullable=False
+    )
+
+
+class PriceMinute(Rollup, Base):
     """Open/high/low/close of the ticks of one symbol in one UTC minute."""
 
     __tablename__ = "price_minutes"
@@ -104,21 +121,9 @@ class PriceMinute(Base):
     # of every write.
     symbol: Mapped[str] = mapped_column(String(16), primary_key=True)
     minute: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
-    open: Mapped[Decimal] = mapped_column(PRICE)
-    high: Mapped[Decimal] = mapped_column(PRICE)
-    low: Mapped[Decimal] = mapped_column(PRICE)
-    close: Mapped[Decimal] = mapped_column(PRICE)
-    # First and last observation times, so that late or out-of-order ticks
-    # still give the right open and close.
-    open_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    close_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    tick_count: Mapped[int] = mapped_column(Integer)
-    simulated: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default="0", nullable=False
-    )
 
 
-class PriceBar(Base):
+class PriceBar(Rollup, Base):
     """Open/high/low/close of one symbol over a coarser span: `width` seconds from `start`."""
 
     __tablename__ = "price_bars"
@@ -135,13 +140,3 @@ class PriceBar(Base):
     symbol: Mapped[str] = mapped_column(String(16), primary_key=True)
     width: Mapped[int] = mapped_column(Integer, primary_key=True)
     start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
-    open: Mapped[Decimal] = mapped_column(PRICE)
-    high: Mapped[Decimal] = mapped_column(PRICE)
-    low: Mapped[Decimal] = mapped_column(PRICE)
-    close: Mapped[Decimal] = mapped_column(PRICE)
-    open_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    close_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    tick_count: Mapped[int] = mapped_column(Integer)
-    simulated: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default="0", nullable=False
-    )

@@ -12,7 +12,28 @@ from db.engine import make_engine
 from db.migrate import current_revision, downgrade, head_revision, upgrade
 from db.models import Base
 
-TABLES = {"stocks", "price_ticks", "price_minutes"}
+
+def operator_alembic(url: str, root):
+    """`alembic …` run as an operator would: from the repository root, only DATABASE_URL set."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKSTREAMER_")}
+    env["DATABASE_URL"] = url
+
+    def alembic(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "alembic", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=root,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    return alembic
+
+
+TABLES = {"stocks", "price_ticks", "price_minutes", "price_bars"}
 
 
 def test_upgrade_creates_what_the_models_describe_and_downgrade_removes_it(
@@ -61,20 +82,7 @@ def test_the_alembic_command_works_from_the_root_with_only_database_url(
     database_url_factory, backend, project_root
 ):
     url = database_url_factory(backend)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKSTREAMER_")}
-    env["DATABASE_URL"] = url
-
-    def alembic(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "alembic", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=project_root,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+    alembic = operator_alembic(url, project_root)
 
     alembic("upgrade", "head")
     assert "0003 (head)" in alembic("current")
@@ -95,20 +103,7 @@ def test_downgrade_one_step_and_up_again_keeps_the_data(database_url_factory, pr
     from db.writes import sync_watchlist, write_quotes
 
     url = database_url_factory("postgresql")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKSTREAMER_")}
-    env["DATABASE_URL"] = url
-
-    def alembic(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "alembic", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=project_root,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+    alembic = operator_alembic(url, project_root)
 
     alembic("upgrade", "head")
     engine = make_engine(url)
