@@ -69,7 +69,7 @@ class Market:
 
 
 def baseline_tick(engine, quotes: list[Quote], fetched_at: datetime) -> None:
-    """Row by row, a COMMIT after each price; no minute rollups (as in 2017)."""
+    """Row by row, a COMMIT after each price; no rollups (as in 2017)."""
     with engine.connect() as connection:
         for q in quotes:
             connection.execute(
@@ -211,12 +211,13 @@ def main() -> int:
             f"| {bmed / med:.1f}× |"
         )
     print(
-        f"\nstockstreamer: write_quotes in one unit_of_work, incl. minute rollups; "
+        "\nstockstreamer: write_quotes in one unit_of_work, incl. the minute, 5-minute and "
+        "hourly rollups; "
         f"{repeat} timed ticks after {WARMUP} warm-up."
     )
     print(
         "baseline: the 2017 method, INSERT + COMMIT per row via text(); it does NOT maintain "
-        f"the minute rollups. {repeat} timed ticks at 6 symbols, {max(3, repeat // 6)} at 500."
+        f"any rollup. {repeat} timed ticks at 6 symbols, {max(3, repeat // 6)} at 500."
     )
     pg = next((r for r in rows if r[0] == "PostgreSQL" and r[1] == 500), None)
     if pg is None:

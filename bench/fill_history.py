@@ -3,7 +3,7 @@
 Ticks are made by one INSERT ... SELECT per chunk of symbols (generate_series on
 PostgreSQL, a recursive CTE on SQLite): millions of rows never pass through Python.
 Prices are a deterministic sum of sines plus hash noise, so every run fills the
-same data. The minute rollups are then built from the stored ticks with GROUP BY.
+same data. The minute rollups, then the 5-minute and hourly bars, are built with GROUP BY.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def seed_stocks(sessions: sessionmaker[Session], symbols: Sequence[str]) -> None
 
 
 def fill(engine: Engine, symbols: Sequence[str], start: datetime, end: datetime, step: int) -> None:
-    """Ticks every `step` s in [start, end) for each symbol, then their minute rollups."""
+    """Ticks every `step` s in [start, end) for each symbol, then their rollups."""
     t0 = int(start.timestamp())
     t1 = int(end.timestamp()) - step
     # Two chunks on two connections: PostgreSQL fills them on both cores at once.
