@@ -6,6 +6,7 @@ import logging
 import time
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from functools import partial
 
 import pytest
 
@@ -17,6 +18,7 @@ from jobs.poll import Poller
 from jobs.providers.alpaca import AlpacaProvider
 from jobs.providers.base import ProviderError
 from tests.fakes.alpaca_server import KEY_ID, SECRET_KEY, FakeAlpaca, bar, daily_bars, trade
+from tests.jobs.providers_helpers import closing_factory, kinds
 
 FAST = RetryPolicy(attempts=3, backoff=0.01, max_delay=2.0)
 SIX = ["AAPL", "MSFT", "GE", "AMZN", "NVDA", "INTC"]
@@ -34,24 +36,10 @@ def alpaca():
 @pytest.fixture
 def provider_of(alpaca):
     """Make AlpacaProviders on the fake; all closed after the test."""
-    made: list[AlpacaProvider] = []
-
-    def make(**kwargs) -> AlpacaProvider:
-        kwargs.setdefault("key_id", KEY_ID)
-        kwargs.setdefault("secret_key", SECRET_KEY)
-        kwargs.setdefault("retry", FAST)
-        kwargs.setdefault("timeout", 2.0)
-        kwargs.setdefault("clock", lambda: NOW)
-        made.append(AlpacaProvider(alpaca.url(), **kwargs))
-        return made[-1]
-
-    yield make
-    for provider in made:
-        provider.close()
-
-
-def kinds(failures: dict[str, str]) -> set[str]:
-    return {reason.split(":")[0] for reason in failures.values()}
+    build = partial(AlpacaProvider, alpaca.url())
+    defaults = dict(key_id=KEY_ID, secret_key=SECRET_KEY, retry=FAST, timeout=2.0)
+    with closing_factory(build, clock=lambda: NOW, **defaults) as make:
+        yield make
 
 
 def replace_bar(bars: list[dict], day: str, o: float, h: float, low: float, c: float) -> None:

@@ -6,6 +6,7 @@ import logging
 import time
 from datetime import datetime, timezone
 from decimal import Decimal
+from functools import partial
 
 import pytest
 
@@ -15,6 +16,7 @@ from jobs.http import RetryPolicy
 from jobs.providers.finnhub import FinnhubProvider
 from jobs.scheduler import PollingService
 from tests.fakes.finnhub_server import T0, TOKEN, FakeFinnhub
+from tests.jobs.providers_helpers import closing_factory, kinds
 
 FAST = RetryPolicy(attempts=3, backoff=0.01, max_delay=2.0)
 FOUR = ["AAPL", "MSFT", "GE", "NVDA"]
@@ -30,22 +32,9 @@ def finnhub():
 @pytest.fixture
 def provider_of(finnhub):
     """Make FinnhubProviders on the fake; all closed after the test."""
-    made: list[FinnhubProvider] = []
-
-    def make(**kwargs) -> FinnhubProvider:
-        kwargs.setdefault("token", TOKEN)
-        kwargs.setdefault("retry", FAST)
-        kwargs.setdefault("timeout", 2.0)
-        made.append(FinnhubProvider(finnhub.url(), **kwargs))
-        return made[-1]
-
-    yield make
-    for provider in made:
-        provider.close()
-
-
-def kinds(failures: dict[str, str]) -> set[str]:
-    return {reason.split(":")[0] for reason in failures.values()}
+    build = partial(FinnhubProvider, finnhub.url())
+    with closing_factory(build, token=TOKEN, retry=FAST, timeout=2.0) as make:
+        yield make
 
 
 def test_each_symbol_is_one_quote_request_with_the_token_in_a_header(finnhub, provider_of):

@@ -18,6 +18,7 @@ from jobs.poll import Poller
 from jobs.providers.iex import IEXProvider
 from jobs.providers.registry import build_provider
 from tests.fakes.iex_server import T0_MS, FakeIEX
+from tests.jobs.providers_helpers import kinds
 
 FAST = RetryPolicy(attempts=3, backoff=0.01, max_delay=2.0)
 TOKEN = "sk_live_4f2b9c1d8e7a6b5c"
@@ -47,10 +48,6 @@ def provider_of(iex_server):
     yield make
     for provider in made:
         provider.close()
-
-
-def kinds(failures: dict[str, str]) -> set[str]:
-    return {reason.split(":")[0] for reason in failures.values()}
 
 
 @pytest.mark.parametrize("prefix", ["1.0", "stable"])

@@ -6,6 +6,7 @@ import logging
 import time
 from datetime import datetime, timezone
 from decimal import Decimal
+from functools import partial
 
 import pytest
 
@@ -13,6 +14,7 @@ from jobs.http import RetryPolicy
 from jobs.providers.twelvedata import TwelveDataProvider
 from tests.fakes.base import json_reply
 from tests.fakes.twelvedata_server import API_KEY, FakeTwelveData, error, quote
+from tests.jobs.providers_helpers import closing_factory, kinds
 
 FAST = RetryPolicy(attempts=3, backoff=0.01, max_delay=2.0)
 THREE = ["AAPL", "MSFT", "GE"]
@@ -28,23 +30,10 @@ def twelvedata():
 @pytest.fixture
 def provider_of(twelvedata):
     """Make TwelveDataProviders on the fake; all closed after the test."""
-    made: list[TwelveDataProvider] = []
-
-    def make(**kwargs) -> TwelveDataProvider:
-        kwargs.setdefault("api_key", API_KEY)
-        kwargs.setdefault("retry", FAST)
-        kwargs.setdefault("timeout", 2.0)
-        kwargs.setdefault("rate_limit", 100)  # the free 8 a minute only where a test says so
-        made.append(TwelveDataProvider(twelvedata.url(), **kwargs))
-        return made[-1]
-
-    yield make
-    for provider in made:
-        provider.close()
-
-
-def kinds(failures: dict[str, str]) -> set[str]:
-    return {reason.split(":")[0] for reason in failures.values()}
+    build = partial(TwelveDataProvider, twelvedata.url())
+    # The free 8 requests a minute only where a test says so.
+    with closing_factory(build, api_key=API_KEY, retry=FAST, timeout=2.0, rate_limit=100) as make:
+        yield make
 
 
 def test_three_quotes_from_one_batch_with_numbers_as_strings(twelvedata, provider_of):
