@@ -5,7 +5,25 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
+
 from app.logs import configure_logging
+
+
+@pytest.fixture(autouse=True)
+def restore_logging():
+    """These tests point the root logger at pytest's capture, which closes after them."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    quiet = {
+        name: logging.getLogger(name).level
+        for name in ("httpx", "httpcore", "apscheduler", "alembic", "werkzeug")
+    }
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, old in quiet.items():
+        logging.getLogger(name).setLevel(old)
 
 
 def test_json_lines_carry_level_pid_logger_and_message(capsys):

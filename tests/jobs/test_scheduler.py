@@ -33,9 +33,11 @@ def test_a_sub_second_interval_writes_rows_and_shutdown_leaves_no_thread(session
         start = _ticks(sessions)
         # Live ticks land every whole second (the simulated market's clock), several per run.
         assert wait_for(lambda: _ticks(sessions) >= start + 4), "no live rows appeared"
+        # Metadata is refreshed right after the first price run.
+        assert wait_for(lambda: _company(sessions, "AAPL") == "Apple Inc.")
         with sessions() as session:
             stock = get_stock(session, "AAPL")
-            assert stock.on_watchlist and stock.company_name == "Apple Inc." and stock.simulated
+            assert stock.on_watchlist and stock.simulated
         jobs = {job.id: job for job in service.scheduler.get_jobs()}
         assert set(jobs) == {"prices", "metadata"}
         assert all(job.max_instances == 1 and job.coalesce for job in jobs.values())
@@ -60,3 +62,9 @@ def test_stopping_before_the_first_run_is_clean(sessions):
 def _ticks(sessions) -> int:
     with sessions() as session:
         return count_ticks(session)
+
+
+def _company(sessions, symbol: str) -> str | None:
+    with sessions() as session:
+        stock = get_stock(session, symbol)
+        return stock.company_name if stock else None
