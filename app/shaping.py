@@ -50,11 +50,6 @@ def to_exchange_ms(utc_ms: Sequence[int]) -> list[int]:
     return local.asi8.tolist()
 
 
-def exchange_ms_of(moment: datetime) -> int:
-    """One aware datetime as New York wall-clock epoch ms."""
-    return to_exchange_ms([int(moment.timestamp() * 1000)])[0]
-
-
 def utc_of_exchange_text(text: str) -> datetime:
     """A date string from the chart's axis (New York wall clock) as an aware UTC datetime."""
     local = pd.Timestamp(text).tz_localize(

@@ -18,6 +18,18 @@ from sqlalchemy.orm import Session
 from db.records import Quote, WriteCounts
 from db.rollups import BAR_WIDTHS
 
+# How a new bar merges into a stored one (the same rule as rollups.py): the
+# earlier open, the later close, the wider range, the counts added.
+MERGE = """
+    open = CASE WHEN excluded.open_at < {t}.open_at THEN excluded.open ELSE {t}.open END,
+    close = CASE WHEN excluded.close_at > {t}.close_at THEN excluded.close ELSE {t}.close END,
+    open_at = LEAST({t}.open_at, excluded.open_at),
+    close_at = GREATEST({t}.close_at, excluded.close_at),
+    high = GREATEST({t}.high, excluded.high),
+    low = LEAST({t}.low, excluded.low),
+    tick_count = {t}.tick_count + excluded.tick_count,
+    simulated = {t}.simulated OR excluded.simulated"""
+
 WRITE_TICKS_AND_MINUTES = text(
     """
 WITH input AS (
@@ -60,14 +72,7 @@ folded AS (
     FROM bars
     ORDER BY symbol, minute
     ON CONFLICT (symbol, minute) DO UPDATE SET
-        open = CASE WHEN excluded.open_at < m.open_at THEN excluded.open ELSE m.open END,
-        close = CASE WHEN excluded.close_at > m.close_at THEN excluded.close ELSE m.close END,
-        open_at = LEAST(m.open_at, excluded.open_at),
-        close_at = GREATEST(m.close_at, excluded.close_at),
-        high = GREATEST(m.high, excluded.high),
-        low = LEAST(m.low, excluded.low),
-        tick_count = m.tick_count + excluded.tick_count,
-        simulated = m.simulated OR excluded.simulated
+        {merge_m}
     RETURNING 1
 ),
 coarse AS (
@@ -91,19 +96,12 @@ folded_bars AS (
     FROM coarse
     ORDER BY symbol, width, start
     ON CONFLICT (symbol, width, start) DO UPDATE SET
-        open = CASE WHEN excluded.open_at < b.open_at THEN excluded.open ELSE b.open END,
-        close = CASE WHEN excluded.close_at > b.close_at THEN excluded.close ELSE b.close END,
-        open_at = LEAST(b.open_at, excluded.open_at),
-        close_at = GREATEST(b.close_at, excluded.close_at),
-        high = GREATEST(b.high, excluded.high),
-        low = LEAST(b.low, excluded.low),
-        tick_count = b.tick_count + excluded.tick_count,
-        simulated = b.simulated OR excluded.simulated
+        {merge_b}
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM inserted) AS written,
        (SELECT count(*) FROM folded) + (SELECT count(*) FROM folded_bars) AS rollups
-"""
+""".replace("{merge_m}", MERGE.format(t="m")).replace("{merge_b}", MERGE.format(t="b"))
 )
 
 
