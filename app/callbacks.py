@@ -15,8 +15,8 @@ from dash import Dash, Input, Output, State, html, no_update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.shaping import utc_of_exchange_text
-from app.views import DB_DOWN, Clock, View, load_window, ms, refresh, zoom
+from app.views import DB_DOWN, View, load_window, refresh, zoom
+from core.times import Clock, to_ms, utc_of_exchange_text
 
 log = logging.getLogger(__name__)
 LIVE = {"mode": "live"}
@@ -75,7 +75,7 @@ def register_callbacks(
     )
     def on_follow_live(_clicks):
         try:
-            return (*_outputs(load_window(sessions, clock, days, reset_view=ms(clock()))), LIVE)
+            return (*_outputs(load_window(sessions, clock, days, reset_view=to_ms(clock()))), LIVE)
         except SQLAlchemyError as exc:
             return (*_down(None, exc), no_update)
 
@@ -98,7 +98,7 @@ def register_callbacks(
             if None in bounds:
                 return (no_update,) * 5  # a pan of the y axis, a hover…
             start, end = sorted(utc_of_exchange_text(str(b)) for b in bounds)
-            zoomed = {"mode": "zoomed", "range": [ms(start), ms(end)]}
+            zoomed = {"mode": "zoomed", "range": [to_ms(start), to_ms(end)]}
             return (*_outputs(zoom(sessions, store, start, end)), zoomed)
         except SQLAlchemyError as exc:
             return (*_down(store, exc), no_update)

@@ -11,7 +11,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from db.settings import Settings, SettingsError, load_settings
+from core.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("stockstreamer")
 
@@ -117,6 +117,7 @@ def run_command(settings: Settings, _args: argparse.Namespace) -> int:
     from app.factory import create_app
     from jobs.election import build_election
     from jobs.metrics import PollerMetrics
+    from jobs.providers.registry import market_hours
 
     prepared = _prepare(settings)
     if prepared is None:
@@ -125,7 +126,7 @@ def run_command(settings: Settings, _args: argparse.Namespace) -> int:
     try:
         registry = CollectorRegistry()
         election = build_election(settings, sessions, PollerMetrics(registry))
-        app = create_app(settings, sessions, registry=registry)
+        app = create_app(settings, sessions, market_hours(settings), registry=registry)
         election.start()
         # The app and its imports live as long as the process: keep them out of the cyclic
         # GC's full passes, which otherwise cost ~80 ms on every few page loads.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 
 from dash import Dash
@@ -13,25 +11,24 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.callbacks import register_callbacks
 from app.health import register_health_routes
 from app.layout import build_layout
-from app.views import Clock
-from db.settings import Settings
-from jobs.market_hours import us_market_open
+from core.market import MarketHours
+from core.settings import Settings
+from core.times import Clock, utc_now
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-
-
-def utc_now() -> datetime:
-    """The wall clock, in UTC."""
-    return datetime.now(timezone.utc)
 
 
 def create_app(
     settings: Settings,
     sessions: sessionmaker[Session],
+    market: MarketHours,
     clock: Clock = utc_now,
     registry: CollectorRegistry | None = None,
 ) -> Dash:
     """A Dash app reading through `sessions`, with /healthz, /readyz and /metrics.
+
+    `market` says when prices are expected to move (readiness allows stale prices
+    while it is closed).
 
     It starts nothing: the poller is the caller's. `registry` holds this
     process's poller metrics when gunicorn's multiprocess directory is not used.
@@ -45,14 +42,5 @@ def create_app(
     )
     app.layout = build_layout(settings.refresh_interval, settings.window_days)
     register_callbacks(app, sessions, clock, settings.window_days)
-    register_health_routes(
-        app.server, settings, sessions, clock, market_hours_of(settings), registry
-    )
+    register_health_routes(app.server, settings, sessions, clock, market, registry)
     return app
-
-
-def market_hours_of(settings: Settings) -> Callable[[datetime], bool]:
-    """When prices are expected to move: always for the default simulated market."""
-    if settings.provider == "simulated" and settings.simulated_hours == "always":
-        return lambda _at: True
-    return us_market_open

@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 
 from dash import Patch
 
-from app.shaping import band, downsample, logo, rounded, to_exchange_ms, trace
+from app.shaping import band, downsample, logo, rounded, trace
+from core.times import to_exchange_ms
 from db.chart import ChartStock, Points
 
 POINT_BUDGET = 2_000  # per stock, for any window

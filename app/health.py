@@ -14,16 +14,17 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.market import MarketHours
+from core.settings import Settings
 from db.migrate import schema_problem
 from db.queries import latest_observation
-from db.settings import Settings
 
 
 def readiness(
     settings: Settings,
     sessions: sessionmaker[Session],
     clock: Callable[[], datetime],
-    market_open: Callable[[datetime], bool],
+    market: MarketHours,
 ) -> tuple[bool, dict[str, str]]:
     """Each check's verdict; ready only when all say ok."""
     checks: dict[str, str] = {}
@@ -38,7 +39,7 @@ def readiness(
     checks["schema"] = problem or "ok"
     now = clock()
     limit = settings.ready_price_age
-    if not market_open(now):
+    if not market.is_open(now):
         checks["prices"] = "ok (market closed)"
     elif newest is None:
         checks["prices"] = "no price stored yet"
@@ -78,7 +79,7 @@ def register_health_routes(
     settings: Settings,
     sessions: sessionmaker[Session],
     clock: Callable[[], datetime],
-    market_open: Callable[[datetime], bool],
+    market: MarketHours,
     registry: CollectorRegistry | None = None,
 ) -> None:
     """Add the three routes to the Flask server behind Dash."""
@@ -89,7 +90,7 @@ def register_health_routes(
 
     @server.get("/readyz")
     def readyz() -> Response:
-        ready, checks = readiness(settings, sessions, clock, market_open)
+        ready, checks = readiness(settings, sessions, clock, market)
         body = json.dumps({"status": "ready" if ready else "not ready", "checks": checks})
         return Response(body, status=200 if ready else 503, mimetype="application/json")
 

@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from datetime import datetime, timezone
 
 import numpy as np
-import pandas as pd
 from plotly.colors import qualitative
 from tsdownsample import MinMaxLTTBDownsampler
 
+from core.times import to_exchange_ms
 from db.chart import ChartStock, Points
 
-EXCHANGE_TZ = "America/New_York"
 PALETTE: tuple[str, ...] = tuple(qualitative.Dark24)
 FOOTNOTE = (
     "Shaded bands: each stock's 52-week low–high range. Times are exchange time (America/New_York)."
@@ -39,23 +37,6 @@ def rgba(hex_color: str, alpha: float) -> str:
     """#rrggbb as an rgba() string with the given opacity."""
     r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
-
-
-def to_exchange_ms(utc_ms: Sequence[int]) -> list[int]:
-    """UTC epoch ms -> epoch ms of the New York wall clock (DST handled per point)."""
-    if len(utc_ms) == 0:
-        return []
-    index = pd.to_datetime(np.asarray(utc_ms, dtype="int64"), unit="ms", utc=True)
-    local = index.tz_convert(EXCHANGE_TZ).tz_localize(None).as_unit("ms")
-    return local.asi8.tolist()
-
-
-def utc_of_exchange_text(text: str) -> datetime:
-    """A date string from the chart's axis (New York wall clock) as an aware UTC datetime."""
-    local = pd.Timestamp(text).tz_localize(
-        EXCHANGE_TZ, ambiguous=False, nonexistent="shift_forward"
-    )
-    return local.tz_convert("UTC").to_pydatetime().astimezone(timezone.utc)
 
 
 def downsample(points: Points, budget: int) -> tuple[list[int], list[float]]:

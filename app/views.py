@@ -7,17 +7,16 @@ them to Dash. The page keeps its state in the store, so any worker can answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from dash import Patch
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.figures import data_patch, fingerprint, point_budget, tick_patch, window_patch
+from core.times import Clock, from_ms, to_ms
 from db.chart import ChartStock, Points, chart_stocks, read_after, read_window
 
-Clock = Callable[[], datetime]
 DB_DOWN = "The database cannot be reached; the chart will catch up when it is back (retrying)."
 NO_STOCKS = "No stocks are on the watchlist yet."
 NO_PRICES = "No prices yet: the poller is fetching the first ones."
@@ -31,16 +30,6 @@ class View:
     store: dict
     messages: list[str] = field(default_factory=list)
     simulated: bool = False
-
-
-def ms(moment: datetime) -> int:
-    """An aware datetime as UTC epoch milliseconds."""
-    return int(moment.timestamp() * 1000)
-
-
-def from_ms(value: int) -> datetime:
-    """UTC epoch milliseconds as an aware datetime."""
-    return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
 
 
 def notes(stocks: list[ChartStock], series: dict[str, Points] | None) -> list[str]:
@@ -77,7 +66,7 @@ def load_window(
             session, [s.symbol for s in stocks], start, now, point_budget(len(stocks))
         )
     patch, last_seen = window_patch(stocks, series, reset_view)
-    store = {"ok": True, "fp": fingerprint(stocks), "last": last_seen, "since": ms(start)}
+    store = {"ok": True, "fp": fingerprint(stocks), "last": last_seen, "since": to_ms(start)}
     return View(patch, store, notes(stocks, series), any(s.simulated for s in stocks))
 
 
@@ -98,7 +87,9 @@ def refresh(
     with sessions() as session:
         stocks = chart_stocks(session)
         now = clock()
-        stale = following_live and store.get("since", 0) < ms(now - timedelta(days=days, hours=1))
+        stale = following_live and store.get("since", 0) < to_ms(
+            now - timedelta(days=days, hours=1)
+        )
         current = store.get("ok") and store.get("fp") == fingerprint(stocks) and not stale
         if current:
             last, since = store.get("last", {}), from_ms(store["since"])

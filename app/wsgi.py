@@ -14,10 +14,11 @@ from prometheus_client import CollectorRegistry
 
 from app.factory import create_app
 from app.logs import configure_logging
+from core.settings import SettingsError, load_settings
 from db.engine import make_engine, make_session_factory
-from db.settings import SettingsError, load_settings
 from jobs.election import ElectedPoller, build_election
 from jobs.metrics import PollerMetrics
+from jobs.providers.registry import market_hours
 
 try:
     settings = load_settings()
@@ -31,7 +32,7 @@ sessions = make_session_factory(engine)
 # Under gunicorn the metrics go to PROMETHEUS_MULTIPROC_DIR files, summed by /metrics.
 registry = None if os.environ.get("PROMETHEUS_MULTIPROC_DIR") else CollectorRegistry()
 metrics = PollerMetrics(registry)
-application = create_app(settings, sessions, registry=registry)
+application = create_app(settings, sessions, market_hours(settings), registry=registry)
 server = application.server
 _election: ElectedPoller | None = None
 # Everything built so far lives as long as the process: keep it out of the cyclic

@@ -19,12 +19,12 @@ from sqlalchemy import Boolean, String, bindparam, create_engine, func, select, 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.records import TICKER_RE, Quote
+from core.settings import DEFAULT_SYMBOLS
 from db.engine import make_engine, make_session_factory, unit_of_work
 from db.migrate import upgrade
 from db.models import PRICE, PriceMinute
 from db.queries import count_ticks
-from db.records import Quote
-from db.settings import DEFAULT_SYMBOLS, TICKER_RE
 from db.types import UTCDateTime
 from db.writes import sync_watchlist, write_quotes
 

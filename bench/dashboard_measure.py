@@ -15,9 +15,9 @@ from sqlalchemy import bindparam, text
 
 from app.figures import base_figure, point_budget, window_patch
 from app.views import load_window, refresh
+from core.records import Quote
 from db.chart import chart_stocks, read_window
 from db.engine import unit_of_work
-from db.records import Quote
 from db.types import UTCDateTime
 from db.writes import write_quotes
 

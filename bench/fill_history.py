@@ -17,10 +17,10 @@ from decimal import Decimal
 from sqlalchemy import Engine, bindparam, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.records import StockProfile
 from db.chart import read_window, ticks_in_window
 from db.engine import unit_of_work
 from db.models import PriceBar, PriceMinute, PriceTick, Stock
-from db.records import StockProfile
 from db.rollups import BAR_WIDTHS
 from db.types import UTCDateTime
 from db.writes import sync_watchlist, upsert_profiles

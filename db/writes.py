@@ -14,8 +14,9 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from core.records import Quote, StockProfile, WriteCounts
+from core.times import whole_ms
 from db.models import PriceTick, Stock
-from db.records import Quote, StockProfile, WriteCounts
 from db.rollups import fold
 from db.writes_postgresql import write_quotes_postgresql
 
@@ -90,11 +91,6 @@ def write_quotes(session: Session, quotes: Sequence[Quote], fetched_at: datetime
     inserted = session.execute(statement, rows).all()
     fold(session, inserted)
     return WriteCounts(written=len(inserted), duplicates=len(quotes) - len(inserted))
-
-
-def whole_ms(at: datetime) -> datetime:
-    """A time truncated to the millisecond."""
-    return at.replace(microsecond=at.microsecond - at.microsecond % 1000)
 
 
 def upsert_profiles(

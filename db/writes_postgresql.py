@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from db.records import Quote, WriteCounts
+from core.records import Quote, WriteCounts
 from db.rollups import BAR_WIDTHS
 
 # How a new bar merges into a stored one (the same rule as rollups.py): the

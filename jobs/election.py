@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.settings import Settings
 from db.locks import PollerLock, poller_lock
-from db.settings import Settings
 from jobs.metrics import PollerMetrics
 from jobs.scheduler import PollingService, SchemaNotCurrent
 

@@ -9,16 +9,17 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.records import WriteCounts
+from core.settings import Settings
+from core.times import Clock, utc_now
 from db.engine import unit_of_work
 from db.locks import NotLeader
-from db.records import WriteCounts
-from db.settings import Settings
 from db.writes import symbols_without_history, sync_watchlist, upsert_profiles, write_quotes
 from jobs.metrics import PollerMetrics
 from jobs.providers.base import Provider, ProviderError
@@ -60,7 +61,7 @@ class Poller:
         settings: Settings,
         provider: Provider,
         sessions: sessionmaker[Session],
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Clock = utc_now,
         fence: Callable[[Session], None] | None = None,
         metrics: PollerMetrics | None = None,
     ) -> None:

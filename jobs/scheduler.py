@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import timezone
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.settings import Settings
+from core.times import utc_now
 from db.migrate import schema_problem
-from db.settings import Settings
 from jobs.budget import budget_of, fit_price_interval, paused_for
 from jobs.metrics import PollerMetrics
 from jobs.poll import Poller
@@ -77,7 +78,7 @@ class PollingService:
             self.provider.close()
             raise SchemaNotCurrent(problem)
         self.poller.sync_watchlist()
-        now = datetime.now(timezone.utc)
+        now = utc_now()
         # Both jobs are added here: adding jobs from inside a job deadlocks with shutdown().
         self.scheduler.add_job(
             self._poll_prices,

@@ -9,8 +9,7 @@ from decimal import Decimal
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from db.records import Quote, StockProfile
-from db.settings import TICKER_RE
+from core.records import TICKER_RE, Quote, StockProfile
 
 T = TypeVar("T")
 

@@ -7,9 +7,9 @@ from logging.config import fileConfig
 
 from alembic import context
 
+from core.settings import SettingsError, load_settings
 from db.engine import make_engine
 from db.models import Base
-from db.settings import SettingsError, load_settings
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from db.records import Quote, StockProfile
+from core.records import Quote, StockProfile
+from core.times import Clock, utc_now
 from jobs.budget import Budget
 from jobs.http import RetryPolicy
 from jobs.providers.base import Fetched, ProviderError, chunks, fetch_parts
@@ -49,7 +50,7 @@ class AlpacaProvider:
         concurrency: int = 8,
         auth_backoff: float = AUTH_BACKOFF,
         reload: Callable[[], Keys] | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Clock = utc_now,
     ) -> None:
         self.budget = Budget(
             "alpaca", rate_limit, BATCH_LIMIT, setting="STOCKSTREAMER_ALPACA_RATE_LIMIT"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
-from db.records import Quote, StockProfile
+from core.records import Quote, StockProfile
 
 T = TypeVar("T")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from db.records import Quote, StockProfile
+from core.records import Quote, StockProfile
 from jobs.budget import Budget, budget_of, paused_for
 from jobs.providers.base import Fetched, Provider
 

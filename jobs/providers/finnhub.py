@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from db.records import Quote, StockProfile
+from core.records import Quote, StockProfile
 from jobs.budget import Budget, Rotation
 from jobs.http import RetryPolicy
 from jobs.providers.base import Fetched, ProviderError, chunks, fetch_parts

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
-from db.records import Quote, StockProfile
+from core.records import Quote, StockProfile
 from jobs.http import JsonClient, RetryPolicy
 from jobs.providers.base import Fetched, ProviderError, chunks, fetch_parts
 

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from pydantic import SecretStr
 
-from db.settings import DEFAULT_BASE_URLS, Settings, SettingsError, load_settings
+from core.market import ALWAYS_OPEN, US_EQUITIES, MarketHours
+from core.settings import DEFAULT_BASE_URLS, Settings, SettingsError, load_settings
 from jobs.http import RetryPolicy
 from jobs.providers.base import Provider
 from jobs.providers.keyed import Keys
@@ -88,7 +89,15 @@ def _build(name: str, settings: Settings) -> Provider:
         )
     from jobs.providers.simulated import SimulatedMarket
 
-    return SimulatedMarket(seed=settings.simulated_seed, hours=settings.simulated_hours)
+    return SimulatedMarket(seed=settings.simulated_seed, market=market_hours(settings))
+
+
+def market_hours(settings: Settings) -> MarketHours:
+    """When the configured prices move: around the clock for the default simulated market."""
+    prices = settings.price_provider if settings.provider == "composite" else settings.provider
+    if prices == "simulated" and settings.simulated_hours == "always":
+        return ALWAYS_OPEN
+    return US_EQUITIES
 
 
 def _plain(secret: SecretStr | None) -> str | None:

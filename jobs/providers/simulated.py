@@ -6,9 +6,9 @@ and history always agrees with live prices:
   * daily anchors: a slowly mean-reverting walk around a realistic base price;
   * minutes: a Brownian bridge between consecutive daily anchors;
   * seconds: a Brownian bridge between consecutive minutes.
-By default it trades around the clock, so a demo moves on weekends too; with
-hours="us" it trades 09:30-16:00 America/New_York on weekdays (holidays are
-not modelled) and repeats the last trade outside them.
+It trades by the MarketHours it is given: around the clock by default, so a
+demo moves on weekends too, or US equity hours, repeating the last trade
+outside them.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from db.records import Quote, StockProfile
-from jobs.market_hours import last_session_second, us_market_open
+from core.market import ALWAYS_OPEN, MarketHours
+from core.records import Quote, StockProfile
+from core.times import Clock, utc_now
 from jobs.providers.base import Fetched
 from jobs.providers.simulated_catalog import KNOWN, logo_path
 
@@ -46,10 +47,12 @@ class SimulatedMarket:
     name = "simulated"
     simulated = True
 
-    def __init__(self, seed: int = 2017, hours: str = "always", clock=None) -> None:
+    def __init__(
+        self, seed: int = 2017, market: MarketHours = ALWAYS_OPEN, clock: Clock = utc_now
+    ) -> None:
         self._seed = seed
-        self._us_hours = hours == "us"
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self.market = market
+        self._clock = clock
         self._anchors = lru_cache(maxsize=4096)(self._anchor_block)
         self._minutes = lru_cache(maxsize=8192)(self._minute_path)
         self._seconds = lru_cache(maxsize=1024)(self._second_walk)
@@ -57,7 +60,7 @@ class SimulatedMarket:
     # -- the provider interface -------------------------------------------------
     def fetch_quotes(self, symbols: Sequence[str]) -> Fetched[Quote]:
         """Each symbol's price at the current second (or the last trading second)."""
-        now = self.last_trade_time(self._clock())
+        now = self.market.last_trade_time(self._clock())
         return Fetched(items=[self.quote_at(s, now) for s in symbols])
 
     def fetch_profiles(self, symbols: Sequence[str]) -> Fetched[StockProfile]:
@@ -68,13 +71,13 @@ class SimulatedMarket:
     def history(
         self, symbol: str, start: datetime, end: datetime, step: float = 60.0
     ) -> list[Quote]:
-        """Prices every `step` seconds in [start, end], trading hours only if so configured."""
+        """Prices every `step` seconds in [start, end], while its market trades."""
         first = math.ceil(start.timestamp() / step) * step
         out: list[Quote] = []
         t = first
         while t <= end.timestamp():
             at = datetime.fromtimestamp(t, tz=timezone.utc)
-            if not self._us_hours or self.is_open(at):
+            if self.market.is_open(at):
                 out.append(self.quote_at(symbol, at))
             t += step
         return out
@@ -116,16 +119,6 @@ class SimulatedMarket:
             source=self.name,
             simulated=True,
         )
-
-    # -- trading hours ----------------------------------------------------------
-    def is_open(self, at: datetime) -> bool:
-        """Whether the simulated exchange trades at this instant."""
-        return not self._us_hours or us_market_open(at)
-
-    def last_trade_time(self, at: datetime) -> datetime:
-        """`at` to the second when open; otherwise the last second of the last session."""
-        at = at.replace(microsecond=0)
-        return at if self.is_open(at) else last_session_second(at)
 
     # -- the layers -------------------------------------------------------------
     def _rng(self, symbol: str, layer: int, *index: int) -> np.random.Generator:

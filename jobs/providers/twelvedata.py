@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
-from db.records import Quote, StockProfile
+from core.records import Quote, StockProfile
 from jobs.budget import Budget, Rotation
 from jobs.http import RetryPolicy
 from jobs.providers.base import Fetched, ProviderError, chunks, fetch_parts

@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from app.factory import create_app
+from core.settings import Settings, load_settings
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
-from db.settings import Settings, load_settings
+from jobs.providers.registry import market_hours
 from jobs.scheduler import PollingService
 
 CHROMIUM_ENV = "STOCKSTREAMER_TEST_CHROMIUM"
@@ -216,7 +217,7 @@ def dashboard_factory(database_url_factory) -> Iterator[Callable[..., Dashboard]
         if service is not None:
             service.start()
             board._stops.append(service.stop)
-        server = LiveServer(create_app(settings, sessions).server)
+        server = LiveServer(create_app(settings, sessions, market_hours(settings)).server)
         board._stops.append(server.stop)
         board.url = server.url
         return board

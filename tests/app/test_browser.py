@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import text
 
 from app.views import DB_DOWN
+from core.records import Quote
 from db.engine import unit_of_work
-from db.records import Quote
 from db.writes import write_quotes
 from jobs.poll import Poller
 from jobs.providers.registry import build_provider

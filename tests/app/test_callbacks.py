@@ -11,10 +11,10 @@ from dash import Dash, no_update
 from app.callbacks import register_callbacks
 from app.figures import POINT_BUDGET
 from app.layout import build_layout
-from app.shaping import to_exchange_ms
 from app.views import DB_DOWN, NO_PRICES, NO_STOCKS
+from core.records import Quote, StockProfile
+from core.times import to_exchange_ms
 from db.engine import make_engine, make_session_factory, unit_of_work
-from db.records import Quote, StockProfile
 from db.writes import sync_watchlist, upsert_profiles, write_quotes
 
 NOW = datetime(2026, 11, 27, 20, 0, tzinfo=timezone.utc)

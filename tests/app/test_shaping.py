@@ -22,9 +22,7 @@ from app.shaping import (
     downsample,
     logo,
     rgba,
-    to_exchange_ms,
     trace,
-    utc_of_exchange_text,
 )
 from db.chart import ChartStock, Points
 
@@ -56,21 +54,6 @@ def value_at(patch, location: tuple):
         if tuple(op["location"]) == location:
             return op["params"]["value"]
     raise KeyError(location)
-
-
-def test_exchange_time_follows_new_york_across_the_dst_change():
-    # 2026-11-01 06:00 UTC is 01:00 EST (after the change); 05:00 UTC is 01:00 EDT (before).
-    before, after = ms(2026, 11, 1, 5), ms(2026, 11, 1, 6)
-    assert to_exchange_ms([before, after]) == [ms(2026, 11, 1, 1), ms(2026, 11, 1, 1)]
-    assert to_exchange_ms([ms(2026, 7, 1, 14, 30)]) == [ms(2026, 7, 1, 10, 30)]
-    assert to_exchange_ms([]) == []
-
-
-def test_axis_text_reads_back_as_utc():
-    assert utc_of_exchange_text("2026-11-27 10:30:05") == datetime(
-        2026, 11, 27, 15, 30, 5, tzinfo=UTC
-    )
-    assert utc_of_exchange_text("2026-07-01 09:30") == datetime(2026, 7, 1, 13, 30, tzinfo=UTC)
 
 
 def test_colours_follow_the_slot_and_the_palette_has_more_than_six():

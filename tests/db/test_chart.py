@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+from core.records import Quote
 from db.chart import chart_stocks, read_after, read_window, resolution_for, ticks_in_window
 from db.engine import unit_of_work
-from db.records import Quote
 from db.writes import sync_watchlist, write_quotes
 
 T0 = datetime(2026, 11, 27, 15, 0, 0, 250000, tzinfo=timezone.utc)

@@ -97,9 +97,9 @@ def test_downgrade_one_step_and_up_again_keeps_the_data(database_url_factory, pr
     from datetime import datetime, timedelta, timezone
     from decimal import Decimal
 
+    from core.records import Quote
     from db.engine import make_session_factory, unit_of_work
     from db.queries import count_ticks
-    from db.records import Quote
     from db.writes import sync_watchlist, write_quotes
 
     url = database_url_factory("postgresql")

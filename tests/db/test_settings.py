@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from db.settings import DEFAULT_SYMBOLS, SettingsError, load_settings
+from core.settings import DEFAULT_SYMBOLS, SettingsError, load_settings
 
 
 @pytest.fixture(autouse=True)

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from core.records import Quote, StockProfile
 from db.engine import unit_of_work
 from db.models import PriceMinute, PriceTick, Stock
 from db.queries import count_ticks, latest_observation, minutes_between, ticks_between
-from db.records import Quote, StockProfile
 from db.writes import (
     symbols_without_history,
     sync_watchlist,

@@ -11,8 +11,8 @@ from functools import partial
 import pytest
 
 import jobs.poll
+from core.settings import load_settings
 from db.queries import count_ticks
-from db.settings import load_settings
 from jobs.http import RetryPolicy
 from jobs.poll import Poller
 from jobs.providers.alpaca import AlpacaProvider

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from db.records import Quote
-from db.settings import load_settings
+from core.records import Quote
+from core.settings import load_settings
 from jobs.budget import Budget, RateLimiter, Rotation, fit_price_interval
 from jobs.poll import Poller
 from jobs.providers.alpaca import AlpacaProvider

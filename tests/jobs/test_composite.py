@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from core.settings import SettingsError, load_settings
 from db.queries import count_ticks, get_stock
-from db.settings import SettingsError, load_settings
 from jobs.poll import Poller
 from jobs.providers.composite import CompositeProvider
 from jobs.providers.finnhub import FinnhubProvider

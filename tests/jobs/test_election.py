@@ -6,11 +6,11 @@ import time
 
 from sqlalchemy import text
 
+from core.settings import load_settings
 from db.engine import make_engine, make_session_factory
 from db.locks import AdvisoryLock, SQLiteFileLock
 from db.migrate import upgrade
 from db.queries import count_ticks
-from db.settings import load_settings
 from jobs.election import ElectedPoller, build_election
 from jobs.scheduler import PollingService
 

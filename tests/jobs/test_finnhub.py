@@ -10,8 +10,8 @@ from functools import partial
 
 import pytest
 
+from core.settings import load_settings
 from db.queries import count_ticks
-from db.settings import load_settings
 from jobs.http import RetryPolicy
 from jobs.providers.finnhub import FinnhubProvider
 from jobs.scheduler import PollingService

@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pytest
 
+from core.settings import load_settings
 from db.queries import count_ticks, ticks_between
-from db.settings import load_settings
 from jobs.http import RetryPolicy
 from jobs.poll import Poller
 from jobs.providers.iex import IEXProvider

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from core.records import Quote, StockProfile
+from core.settings import load_settings
 from db.models import PriceMinute, Stock
 from db.queries import count_ticks, latest_observation, watched_stocks
-from db.records import Quote, StockProfile
-from db.settings import load_settings
 from jobs.poll import Poller
 from jobs.providers.base import Fetched
 from jobs.providers.simulated import SimulatedMarket

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+from core.settings import load_settings
 from db.queries import count_ticks, get_stock
-from db.settings import load_settings
 from jobs.scheduler import PollingService
 
 

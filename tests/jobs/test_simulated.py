@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from db.settings import DEFAULT_SYMBOLS
+from core.market import ALWAYS_OPEN, US_EQUITIES
+from core.settings import DEFAULT_SYMBOLS
 from jobs.providers.simulated import SimulatedMarket
 from jobs.providers.simulated_catalog import KNOWN, logo_file
 from jobs.validate import Limits, profile_problem, quote_problem
@@ -21,7 +22,8 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets" / "logos"
 
 
 def market(seed: int = 7, hours: str = "always", now: datetime = NOW) -> SimulatedMarket:
-    return SimulatedMarket(seed=seed, hours=hours, clock=lambda: now)
+    hours_of = {"always": ALWAYS_OPEN, "us": US_EQUITIES}
+    return SimulatedMarket(seed=seed, market=hours_of[hours], clock=lambda: now)
 
 
 def test_the_same_seed_gives_the_same_market_and_another_seed_another():
@@ -95,9 +97,9 @@ def test_us_hours_repeat_the_last_trade_outside_the_session():
     friday_close = datetime(2026, 11, 27, 20, 59, 59, tzinfo=timezone.utc)  # 15:59:59 New York
     (quote,) = sim.fetch_quotes(["AAPL"]).items
     assert quote.observed_at == friday_close
-    assert sim.is_open(datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc))  # 10:00 New York
-    assert not sim.is_open(datetime(2026, 11, 27, 14, 0, tzinfo=timezone.utc))  # 09:00 New York
+    assert sim.market.is_open(datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc))  # 10:00 New York
+    assert not sim.market.is_open(datetime(2026, 11, 27, 14, 0, tzinfo=timezone.utc))  # 09:00 New York
     history = sim.history("AAPL", saturday - timedelta(days=7), saturday, step=60)
-    assert history and all(sim.is_open(q.observed_at) for q in history)
+    assert history and all(sim.market.is_open(q.observed_at) for q in history)
     # around the clock by default: a Saturday trades
     assert market(now=saturday).fetch_quotes(["AAPL"]).items[0].observed_at == saturday

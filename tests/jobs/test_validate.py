@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from db.records import Quote, StockProfile
+from core.records import Quote, StockProfile
 from jobs.validate import Limits, logo_problem, profile_problem, quote_problem, split_valid
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc)

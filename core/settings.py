@@ -1,13 +1,12 @@
 """The one settings object, read from the environment (and an optional .env file).
 
-It lives in `db/` because `db` is the bottom of the dependency graph: the web app,
-the poller and the alembic environment all read the same object. Nothing here
-opens a connection or speaks HTTP; provider fields are plain values.
+It lives in `core/`, which every package may import: the web app, the poller and
+the alembic environment all read the same object. Nothing here opens a
+connection or speaks HTTP; provider fields are plain values.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -15,6 +14,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from core.records import TICKER_RE
 
 DEFAULT_SYMBOLS = ("GE", "AMZN", "NVDA", "INTC", "AAPL", "NFLX")
 PROVIDERS = ("simulated", "iex", "alpaca", "finnhub", "twelvedata", "composite")
@@ -26,9 +27,6 @@ DEFAULT_BASE_URLS = {
 }
 # What a composite may take its prices or its metadata from: any single provider.
 SingleProvider = Literal["simulated", "iex", "alpaca", "finnhub", "twelvedata"]
-
-# Letters first, then letters/digits, optionally a class suffix: AAPL, BRK.B, BF-B.
-TICKER_RE = re.compile(r"^[A-Z][A-Z0-9]{0,6}(?:[.-][A-Z0-9]{1,3})?$")
 
 
 class SettingsError(Exception):

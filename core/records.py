@@ -1,10 +1,14 @@
-"""Plain records that travel from a provider, through validation, into the database."""
+"""Domain records: what a ticker looks like, and what providers observe about stocks."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+
+# Letters first, then letters/digits, optionally a class suffix: AAPL, BRK.B, BF-B.
+TICKER_RE = re.compile(r"^[A-Z][A-Z0-9]{0,6}(?:[.-][A-Z0-9]{1,3})?$")
 
 
 @dataclass(frozen=True, slots=True)

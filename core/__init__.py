@@ -1,0 +1,1 @@
+"""What every package shares: settings, domain records, time and market hours. No I/O here."""
