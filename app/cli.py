@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import logging
 import signal
@@ -11,7 +10,10 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from core.settings import Settings, SettingsError, load_settings
+from app.runtime import Runtime, build_runtime, startup_settings
+from core.settings import Settings
+from db.migrate import SchemaNotCurrent, upgrade
+from jobs.election import ElectedPoller
 
 log = logging.getLogger("stockstreamer")
 
@@ -19,15 +21,7 @@ log = logging.getLogger("stockstreamer")
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, load the settings, run the command, return the exit status."""
     args = _parser().parse_args(argv)
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        print(f"stockstreamer: {exc}", file=sys.stderr)
-        return 2
-    from app.logs import configure_logging
-
-    configure_logging(settings.log_level, settings.log_format)
-    return int(args.command(settings, args) or 0)
+    return int(args.command(startup_settings(), args) or 0)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,89 +43,45 @@ def _parser() -> argparse.ArgumentParser:
 
 def init_db_command(settings: Settings, _args: argparse.Namespace) -> int:
     """Upgrade the schema to head."""
-    from db.migrate import upgrade
-
     upgrade(settings.database_url)
     print(f"database at {settings.safe_database_url()} is at the newest schema")
     return 0
 
 
-def _prepare(settings: Settings):
-    """Engine and sessions on a schema at head: SQLite is migrated, PostgreSQL is the operator's."""
-    from db.engine import make_engine, make_session_factory
-    from db.migrate import schema_problem, upgrade
-
-    engine = make_engine(settings.database_url)
-    if settings.is_sqlite:
-        # The embedded default must work on a fresh machine with no operator step.
-        upgrade(settings.database_url)
-    sessions = make_session_factory(engine)
-    problem = schema_problem(sessions)
-    if problem is not None:
-        print(f"stockstreamer: {problem}", file=sys.stderr)
-        engine.dispose()
+def _runtime(settings: Settings) -> Runtime | None:
+    """The runtime on a schema at head, or None once the problem is printed."""
+    try:
+        return build_runtime(settings, require_schema=True)
+    except SchemaNotCurrent as exc:
+        print(f"stockstreamer: {exc}", file=sys.stderr)
         return None
-    return engine, sessions
 
 
 def poll_command(settings: Settings, args: argparse.Namespace) -> int:
     """Poll once (printing the result), or as the elected poller until SIGINT/SIGTERM."""
-    from jobs.election import build_election
-    from jobs.scheduler import PollingService
-
-    prepared = _prepare(settings)
-    if prepared is None:
+    runtime = _runtime(settings)
+    if runtime is None:
         return 1
-    engine, sessions = prepared
     try:
         if not args.once:
             # The same lock as the web workers': however many run, one polls.
-            return _run_until_signal(build_election(settings, sessions))
-        service = PollingService(settings, sessions)
-        try:
-            service.poller.sync_watchlist()
-            result = service.poller.poll_prices()
-        finally:
-            service.provider.close()
-        print(
-            json.dumps(
-                {
-                    "written": result.written,
-                    "duplicates": result.duplicates,
-                    "rejected": result.rejected,
-                    "failed": result.failed,
-                    "seconds": round(result.seconds, 3),
-                },
-                indent=2,
-            )
-        )
+            return _run_until_signal(runtime.election())
+        result = runtime.polling_service().run_once()
+        print(json.dumps(result.report(), indent=2))
         return 1 if result.all_failed else 0
     finally:
-        engine.dispose()
+        runtime.close()
 
 
 def run_command(settings: Settings, _args: argparse.Namespace) -> int:
     """Serve the dashboard and poll, in one process, until Ctrl-C."""
-    from prometheus_client import CollectorRegistry
-
-    from app.factory import create_app
-    from jobs.election import build_election
-    from jobs.metrics import PollerMetrics
-    from jobs.providers.registry import market_hours
-
-    prepared = _prepare(settings)
-    if prepared is None:
+    runtime = _runtime(settings)
+    if runtime is None:
         return 1
-    engine, sessions = prepared
     try:
-        registry = CollectorRegistry()
-        election = build_election(settings, sessions, PollerMetrics(registry))
-        app = create_app(settings, sessions, market_hours(settings), registry=registry)
+        app = runtime.dashboard()
+        election = runtime.election()
         election.start()
-        # The app and its imports live as long as the process: keep them out of the cyclic
-        # GC's full passes, which otherwise cost ~80 ms on every few page loads.
-        gc.collect()
-        gc.freeze()
         print(
             f"stockstreamer: dashboard on http://{settings.host}:{settings.port}/ (Ctrl-C stops)",
             flush=True,
@@ -146,14 +96,14 @@ def run_command(settings: Settings, _args: argparse.Namespace) -> int:
             election.stop()
         return 0
     finally:
-        engine.dispose()
+        runtime.close()
 
 
 def _raise_keyboard_interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _run_until_signal(election) -> int:
+def _run_until_signal(election: ElectedPoller) -> int:
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:

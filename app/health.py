@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from datetime import datetime
 
@@ -97,7 +96,7 @@ def register_health_routes(
     @server.get("/metrics")
     def metrics() -> Response:
         scrape = CollectorRegistry()
-        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        if settings.prometheus_multiproc_dir:
             from prometheus_client import multiprocess
 
             multiprocess.MultiProcessCollector(scrape)

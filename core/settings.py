@@ -110,6 +110,10 @@ class Settings(BaseSettings):
     # Running as a service
     web_polls: bool = True  # false: web workers never poll (a separate `stockstreamer poll` does)
     ready_max_price_age: float | None = Field(default=None, gt=0)
+    # Set by gunicorn.conf.py: every worker writes its metrics to files there, /metrics sums them.
+    prometheus_multiproc_dir: str | None = Field(
+        default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR"
+    )
 
     @property
     def ready_price_age(self) -> float:

@@ -38,6 +38,17 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
+class SchemaNotCurrent(Exception):
+    """The database schema is not at the revision this code needs; the message says what to run."""
+
+
+def require_current_schema(sessions: sessionmaker[Session]) -> None:
+    """Raise SchemaNotCurrent, saying what to run, unless the schema is at head."""
+    problem = schema_problem(sessions)
+    if problem is not None:
+        raise SchemaNotCurrent(problem)
+
+
 def schema_problem(sessions: sessionmaker[Session]) -> str | None:
     """What an operator must do when the schema is not at head, or None when it is."""
     with sessions() as session:

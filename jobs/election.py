@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import Settings
 from db.locks import PollerLock, poller_lock
+from db.migrate import SchemaNotCurrent
 from jobs.metrics import PollerMetrics
-from jobs.scheduler import PollingService, SchemaNotCurrent
+from jobs.scheduler import PollingService
 
 log = logging.getLogger(__name__)
 

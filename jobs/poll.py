@@ -44,6 +44,16 @@ class RunResult:
         """True when nothing at all could be fetched and stored."""
         return self.written == 0 and self.duplicates == 0 and bool(self.failed or self.rejected)
 
+    def report(self) -> dict[str, object]:
+        """What `stockstreamer poll --once` prints, as JSON-able values."""
+        return {
+            "written": self.written,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "failed": self.failed,
+            "seconds": round(self.seconds, 3),
+        }
+
     def summary(self) -> str:
         """One log line with the counts."""
         return (

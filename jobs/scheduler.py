@@ -13,18 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import Settings
 from core.times import utc_now
-from db.migrate import schema_problem
+from db.migrate import SchemaNotCurrent, require_current_schema
 from jobs.budget import budget_of, fit_price_interval, paused_for
 from jobs.metrics import PollerMetrics
-from jobs.poll import Poller
+from jobs.poll import Poller, RunResult
 from jobs.providers.base import Provider
 from jobs.providers.registry import build_provider
 
 log = logging.getLogger(__name__)
-
-
-class SchemaNotCurrent(Exception):
-    """The database schema is not at the revision this code needs; the message says what to run."""
 
 
 METADATA_RETRY = 60.0  # seconds before a failed metadata refresh is tried again
@@ -62,21 +58,17 @@ class PollingService:
         self._backfilled = False
         self._metadata_retry_at: float | None = 0.0  # due on the first run
 
-    @property
-    def running(self) -> bool:
-        """Whether the scheduler is started."""
-        return self.scheduler.running
-
     def start(self) -> None:
         """Sync the watchlist, then poll: the first run backfills and refreshes metadata first.
 
         Raises SchemaNotCurrent, before anything is written, when the database
         schema is not at the newest revision.
         """
-        problem = schema_problem(self.sessions)
-        if problem is not None:
+        try:
+            require_current_schema(self.sessions)
+        except SchemaNotCurrent:
             self.provider.close()
-            raise SchemaNotCurrent(problem)
+            raise
         self.poller.sync_watchlist()
         now = utc_now()
         # Both jobs are added here: adding jobs from inside a job deadlocks with shutdown().
@@ -102,6 +94,14 @@ class PollingService:
             ",".join(self.settings.symbols),
             self.price_interval,
         )
+
+    def run_once(self) -> RunResult:
+        """One price run without the scheduler: sync the watchlist, poll, close the provider."""
+        try:
+            self.poller.sync_watchlist()
+            return self.poller.poll_prices()
+        finally:
+            self.provider.close()
 
     def stop(self, wait: bool = True) -> None:
         """Stop the scheduler (waiting for a running job) and close the provider."""

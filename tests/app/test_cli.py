@@ -34,6 +34,18 @@ def stockstreamer(*args: str, env: dict[str, str], cwd, timeout: float = 120):
     )
 
 
+def start(*args: str, env: dict[str, str], cwd) -> subprocess.Popen:
+    """The command running in the background, its output captured."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=cwd,
+    )
+
+
 def ticks(url: str) -> int:
     engine = make_engine(url)
     try:
@@ -92,14 +104,7 @@ def test_poll_runs_until_sigint_and_shuts_down_cleanly(database_url_factory, bac
     url = database_url_factory(backend)
     env = cli_env(url, STOCKSTREAMER_PRICE_INTERVAL="0.2", STOCKSTREAMER_HISTORY_DAYS="0.01")
     assert stockstreamer("init-db", env=env, cwd=tmp_path).returncode == 0
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "poll"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
+    process = start("poll", env=env, cwd=tmp_path)
     try:
         deadline = time.monotonic() + 30
         while ticks(url) < 2 * 16 and time.monotonic() < deadline:  # history, then live ticks
@@ -127,14 +132,7 @@ def test_run_serves_the_dashboard_and_polls_on_the_embedded_defaults(tmp_path):
         STOCKSTREAMER_HISTORY_DAYS="0.02",
         STOCKSTREAMER_PRICE_INTERVAL="0.5",
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "run"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
+    process = start("run", env=env, cwd=tmp_path)
     try:
         line = process.stdout.readline()
         assert f"http://127.0.0.1:{port}/" in line

@@ -43,7 +43,7 @@ def test_a_sub_second_interval_writes_rows_and_shutdown_leaves_no_thread(session
         assert all(job.max_instances == 1 and job.coalesce for job in jobs.values())
     finally:
         service.stop()
-    assert not service.running
+    assert not service.scheduler.running
     time.sleep(0.1)
     assert {t for t in threading.enumerate() if t.is_alive()} - before == set()
     after_stop = _ticks(sessions)
