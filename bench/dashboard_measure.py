@@ -49,11 +49,11 @@ def first_load(sessions, repeat: int) -> tuple[float, int, PageState, int]:
     runs = repeat
     while len(samples) < runs + 1:  # the first run warms the pool and statement caches
         started = time.perf_counter()
-        view = load_window(sessions, lambda: NOW, DAYS)
-        body = to_json_plotly(view.patch)  # what Dash's to_json sends for a Patch output
+        update = load_window(sessions, lambda: NOW, DAYS)
+        body = to_json_plotly(update.patch)  # what Dash's to_json sends for a Patch output
         samples.append(ms_since(started))
         runs = runs_after(samples[0], repeat)
-    return statistics.median(samples[1:]), len(body.encode()), view.state, runs
+    return statistics.median(samples[1:]), len(body.encode()), update.state, runs
 
 
 def first_load_parts(sessions, repeat: int) -> tuple[float, float, float, int, int]:
@@ -91,12 +91,12 @@ def one_tick(sessions, symbols, state, repeat: int, problems: list[str]):
         with unit_of_work(sessions) as session:
             write_quotes(session, quotes, at)
         started = time.perf_counter()
-        view = refresh(sessions, lambda at=at: at, DAYS, state, LIVE)
-        body = to_json_plotly(view.patch)
+        update = refresh(sessions, lambda at=at: at, DAYS, state, LIVE)
+        body = to_json_plotly(update.patch)
         elapsed = ms_since(started)
-        if set(view.state.last_ms.values()) != {to_ms(at)}:
+        if set(update.state.last_ms.values()) != {to_ms(at)}:
             problems.append(f"refresh {i} did not reach the tick just written")
-        state = view.state
+        state = update.state
         samples.append(elapsed)
         sizes.append(len(body.encode()))
         runs = runs_after(samples[0], repeat)
@@ -141,10 +141,10 @@ def first_loads_interleaved(sessions_list, repeat: int) -> list[tuple[float, int
     for _ in range(repeat + 1):  # the first round warms pools and caches
         for i, sessions in enumerate(sessions_list):
             started = time.perf_counter()
-            view = load_window(sessions, lambda: NOW, DAYS)
-            body = to_json_plotly(view.patch)
+            update = load_window(sessions, lambda: NOW, DAYS)
+            body = to_json_plotly(update.patch)
             samples[i].append(ms_since(started))
-            last[i] = (len(body.encode()), view.state)
+            last[i] = (len(body.encode()), update.state)
     return [
         (statistics.median(s[1:]), size, state, repeat)
         for s, (size, state) in zip(samples, last, strict=True)

@@ -96,10 +96,7 @@ def test_a_zoom_rereads_the_range_at_full_resolution_and_ticks_keep_it(sessions,
     assert changes[("data", 0, "x")][0] == "Assign"
     assert len(changes[("data", 0, "x")][1]) == 30 * 12 + 1  # every tick: full resolution
     assert not any(loc[0] == "layout" for loc in changes)  # the view is the user's
-    assert ViewMode.from_store(mode).zoom_ms == (
-        utc_ms(2026, 11, 27, 19),
-        utc_ms(2026, 11, 27, 19, 30),
-    )
+    assert mode == ViewMode((utc_ms(2026, 11, 27, 19), utc_ms(2026, 11, 27, 19, 30))).to_store()
     assert same_store == store
     assert callbacks.on_mode(mode) == "Zoomed: live updates continue"
     clock.now = NOW + timedelta(seconds=5)
@@ -131,6 +128,17 @@ def test_a_page_left_open_reloads_its_window_once_an_hour(sessions, callbacks, c
     assert ("data",) not in ops(callbacks.on_tick(2, store, ViewMode((0, 1)).to_store())[0])
     reloaded, new_store, *_ = callbacks.on_tick(3, store, LIVE_STORE)
     assert ("data",) in ops(reloaded) and state_of(new_store).since_ms > state_of(store).since_ms
+
+
+def test_a_store_the_page_cannot_read_reloads_the_window_instead_of_failing(sessions, callbacks):
+    seed(sessions, NOW - timedelta(hours=1), NOW)
+    for store, mode in [({"ok": True, "last": "x"}, {"mode": 7}), ("junk", ["zoomed"])]:
+        figure, new_store, status, _ = callbacks.on_tick(0, store, mode)
+        assert ("data",) in ops(figure) and state_of(new_store).loaded and status == []
+        assert callbacks.on_mode(mode) == "Following live"
+    zoom = {"xaxis.range": ["2026-11-27 14:00:00", "2026-11-27 14:30:00"]}
+    figure, new_store, *_ = callbacks.on_relayout(zoom, {"ok": "yes"})
+    assert figure is no_update and not state_of(new_store).loaded  # the next tick reloads
 
 
 def test_messages_for_no_stocks_no_prices_and_missing_metadata(sessions, callbacks):
