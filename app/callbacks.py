@@ -1,25 +1,26 @@
-"""Thin Dash callbacks, registered on an app instance: they wire views.py to the page.
+"""Thin Dash callbacks, registered on an app instance: they wire page_updates.py to the page.
 
-Two stores: "view" (what the page has: last point per stock, fingerprint) is
-written by every callback; "mode" (following live or zoomed) only by the user's
-own actions, so a tick answered late can never undo a zoom.
+Two stores: "view" (a PageState: what the chart holds) is written by every
+callback; "mode" (a ViewMode: following live or zoomed) only by the user's own
+actions, so a tick answered late can never undo a zoom.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import NamedTuple
 
 from dash import Dash, Input, Output, State, html, no_update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.views import DB_DOWN, View, load_window, refresh, zoom
+from app.page_state import LIVE, NOT_LOADED, PageState, ViewMode
+from app.page_updates import DB_DOWN, PageUpdate, load_window, refresh, zoom
 from core.times import Clock, to_ms, utc_of_exchange_text
 
 log = logging.getLogger(__name__)
-LIVE = {"mode": "live"}
 
 
 class Callbacks(NamedTuple):
@@ -31,17 +32,29 @@ class Callbacks(NamedTuple):
     on_mode: Callable
 
 
-def _outputs(view: View) -> tuple:
-    messages = [html.Div(m, className="status-line") for m in view.messages]
-    patch = view.patch if view.patch is not None else no_update
-    return patch, view.store, messages, not view.simulated
+def _outputs(update: PageUpdate) -> tuple:
+    messages = [html.Div(m, className="status-line") for m in update.messages]
+    patch = update.patch if update.patch is not None else no_update
+    return patch, update.state.to_store(), messages, not update.simulated
 
 
-def _down(store: dict | None, exc: Exception) -> tuple:
+def _down(exc: Exception) -> tuple:
     log.warning("chart read failed: %s", type(exc).__name__)
-    store = {**(store or {}), "ok": False}  # the next tick that works reloads the window
     message = html.Div(DB_DOWN, className="status-line status-error")
-    return no_update, store, [message], no_update
+    # Nothing loaded: the next tick that works reloads the window.
+    return no_update, NOT_LOADED.to_store(), [message], no_update
+
+
+def zoomed_range(relayout: dict) -> tuple[datetime, datetime] | None:
+    """The x range a relayout event sets (UTC), or None when it sets none (a y pan, a hover…)."""
+    bounds = relayout.get("xaxis.range") or [
+        relayout.get("xaxis.range[0]"),
+        relayout.get("xaxis.range[1]"),
+    ]
+    if None in bounds:
+        return None
+    start, end = sorted(utc_of_exchange_text(str(b)) for b in bounds)
+    return start, end
 
 
 def register_callbacks(
@@ -64,20 +77,21 @@ def register_callbacks(
         prevent_initial_call="initial_duplicate",
     )
     def on_tick(_n, store, mode):
-        following = (mode or LIVE)["mode"] == "live"
+        state, view_mode = PageState.from_store(store), ViewMode.from_store(mode)
         try:
-            return _outputs(refresh(sessions, clock, days, store, following))
+            return _outputs(refresh(sessions, clock, days, state, view_mode))
         except SQLAlchemyError as exc:
-            return _down(store, exc)
+            return _down(exc)
 
     @app.callback(
         *outputs, mode_output, Input("follow-live", "n_clicks"), prevent_initial_call=True
     )
     def on_follow_live(_clicks):
         try:
-            return (*_outputs(load_window(sessions, clock, days, reset_view=to_ms(clock()))), LIVE)
+            update = load_window(sessions, clock, days, reset_view=to_ms(clock()))
+            return (*_outputs(update), LIVE.to_store())
         except SQLAlchemyError as exc:
-            return (*_down(None, exc), no_update)
+            return (*_down(exc), no_update)
 
     @app.callback(
         *outputs,
@@ -87,25 +101,20 @@ def register_callbacks(
         prevent_initial_call=True,
     )
     def on_relayout(relayout, store):
-        relayout = relayout or {}
+        relayout = relayout if isinstance(relayout, dict) else {}
         try:
             if relayout.get("xaxis.autorange"):  # a double click: plotly already refitted
-                return (*_outputs(load_window(sessions, clock, days)), LIVE)
-            bounds = relayout.get("xaxis.range") or [
-                relayout.get("xaxis.range[0]"),
-                relayout.get("xaxis.range[1]"),
-            ]
-            if None in bounds:
-                return (no_update,) * 5  # a pan of the y axis, a hover…
-            start, end = sorted(utc_of_exchange_text(str(b)) for b in bounds)
-            zoomed = {"mode": "zoomed", "range": [to_ms(start), to_ms(end)]}
-            return (*_outputs(zoom(sessions, store, start, end)), zoomed)
+                return (*_outputs(load_window(sessions, clock, days)), LIVE.to_store())
+            bounds = zoomed_range(relayout)
+            if bounds is None:
+                return (no_update,) * 5
+            update = zoom(sessions, PageState.from_store(store), *bounds)
+            return (*_outputs(update), ViewMode.zoomed(*bounds).to_store())
         except SQLAlchemyError as exc:
-            return (*_down(store, exc), no_update)
+            return (*_down(exc), no_update)
 
     @app.callback(Output("mode-label", "children"), Input("mode", "data"))
     def on_mode(mode):
-        zoomed = (mode or LIVE)["mode"] == "zoomed"
-        return "Zoomed: live updates continue" if zoomed else "Following live"
+        return ViewMode.from_store(mode).label
 
     return Callbacks(on_tick, on_follow_live, on_relayout, on_mode)

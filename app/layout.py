@@ -1,11 +1,11 @@
-"""The page: header, notices, the chart and its controls, and the page's own state."""
+"""The page's layout: header, notices, the chart and its controls, and the stores of its state."""
 
 from __future__ import annotations
 
 from dash import dcc, html
 
-from app.figures import base_figure
-from app.shaping import FOOTNOTE
+from app.figure import FOOTNOTE, base_figure
+from app.page_state import LIVE
 
 GRAPH_CONFIG = {
     "displaylogo": False,
@@ -45,7 +45,7 @@ def build_layout(refresh_seconds: float, window_days: float) -> html.Div:
                     html.Div(
                         className="controls",
                         children=[
-                            html.Span(id="mode-label", className="mode", children="Following live"),
+                            html.Span(id="mode-label", className="mode", children=LIVE.label),
                             html.Button(
                                 "Follow live",
                                 id="follow-live",
@@ -65,6 +65,6 @@ def build_layout(refresh_seconds: float, window_days: float) -> html.Div:
             ),
             dcc.Interval(id="tick", interval=int(refresh_seconds * 1000)),
             dcc.Store(id="view", storage_type="memory"),
-            dcc.Store(id="mode", storage_type="memory", data={"mode": "live"}),
+            dcc.Store(id="mode", storage_type="memory", data=LIVE.to_store()),
         ],
     )

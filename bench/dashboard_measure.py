@@ -13,9 +13,12 @@ from fill_history import NOW, TICK, WEEK, base_price, delete_after
 from plotly.io.json import to_json_plotly
 from sqlalchemy import bindparam, text
 
-from app.figures import base_figure, point_budget, window_patch
-from app.views import load_window, refresh
+from app.figure import base_figure
+from app.page_state import LIVE, NOT_LOADED, PageState
+from app.page_updates import load_window, refresh
+from app.patches import point_budget, window_patch
 from core.records import Quote
+from core.times import to_ms
 from db.chart import chart_stocks, read_window
 from db.engine import unit_of_work
 from db.types import UTCDateTime
@@ -40,17 +43,17 @@ def runs_after(warm_up_ms: float, repeat: int) -> int:
     return repeat if warm_up_ms <= SLOW_MS else min(repeat, SLOW_RUNS)
 
 
-def first_load(sessions, repeat: int) -> tuple[float, int, dict, int]:
-    """(a): load_window + Dash's JSON of its Patch; median ms, bytes, the page's store, runs."""
+def first_load(sessions, repeat: int) -> tuple[float, int, PageState, int]:
+    """(a): load_window + Dash's JSON of its Patch; median ms, bytes, the page's state, runs."""
     samples: list[float] = []
     runs = repeat
     while len(samples) < runs + 1:  # the first run warms the pool and statement caches
         started = time.perf_counter()
-        view = load_window(sessions, lambda: NOW, DAYS)
-        body = to_json_plotly(view.patch)  # what Dash's to_json sends for a Patch output
+        update = load_window(sessions, lambda: NOW, DAYS)
+        body = to_json_plotly(update.patch)  # what Dash's to_json sends for a Patch output
         samples.append(ms_since(started))
         runs = runs_after(samples[0], repeat)
-    return statistics.median(samples[1:]), len(body.encode()), view.store, runs
+    return statistics.median(samples[1:]), len(body.encode()), update.state, runs
 
 
 def first_load_parts(sessions, repeat: int) -> tuple[float, float, float, int, int]:
@@ -77,7 +80,7 @@ def first_load_parts(sessions, repeat: int) -> tuple[float, float, float, int, i
     return (*(statistics.median(p[k] for p in parts) for k in range(3)), rows, sent)
 
 
-def one_tick(sessions, symbols, store: dict, repeat: int, problems: list[str]):
+def one_tick(sessions, symbols, state, repeat: int, problems: list[str]):
     """(b): write one tick per stock (untimed), then time refresh + JSON; median ms and bytes."""
     samples, sizes = [], []
     runs = repeat
@@ -88,12 +91,12 @@ def one_tick(sessions, symbols, store: dict, repeat: int, problems: list[str]):
         with unit_of_work(sessions) as session:
             write_quotes(session, quotes, at)
         started = time.perf_counter()
-        view = refresh(sessions, lambda at=at: at, DAYS, store)
-        body = to_json_plotly(view.patch)
+        update = refresh(sessions, lambda at=at: at, DAYS, state, LIVE)
+        body = to_json_plotly(update.patch)
         elapsed = ms_since(started)
-        if set(view.store["last"].values()) != {int(at.timestamp() * 1000)}:
+        if set(update.state.last_ms.values()) != {to_ms(at)}:
             problems.append(f"refresh {i} did not reach the tick just written")
-        store = view.store
+        state = update.state
         samples.append(elapsed)
         sizes.append(len(body.encode()))
         runs = runs_after(samples[0], repeat)
@@ -131,28 +134,28 @@ def original_2017(engine, runs: int) -> tuple[float, int]:
     return statistics.median(samples), size
 
 
-def first_loads_interleaved(sessions_list, repeat: int) -> list[tuple[float, int, dict, int]]:
+def first_loads_interleaved(sessions_list, repeat: int) -> list[tuple[float, int, PageState, int]]:
     """(a) on several databases, one run of each in turn: drift on the machine hits all alike."""
     samples: list[list[float]] = [[] for _ in sessions_list]
-    last: list[tuple[int, dict]] = [(0, {})] * len(sessions_list)
+    last: list[tuple[int, PageState]] = [(0, NOT_LOADED)] * len(sessions_list)
     for _ in range(repeat + 1):  # the first round warms pools and caches
         for i, sessions in enumerate(sessions_list):
             started = time.perf_counter()
-            view = load_window(sessions, lambda: NOW, DAYS)
-            body = to_json_plotly(view.patch)
+            update = load_window(sessions, lambda: NOW, DAYS)
+            body = to_json_plotly(update.patch)
             samples[i].append(ms_since(started))
-            last[i] = (len(body.encode()), view.store)
+            last[i] = (len(body.encode()), update.state)
     return [
-        (statistics.median(s[1:]), size, store, repeat)
-        for s, (size, store) in zip(samples, last, strict=True)
+        (statistics.median(s[1:]), size, state, repeat)
+        for s, (size, state) in zip(samples, last, strict=True)
     ]
 
 
 def measure(database, case, engine, sessions, symbols, args, problems, a=None) -> Result:
     """Measure (a) (unless given), its breakdown, (b) and (c) on a filled database."""
-    a_ms, a_bytes, store, a_runs = a or first_load(sessions, args.repeat)
+    a_ms, a_bytes, state, a_runs = a or first_load(sessions, args.repeat)
     parts = first_load_parts(sessions, args.repeat)
-    b_ms, b_bytes, b_runs = one_tick(sessions, symbols, store, args.repeat, problems)
+    b_ms, b_bytes, b_runs = one_tick(sessions, symbols, state, args.repeat, problems)
     runs = args.baseline_repeat if len(symbols) <= 10 else 1
     c_ms, c_bytes = original_2017(engine, runs)
     print(

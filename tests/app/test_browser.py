@@ -14,8 +14,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from app.views import DB_DOWN
+from app.page_updates import DB_DOWN
 from core.records import Quote
+from core.times import from_ms, to_ms, utc_now
 from db.engine import unit_of_work
 from db.writes import write_quotes
 from jobs.poll import Poller
@@ -68,13 +69,12 @@ def as_ms(value: object) -> float:
     if isinstance(value, int | float):
         return float(value)
     text_value = str(value).replace("T", " ")
-    moment = datetime.fromisoformat(text_value).replace(tzinfo=timezone.utc)
-    return moment.timestamp() * 1000
+    return float(to_ms(datetime.fromisoformat(text_value).replace(tzinfo=timezone.utc)))
 
 
 def axis_text(ms: float) -> str:
     """Epoch ms as the date text plotly itself puts in relayout events."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    moment = from_ms(ms)
     return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
 
 
@@ -136,7 +136,7 @@ def seed(board) -> None:
 
 def write_ticks(sessions, count: int, at: datetime | None = None) -> None:
     """`count` new ticks per stock, one second apart, ending `at` (default: this whole second)."""
-    end = at or datetime.now(timezone.utc).replace(microsecond=0)
+    end = at or utc_now().replace(microsecond=0)
     quotes = [
         Quote(symbol, Decimal("100.00") + i, end - timedelta(seconds=count - 1 - i), simulated=True)
         for symbol in SYMBOLS
@@ -318,7 +318,7 @@ def test_a_screenshot_of_the_loaded_page(driver, dashboard_factory, artifacts_di
 def test_a_tick_with_sub_millisecond_time_is_drawn_once(driver, dashboard_factory):
     board = dashboard_factory("sqlite", poller=False)
     seed(board)
-    write_ticks(board.sessions, 1, at=datetime.now(timezone.utc).replace(microsecond=123_456))
+    write_ticks(board.sessions, 1, at=utc_now().replace(microsecond=123_456))
     lengths = open_dashboard(driver, board.url)
 
     wait_ticks(driver, 3)

@@ -1,8 +1,9 @@
-"""Pure shaping: stocks and points -> figure parts and Patches. No I/O, no Dash callbacks.
+"""The chart's figure and each stock's parts on it: colour, line, 52-week band, logo anchor.
 
-Logos are not plotly layout images, whose size is in axis units and so grows
-with every zoom: the figure carries their anchor points in layout.meta.logos and
-assets/chart.js draws them as fixed-size overlays at those points.
+Pure functions of db.chart's records; no I/O. Logos are not plotly layout
+images, whose size is in axis units and so grows with every zoom: the figure
+carries their anchor points in layout.meta.logos and assets/chart.js draws them
+as fixed-size overlays at those points.
 
 Times on the chart are exchange time (America/New_York) sent as epoch
 milliseconds of the local wall clock: plotly has no time zones, and numbers
@@ -17,10 +18,9 @@ from collections.abc import Sequence
 
 import numpy as np
 from plotly.colors import qualitative
-from tsdownsample import MinMaxLTTBDownsampler
 
 from core.times import to_exchange_ms
-from db.chart import ChartStock, Points
+from db.chart import ChartStock
 
 PALETTE: tuple[str, ...] = tuple(qualitative.Dark24)
 FOOTNOTE = (
@@ -39,19 +39,42 @@ def rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def downsample(points: Points, budget: int) -> tuple[list[int], list[float]]:
-    """At most `budget` points that keep the shape (MinMaxLTTB), as lists."""
-    if len(points.times) <= budget:
-        return list(points.times), list(points.prices)
-    x = np.asarray(points.times, dtype="int64")
-    y = np.asarray(points.prices, dtype="float64")
-    keep = MinMaxLTTBDownsampler().downsample(x, y, n_out=budget)
-    return x[keep].tolist(), y[keep].tolist()
-
-
 def rounded(prices: Sequence[float]) -> list[float]:
     """Prices to 4 decimals (smaller JSON), as a list."""
     return np.round(np.asarray(prices, dtype="float64"), 4).tolist()
+
+
+def base_figure(title: str = "Stock prices, last 7 days") -> dict:
+    """The chart with no data yet: axes, legend, footnote; every load and tick patches it."""
+    return {
+        "data": [],
+        "layout": {
+            "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 20}},
+            "template": "plotly_white",
+            "uirevision": "chart",  # keeps the user's zoom across Patches
+            "hovermode": "closest",
+            "margin": {"l": 70, "r": 30, "t": 90, "b": 60},
+            "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+            "xaxis": {
+                "type": "date",
+                "title": {"text": "Time (America/New_York)"},
+                "showspikes": True,
+                "spikemode": "across",
+                "spikethickness": 1,
+            },
+            "yaxis": {
+                "title": {"text": "Price (USD)"},
+                "tickprefix": "$",
+                "tickformat": ",.2f",
+                "ticks": "outside",
+                "ticklen": 6,
+                "tickcolor": "rgba(0,0,0,0)",  # room between labels and the bands' edges
+                "automargin": True,
+            },
+            "shapes": [],
+            "meta": {"logos": []},
+        },
+    }
 
 
 def trace(stock: ChartStock, times_utc: Sequence[int], prices: Sequence[float]) -> dict:
@@ -93,7 +116,7 @@ def band(stock: ChartStock) -> dict | None:
     }
 
 
-def logo(stock: ChartStock, first_time_utc: int, first_price: float) -> dict | None:
+def logo_anchor(stock: ChartStock, first_time_utc: int, first_price: float) -> dict | None:
     """Where the stock's logo goes: the first point of its line (drawn by assets/chart.js)."""
     if not stock.logo_url:
         return None
