@@ -18,9 +18,11 @@ log = logging.getLogger("stockstreamer")
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, load the settings, run the command, return the exit status."""
+    from jobs.providers.registry import PROVIDERS
+
     args = _parser().parse_args(argv)
     try:
-        settings = load_settings()
+        settings = load_settings(PROVIDERS)
     except SettingsError as exc:
         print(f"stockstreamer: {exc}", file=sys.stderr)
         return 2
@@ -93,18 +95,7 @@ def poll_command(settings: Settings, args: argparse.Namespace) -> int:
             result = service.poller.poll_prices()
         finally:
             service.provider.close()
-        print(
-            json.dumps(
-                {
-                    "written": result.written,
-                    "duplicates": result.duplicates,
-                    "rejected": result.rejected,
-                    "failed": result.failed,
-                    "seconds": round(result.seconds, 3),
-                },
-                indent=2,
-            )
-        )
+        print(json.dumps(result.report(), indent=2))
         return 1 if result.all_failed else 0
     finally:
         engine.dispose()

@@ -18,10 +18,10 @@ from core.settings import SettingsError, load_settings
 from db.engine import make_engine, make_session_factory
 from jobs.election import ElectedPoller, build_election
 from jobs.metrics import PollerMetrics
-from jobs.providers.registry import market_hours
+from jobs.providers.registry import PROVIDERS, market_hours
 
 try:
-    settings = load_settings()
+    settings = load_settings(PROVIDERS)
 except SettingsError as exc:
     print(f"stockstreamer: {exc}", file=sys.stderr)
     raise SystemExit(2) from None

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from jobs.providers.base import ProviderError
+from jobs.failures import FailureKind, ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +49,6 @@ class Budget:
         if self.per_day:
             seconds = max(seconds, DAY * cost / (self.per_day * HEADROOM))
         return seconds
-
-
-def budget_of(provider: object) -> Budget | None:
-    """The provider's budget; None for one without limits (the simulated market, `iex`)."""
-    budget = getattr(provider, "budget", None)
-    return budget if isinstance(budget, Budget) else None
-
-
-def paused_for(provider: object) -> float:
-    """Seconds before the provider will send requests again (a refused key, a 429); 0 if ready."""
-    ready_in = getattr(provider, "ready_in", None)
-    return ready_in() if callable(ready_in) else 0.0
 
 
 def fit_price_interval(budget: Budget | None, symbols: int, wanted: float) -> float:
@@ -114,7 +102,7 @@ class RateLimiter:
         budget = self._budget
         if cost > budget.per_minute:
             raise ProviderError(
-                "rate_limited",
+                FailureKind.RATE_LIMITED,
                 f"one request costs {cost} {budget.unit}, more than {budget.provider} "
                 f"allows in a minute ({budget.per_minute})",
             )
@@ -126,7 +114,7 @@ class RateLimiter:
             if at - now > max_wait:
                 # No number in the text: every symbol refused alike logs as one line.
                 raise ProviderError(
-                    "rate_limited",
+                    FailureKind.RATE_LIMITED,
                     f"{budget.provider}'s budget of {budget.per_minute} {budget.unit}/min "
                     "is spent for now",
                     retry_after=at - now,

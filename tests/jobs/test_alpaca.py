@@ -4,42 +4,37 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from functools import partial
 
 import pytest
 
 import jobs.poll
-from core.settings import load_settings
 from db.queries import count_ticks
-from jobs.http import RetryPolicy
+from jobs.failures import FailureKind, ProviderError
 from jobs.poll import Poller
+from jobs.providers import alpaca as alpaca_module
 from jobs.providers.alpaca import AlpacaProvider
-from jobs.providers.base import ProviderError
 from tests.fakes.alpaca_server import KEY_ID, SECRET_KEY, FakeAlpaca, bar, daily_bars, trade
-from tests.jobs.providers_helpers import closing_factory, kinds
+from tests.jobs.helpers import FAST_HTTP, kinds, made_on, plan, serving, settings, texts
 
-FAST = RetryPolicy(attempts=3, backoff=0.01, max_delay=2.0)
+KEYS = (KEY_ID, SECRET_KEY)
+PLAN = plan(alpaca_module.SPEC)
 SIX = ["AAPL", "MSFT", "GE", "AMZN", "NVDA", "INTC"]
 NOW = datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc)
 UTC = timezone.utc
 
 
-@pytest.fixture
-def alpaca():
-    """A fake Alpaca for one test."""
-    with FakeAlpaca() as server:
-        yield server
-
-
-@pytest.fixture
-def provider_of(alpaca):
-    """Make AlpacaProviders on the fake; all closed after the test."""
-    build = partial(AlpacaProvider, alpaca.url())
-    defaults = dict(key_id=KEY_ID, secret_key=SECRET_KEY, retry=FAST, timeout=2.0)
-    with closing_factory(build, clock=lambda: NOW, **defaults) as make:
-        yield make
+alpaca = serving(FakeAlpaca)
+provider_of = made_on(
+    "alpaca",
+    lambda fake, **kw: AlpacaProvider(fake.url(), **kw),
+    keys=KEYS,
+    budget=PLAN,
+    http=FAST_HTTP,
+    clock=lambda: NOW,
+)
 
 
 def replace_bar(bars: list[dict], day: str, o: float, h: float, low: float, c: float) -> None:
@@ -92,7 +87,7 @@ def test_150_symbols_take_two_requests(alpaca, provider_of):
 def test_a_symbol_alpaca_does_not_know_fails_alone(alpaca, provider_of):
     fetched = provider_of().fetch_quotes(["AAPL", "ZZZZ"])
     assert [q.symbol for q in fetched.items] == ["AAPL"]
-    assert fetched.failures == {"ZZZZ": "unknown_symbol: not in alpaca's answer"}
+    assert texts(fetched.failures) == {"ZZZZ": "unknown_symbol: not in alpaca's answer"}
 
 
 def test_the_52_week_band_follows_every_page_of_a_year_of_daily_bars(alpaca, provider_of):
@@ -104,7 +99,7 @@ def test_the_52_week_band_follows_every_page_of_a_year_of_daily_bars(alpaca, pro
     replace_bar(alpaca.daily["AAPL"], "2024-05-20", 900, 999.99, 1.0, 950)
     alpaca.page_size = 100
     fetched = provider_of().fetch_profiles(["AAPL", "MSFT", "ZZZZ"])
-    assert fetched.failures == {"ZZZZ": "unknown_symbol: not in alpaca's answer"}
+    assert texts(fetched.failures) == {"ZZZZ": "unknown_symbol: not in alpaca's answer"}
     apple = {p.symbol: p for p in fetched.items}["AAPL"]
     assert (apple.week52_high, apple.week52_low) == (Decimal("260.1"), Decimal("164.08"))
     assert (apple.company_name, apple.logo_url, apple.source) == (None, None, "alpaca")
@@ -175,10 +170,10 @@ def test_pages_that_never_end_are_a_bad_answer(alpaca, provider_of, monkeypatch)
 )
 def test_refused_or_missing_keys_name_the_settings_and_back_off(alpaca, provider_of, caplog, keys):
     caplog.set_level(logging.DEBUG)
-    provider = provider_of(key_id=keys[0], secret_key=keys[1], auth_backoff=30)
+    provider = provider_of(keys=keys, http=replace(FAST_HTTP, auth_backoff=30))
     first = provider.fetch_quotes(SIX)
-    assert sorted(first.failures) == sorted(SIX) and kinds(first.failures) == {"auth"}
-    reason = first.failures["AAPL"]
+    assert sorted(first.failures) == sorted(SIX) and kinds(first.failures) == {FailureKind.AUTH}
+    reason = str(first.failures["AAPL"])
     assert "alpaca" in reason
     assert "STOCKSTREAMER_ALPACA_KEY_ID and STOCKSTREAMER_ALPACA_SECRET_KEY" in reason
     asked = len(alpaca.seen())
@@ -193,13 +188,15 @@ def test_a_fixed_key_is_picked_up_after_the_backoff_without_restart(alpaca, prov
     caplog.set_level(logging.INFO)
     fixed: list[tuple[str, str]] = []
     provider = provider_of(
-        key_id="AKOLD",
-        auth_backoff=0.2,
+        keys=("AKOLD", SECRET_KEY),
+        http=replace(FAST_HTTP, auth_backoff=0.2),
         reload=lambda: fixed[-1] if fixed else ("AKOLD", SECRET_KEY),
     )
-    assert kinds(provider.fetch_quotes(["AAPL"]).failures) == {"auth"}
+    assert kinds(provider.fetch_quotes(["AAPL"]).failures) == {FailureKind.AUTH}
     time.sleep(0.25)
-    assert kinds(provider.fetch_quotes(["AAPL"]).failures) == {"auth"}  # the same key again
+    assert kinds(provider.fetch_quotes(["AAPL"]).failures) == {
+        FailureKind.AUTH
+    }  # the same key again
     assert [r.status for r in alpaca.seen()] == [401, 401]
     fixed.append((KEY_ID, SECRET_KEY))
     time.sleep(0.25)
@@ -212,8 +209,8 @@ def test_a_fixed_key_is_picked_up_after_the_backoff_without_restart(alpaca, prov
 
 def test_sip_data_without_a_subscription_is_a_403_naming_the_settings(alpaca, provider_of):
     fetched = provider_of(feed="sip").fetch_quotes(["AAPL"])
-    assert kinds(fetched.failures) == {"auth"}
-    assert "403" in fetched.failures["AAPL"] and "SIP" in fetched.failures["AAPL"]
+    assert kinds(fetched.failures) == {FailureKind.AUTH}
+    assert "403" in str(fetched.failures["AAPL"]) and "SIP" in str(fetched.failures["AAPL"])
 
 
 def test_a_429_with_retry_after_is_waited_then_succeeds(alpaca, provider_of):
@@ -234,9 +231,9 @@ def test_a_long_reset_pauses_every_request_until_then(alpaca, provider_of):
     )
     provider = provider_of()
     fetched = provider.fetch_quotes(SIX)
-    assert kinds(fetched.failures) == {"rate_limited"} and len(alpaca.seen()) == 1
+    assert kinds(fetched.failures) == {FailureKind.RATE_LIMITED} and len(alpaca.seen()) == 1
     assert 35 < provider.ready_in() <= 40
-    assert kinds(provider.fetch_profiles(SIX).failures) == {"rate_limited"}
+    assert kinds(provider.fetch_profiles(SIX).failures) == {FailureKind.RATE_LIMITED}
     assert len(alpaca.seen()) == 1
 
 
@@ -249,7 +246,11 @@ def test_a_503_is_retried_and_then_succeeds(alpaca, provider_of):
 
 @pytest.mark.parametrize(
     "body, kind",
-    [('{"trades": {"AAPL": ', "bad_json"), ('{"trades": []}', "bad_body"), ("[]", "bad_body")],
+    [
+        ('{"trades": {"AAPL": ', FailureKind.BAD_JSON),
+        ('{"trades": []}', FailureKind.BAD_BODY),
+        ("[]", FailureKind.BAD_BODY),
+    ],
 )
 def test_a_malformed_answer_fails_the_symbols_it_was_for(alpaca, provider_of, body, kind):
     alpaca.fail(status=200, body=body, content_type="application/json")
@@ -261,12 +262,11 @@ def test_a_trade_with_a_bad_time_fails_alone(alpaca, provider_of):
     alpaca.trades["MSFT"] = trade("June 2nd, 2:30 pm", 461.97)
     fetched = provider_of().fetch_quotes(["AAPL", "MSFT"])
     assert [q.symbol for q in fetched.items] == ["AAPL"]
-    assert fetched.failures == {"MSFT": "bad_body: t is not an RFC 3339 time"}
+    assert texts(fetched.failures) == {"MSFT": "bad_body: t is not an RFC 3339 time"}
 
 
 def test_a_repeated_trade_is_not_written_again(alpaca, sessions, monkeypatch):
-    settings = load_settings(symbols="AAPL,MSFT", provider="alpaca")
-    provider = AlpacaProvider(alpaca.url(), key_id=KEY_ID, secret_key=SECRET_KEY, retry=FAST)
+    provider = AlpacaProvider(alpaca.url(), KEYS, budget=PLAN, http=FAST_HTTP)
     writes: list[int] = []
     real_write = jobs.poll.write_quotes
 
@@ -276,7 +276,7 @@ def test_a_repeated_trade_is_not_written_again(alpaca, sessions, monkeypatch):
 
     monkeypatch.setattr(jobs.poll, "write_quotes", counted_write)
     try:
-        poller = Poller(settings, provider, sessions)
+        poller = Poller(settings(symbols="AAPL,MSFT", provider="alpaca"), provider, sessions)
         first, closed = poller.poll_prices(), poller.poll_prices()
         alpaca.trades["AAPL"] = trade("2025-06-02T14:30:05.000000001Z", 201.5)
         moved = poller.poll_prices()
