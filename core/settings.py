@@ -86,6 +86,7 @@ Secret = Annotated[SecretStr | None, BeforeValidator(_secret)]
 # A service's base URL, without a trailing slash; blank means the field's default.
 BaseUrl = Annotated[str, BeforeValidator(_base_url)]
 ProviderName = Annotated[str, BeforeValidator(_provider_name), NamesAProvider()]
+AtLeastOne = Annotated[int, Field(ge=1)]
 
 
 class ProviderOptions(BaseSettings):

@@ -12,11 +12,8 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from pydantic import Field
-from pydantic_settings import SettingsConfigDict
-
 from core.records import Quote, StockProfile
-from core.settings import BaseUrl, Secret, env_name
+from core.settings import AtLeastOne, BaseUrl, Secret, env_name
 from core.times import Clock, utc_now
 from jobs.budget import Budget
 from jobs.failures import FailureKind, ProviderError
@@ -31,16 +28,14 @@ MAX_PAGES = 100  # a server whose pages never end is a bad answer, not a loop
 YEAR = timedelta(days=365)
 
 
-class AlpacaOptions(KeyedOptions):
-    """STOCKSTREAMER_ALPACA_*: the key pair, the base URL and the free plan's 200 requests/min."""
+class AlpacaOptions(KeyedOptions, env_prefix="STOCKSTREAMER_ALPACA_"):
+    """STOCKSTREAMER_ALPACA_*: the base URL, the free plan's 200 requests/min, the key pair."""
 
-    model_config = SettingsConfigDict(env_prefix="STOCKSTREAMER_ALPACA_")
     KEYS = ("key_id", "secret_key")
-
+    base_url: BaseUrl = "https://data.alpaca.markets"
+    rate_limit: AtLeastOne = 200
     key_id: Secret = None
     secret_key: Secret = None
-    base_url: BaseUrl = "https://data.alpaca.markets"
-    rate_limit: int = Field(default=200, ge=1)
 
 
 def budget(options: AlpacaOptions) -> Budget:

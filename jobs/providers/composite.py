@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from pydantic_settings import SettingsConfigDict
-
 from core.market import MarketHours
 from core.records import Quote, StockProfile
 from core.settings import ENV_PREFIX, ProviderName, ProviderOptions
@@ -14,10 +12,8 @@ from jobs.providers.base import Fetched, Provider
 from jobs.providers.spec import ProviderSpec, Setup
 
 
-class CompositeOptions(ProviderOptions):
+class CompositeOptions(ProviderOptions, env_prefix=ENV_PREFIX):
     """STOCKSTREAMER_PRICE_PROVIDER and _METADATA_PROVIDER: any provider but the composite."""
-
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX)
 
     price_provider: ProviderName = "alpaca"
     metadata_provider: ProviderName = "finnhub"

@@ -8,14 +8,10 @@ names and logos from `/stock/profile2` (`{}` when unknown), and 52-week bands fr
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
-
-from pydantic import Field
-from pydantic_settings import SettingsConfigDict
 
 from core.records import Quote, StockProfile
-from core.settings import BaseUrl, Secret, env_name
-from jobs.budget import Budget, Rotation
+from core.settings import AtLeastOne, BaseUrl, Secret, env_name
+from jobs.budget import Budget
 from jobs.failures import FailureKind, ProviderError
 from jobs.providers.base import Fetched, chunks, fetch_parts
 from jobs.providers.keyed import KeyedOptions, KeyedProvider
@@ -23,15 +19,13 @@ from jobs.providers.parsing import epoch_seconds, number, object_of, text
 from jobs.providers.spec import ProviderSpec
 
 
-class FinnhubOptions(KeyedOptions):
-    """STOCKSTREAMER_FINNHUB_*: the token, the base URL and the free plan's 60 requests/min."""
+class FinnhubOptions(KeyedOptions, env_prefix="STOCKSTREAMER_FINNHUB_"):
+    """STOCKSTREAMER_FINNHUB_*: the base URL, the free plan's 60 requests/min, the token."""
 
-    model_config = SettingsConfigDict(env_prefix="STOCKSTREAMER_FINNHUB_")
     KEYS = ("token",)
-
-    token: Secret = None
     base_url: BaseUrl = "https://finnhub.io/api/v1"
-    rate_limit: int = Field(default=60, ge=1)
+    rate_limit: AtLeastOne = 60
+    token: Secret = None
 
 
 def budget(options: FinnhubOptions) -> Budget:
@@ -44,11 +38,6 @@ class FinnhubProvider(KeyedProvider):
 
     name = "finnhub"
     options = FinnhubOptions
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        """KeyedProvider's arguments."""
-        super().__init__(*args, **kwargs)
-        self._rotation = Rotation()
 
     @staticmethod
     def headers(token: str) -> dict[str, str]:

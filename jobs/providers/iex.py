@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from pydantic_settings import SettingsConfigDict
-
 from core.records import Quote, StockProfile
 from core.settings import BaseUrl, ProviderOptions, Secret
 from jobs.failures import FailureKind, ProviderError
@@ -27,10 +25,8 @@ NO_FALLBACK = frozenset(
 )
 
 
-class IEXOptions(ProviderOptions):
+class IEXOptions(ProviderOptions, env_prefix="STOCKSTREAMER_PROVIDER_"):
     """STOCKSTREAMER_PROVIDER_BASE_URL and _TOKEN (the names from when IEX was the only one)."""
-
-    model_config = SettingsConfigDict(env_prefix="STOCKSTREAMER_PROVIDER_")
 
     base_url: BaseUrl = "https://cloud.iexapis.com/stable"
     token: Secret = None  # sent as ?token=, as IEX asks; never logged

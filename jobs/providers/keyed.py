@@ -13,10 +13,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import ClassVar
 
-from pydantic import Field
-
-from core.settings import BaseUrl, ProviderOptions, env_name
-from jobs.budget import Budget, RateLimiter
+from core.settings import AtLeastOne, BaseUrl, ProviderOptions, env_name
+from jobs.budget import Budget, RateLimiter, Rotation
 from jobs.failures import FailureKind, ProviderError
 from jobs.http import DEFAULT_HTTP, HttpOptions, JsonClient, redact
 from jobs.providers.base import Provider
@@ -39,7 +37,7 @@ class KeyedOptions(ProviderOptions):
 
     KEYS: ClassVar[tuple[str, ...]]
     base_url: BaseUrl
-    rate_limit: int = Field(ge=1)  # requests (or credits) a minute
+    rate_limit: AtLeastOne  # requests (or credits) a minute
 
     def keys(self) -> Keys:
         """The keys as plain strings (None where unset), for the request headers only."""
@@ -210,6 +208,8 @@ class KeyedProvider(Provider):
             reload=reload,
         )
         self._concurrency = http.concurrency
+        # For providers that pace one request per part: a spent budget starves no symbol.
+        self._rotation = Rotation()
 
     @staticmethod
     def headers(*keys: str) -> Mapping[str, str]:

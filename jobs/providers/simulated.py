@@ -22,7 +22,6 @@ from functools import lru_cache
 from typing import Literal
 
 import numpy as np
-from pydantic_settings import SettingsConfigDict
 
 from core.market import ALWAYS_OPEN, US_EQUITIES, MarketHours
 from core.records import Quote, StockProfile
@@ -45,10 +44,8 @@ def symbol_key(symbol: str) -> int:
     return int.from_bytes(hashlib.sha256(symbol.encode()).digest()[:4], "big")
 
 
-class SimulatedOptions(ProviderOptions):
+class SimulatedOptions(ProviderOptions, env_prefix="STOCKSTREAMER_SIMULATED_"):
     """STOCKSTREAMER_SIMULATED_SEED and _HOURS: `us` trades 09:30-16:00 New York on weekdays."""
-
-    model_config = SettingsConfigDict(env_prefix="STOCKSTREAMER_SIMULATED_")
 
     seed: int = 2017
     hours: Literal["always", "us"] = "always"

@@ -14,12 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from pydantic import Field
-from pydantic_settings import SettingsConfigDict
-
 from core.records import Quote, StockProfile
-from core.settings import BaseUrl, Secret, env_name
-from jobs.budget import Budget, Rotation
+from core.settings import AtLeastOne, BaseUrl, Secret, env_name
+from jobs.budget import Budget
 from jobs.failures import FailureKind, ProviderError
 from jobs.providers.base import Fetched, chunks, fetch_parts
 from jobs.providers.keyed import KeyedOptions, KeyedProvider
@@ -37,16 +34,14 @@ REUSE = 5.0
 T = TypeVar("T")
 
 
-class TwelveDataOptions(KeyedOptions):
-    """STOCKSTREAMER_TWELVEDATA_*: the key, the base URL and the free plan's credits."""
+class TwelveDataOptions(KeyedOptions, env_prefix="STOCKSTREAMER_TWELVEDATA_"):
+    """STOCKSTREAMER_TWELVEDATA_*: the base URL, the free plan's credits, the key."""
 
-    model_config = SettingsConfigDict(env_prefix="STOCKSTREAMER_TWELVEDATA_")
     KEYS = ("api_key",)
-
-    api_key: Secret = None
     base_url: BaseUrl = "https://api.twelvedata.com"
-    rate_limit: int = Field(default=8, ge=1)
-    daily_limit: int = Field(default=800, ge=1)
+    rate_limit: AtLeastOne = 8  # credits a minute
+    daily_limit: AtLeastOne = 800
+    api_key: Secret = None
 
 
 def budget(options: TwelveDataOptions) -> Budget:
@@ -72,7 +67,6 @@ class TwelveDataProvider(KeyedProvider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """KeyedProvider's arguments."""
         super().__init__(*args, **kwargs)
-        self._rotation = Rotation()
         self._logos: dict[str, str | None] = {}  # a logo costs a credit and hardly ever changes
         self._recent: dict[str, tuple[float, Mapping[str, object]]] = {}  # symbol: (when, entry)
 

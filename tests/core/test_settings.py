@@ -164,13 +164,24 @@ def test_keys_are_secret_and_stripped_and_an_empty_one_is_none(monkeypatch):
     assert "fh_0123456789" not in repr(settings) + repr(settings.options(FinnhubOptions))
 
 
-def test_a_key_that_cannot_travel_in_a_header_is_refused_without_echo(monkeypatch):
-    monkeypatch.setenv("STOCKSTREAMER_ALPACA_SECRET_KEY", "half of\tmy secret")
+@pytest.mark.parametrize(
+    "variable, value, message",
+    [
+        # A key that cannot travel in a header is refused without echo.
+        (
+            "STOCKSTREAMER_ALPACA_SECRET_KEY",
+            "half of\tmy secret",
+            "must be printable ASCII without spaces",
+        ),
+        # Every provider's settings are checked, whichever provider is chosen.
+        ("STOCKSTREAMER_TWELVEDATA_DAILY_LIMIT", "0", "Input should be greater than or equal to 1"),
+    ],
+)
+def test_a_bad_provider_setting_is_one_exact_line(monkeypatch, variable, value, message):
+    monkeypatch.setenv(variable, value)
     with pytest.raises(SettingsError) as caught:
         load_settings()
-    assert str(caught.value) == (
-        "invalid setting STOCKSTREAMER_ALPACA_SECRET_KEY: must be printable ASCII without spaces"
-    )
+    assert str(caught.value) == f"invalid setting {variable}: {message}"
 
 
 def test_every_variable_keeps_its_name():
@@ -204,16 +215,6 @@ def test_every_variable_keeps_its_name():
         assert set(model.model_fields) == set(fields)
         for field, name in fields.items():
             assert env_name(model, field) == f"STOCKSTREAMER_{name}"
-
-
-def test_every_provider_is_validated_whichever_is_chosen(monkeypatch):
-    monkeypatch.setenv("STOCKSTREAMER_TWELVEDATA_DAILY_LIMIT", "0")
-    with pytest.raises(SettingsError) as caught:
-        load_settings()
-    assert str(caught.value) == (
-        "invalid setting STOCKSTREAMER_TWELVEDATA_DAILY_LIMIT: "
-        "Input should be greater than or equal to 1"
-    )
 
 
 def test_overrides_take_the_flat_names_of_the_variables():

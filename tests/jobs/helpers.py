@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import fields, replace
+from decimal import Decimal
 
 import pytest
 
@@ -12,12 +14,22 @@ from core.settings import Settings, load_settings
 from jobs.budget import Budget
 from jobs.failures import Failure, FailureKind
 from jobs.http import HttpOptions, RetryPolicy
+from jobs.providers.keyed import KeyedProvider, Keys
 from jobs.providers.registry import PROVIDERS
-from jobs.providers.spec import ProviderSpec
 from tests.fakes.base import FakeServer
 
+# The last price every fake provider quotes for its symbols, as a Decimal.
+LAST_PRICES = {
+    "AAPL": Decimal("201.45"),
+    "MSFT": Decimal("461.97"),
+    "GE": Decimal("246.3"),
+    "AMZN": Decimal("206.65"),
+    "NVDA": Decimal("137.38"),
+    "INTC": Decimal("19.68"),
+}
 FAST = RetryPolicy(attempts=3, backoff=0.01, max_delay=2.0)
 FAST_HTTP = HttpOptions(timeout=2.0, retry=FAST)
+HTTP_FIELDS = {field.name for field in fields(HttpOptions)}
 
 
 def settings(**overrides: object) -> Settings:
@@ -25,8 +37,10 @@ def settings(**overrides: object) -> Settings:
     return load_settings(PROVIDERS, **overrides)
 
 
-def plan(spec: ProviderSpec, **limits: object) -> Budget:
+def plan(provider: str, **limits: object) -> Budget:
     """A provider's budget on its declared defaults, or on these limits (no environment read)."""
+    (spec,) = [spec for spec in PROVIDERS if spec.name == provider]
+    assert spec.budget is not None
     return spec.budget(spec.options.model_construct(**limits))
 
 
@@ -67,6 +81,22 @@ def made_on(fake: str, build: Callable[..., object], **defaults: object):
             yield make
 
     return factory
+
+
+def keyed_on(fake: str, provider: type[KeyedProvider], keys: Keys, **defaults: object):
+    """A fixture: `make(**overrides)` builds the keyed provider on the fake, all closed after.
+
+    It has these keys, fast retries and its free plan; an override may also name an
+    HttpOptions field or a plan's limit: `make(auth_backoff=30, rate_limit=3)`.
+    """
+
+    def build(server: FakeServer, **kw: object) -> KeyedProvider:
+        http = {k: kw.pop(k) for k in HTTP_FIELDS & kw.keys()}
+        limits = {k: kw.pop(k) for k in ("rate_limit", "daily_limit") & kw.keys()}
+        budget = plan(provider.name, **limits)
+        return provider(server.url(), budget=budget, http=replace(FAST_HTTP, **http), **kw)
+
+    return made_on(fake, build, keys=keys, **defaults)
 
 
 def kinds(failures: dict[str, Failure]) -> set[FailureKind]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -14,27 +13,17 @@ import jobs.poll
 from db.queries import count_ticks
 from jobs.failures import FailureKind, ProviderError
 from jobs.poll import Poller
-from jobs.providers import alpaca as alpaca_module
 from jobs.providers.alpaca import AlpacaProvider
 from tests.fakes.alpaca_server import KEY_ID, SECRET_KEY, FakeAlpaca, bar, daily_bars, trade
-from tests.jobs.helpers import FAST_HTTP, kinds, made_on, plan, serving, settings, texts
+from tests.jobs.helpers import LAST_PRICES, keyed_on, kinds, serving, settings, texts
 
-KEYS = (KEY_ID, SECRET_KEY)
-PLAN = plan(alpaca_module.SPEC)
 SIX = ["AAPL", "MSFT", "GE", "AMZN", "NVDA", "INTC"]
 NOW = datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc)
 UTC = timezone.utc
 
 
 alpaca = serving(FakeAlpaca)
-provider_of = made_on(
-    "alpaca",
-    lambda fake, **kw: AlpacaProvider(fake.url(), **kw),
-    keys=KEYS,
-    budget=PLAN,
-    http=FAST_HTTP,
-    clock=lambda: NOW,
-)
+provider_of = keyed_on("alpaca", AlpacaProvider, (KEY_ID, SECRET_KEY), clock=lambda: NOW)
 
 
 def replace_bar(bars: list[dict], day: str, o: float, h: float, low: float, c: float) -> None:
@@ -46,14 +35,7 @@ def test_six_latest_trades_come_from_one_request_with_the_keys_in_headers(alpaca
     fetched = provider_of().fetch_quotes(SIX)
     assert fetched.failures == {}
     quotes = {q.symbol: q for q in fetched.items}
-    assert {s: q.price for s, q in quotes.items()} == {
-        "AAPL": Decimal("201.45"),
-        "MSFT": Decimal("461.97"),
-        "GE": Decimal("246.3"),
-        "AMZN": Decimal("206.65"),
-        "NVDA": Decimal("137.38"),
-        "INTC": Decimal("19.68"),
-    }
+    assert {s: q.price for s, q in quotes.items()} == {s: LAST_PRICES[s] for s in SIX}
     # Nanoseconds are cut (not rounded) to microseconds; every time is UTC.
     assert quotes["AAPL"].observed_at == datetime(2025, 6, 2, 14, 30, 1, 123456, tzinfo=UTC)
     assert quotes["AMZN"].observed_at == datetime(2025, 6, 2, 14, 30, 0, 1, tzinfo=UTC)
@@ -170,7 +152,7 @@ def test_pages_that_never_end_are_a_bad_answer(alpaca, provider_of, monkeypatch)
 )
 def test_refused_or_missing_keys_name_the_settings_and_back_off(alpaca, provider_of, caplog, keys):
     caplog.set_level(logging.DEBUG)
-    provider = provider_of(keys=keys, http=replace(FAST_HTTP, auth_backoff=30))
+    provider = provider_of(keys=keys, auth_backoff=30)
     first = provider.fetch_quotes(SIX)
     assert sorted(first.failures) == sorted(SIX) and kinds(first.failures) == {FailureKind.AUTH}
     reason = str(first.failures["AAPL"])
@@ -189,7 +171,7 @@ def test_a_fixed_key_is_picked_up_after_the_backoff_without_restart(alpaca, prov
     fixed: list[tuple[str, str]] = []
     provider = provider_of(
         keys=("AKOLD", SECRET_KEY),
-        http=replace(FAST_HTTP, auth_backoff=0.2),
+        auth_backoff=0.2,
         reload=lambda: fixed[-1] if fixed else ("AKOLD", SECRET_KEY),
     )
     assert kinds(provider.fetch_quotes(["AAPL"]).failures) == {FailureKind.AUTH}
@@ -265,8 +247,8 @@ def test_a_trade_with_a_bad_time_fails_alone(alpaca, provider_of):
     assert texts(fetched.failures) == {"MSFT": "bad_body: t is not an RFC 3339 time"}
 
 
-def test_a_repeated_trade_is_not_written_again(alpaca, sessions, monkeypatch):
-    provider = AlpacaProvider(alpaca.url(), KEYS, budget=PLAN, http=FAST_HTTP)
+def test_a_repeated_trade_is_not_written_again(alpaca, provider_of, sessions, monkeypatch):
+    provider = provider_of()
     writes: list[int] = []
     real_write = jobs.poll.write_quotes
 
@@ -275,13 +257,10 @@ def test_a_repeated_trade_is_not_written_again(alpaca, sessions, monkeypatch):
         return real_write(session, quotes, **kwargs)
 
     monkeypatch.setattr(jobs.poll, "write_quotes", counted_write)
-    try:
-        poller = Poller(settings(symbols="AAPL,MSFT", provider="alpaca"), provider, sessions)
-        first, closed = poller.poll_prices(), poller.poll_prices()
-        alpaca.trades["AAPL"] = trade("2025-06-02T14:30:05.000000001Z", 201.5)
-        moved = poller.poll_prices()
-    finally:
-        provider.close()
+    poller = Poller(settings(symbols="AAPL,MSFT", provider="alpaca"), provider, sessions)
+    first, closed = poller.poll_prices(), poller.poll_prices()
+    alpaca.trades["AAPL"] = trade("2025-06-02T14:30:05.000000001Z", 201.5)
+    moved = poller.poll_prices()
     assert (first.written, first.duplicates) == (2, 0)
     assert (closed.written, closed.duplicates) == (0, 2)
     assert (moved.written, moved.duplicates) == (1, 1)

@@ -11,8 +11,10 @@ from core.records import Quote
 from jobs.budget import Budget, RateLimiter, Rotation, fit_price_interval
 from jobs.failures import Failure, FailureKind, ProviderError
 from jobs.poll import Poller
-from jobs.providers import alpaca, finnhub, twelvedata
+from jobs.providers.alpaca import AlpacaProvider
 from jobs.providers.base import Fetched, Provider
+from jobs.providers.finnhub import FinnhubProvider
+from jobs.providers.twelvedata import TwelveDataProvider
 from jobs.scheduler import PollingService
 from tests.jobs.helpers import plan, settings
 
@@ -63,9 +65,9 @@ def refused(symbol: str) -> Failure:
 def adapters():
     """Each keyed adapter on its free plan's defaults."""
     made = [
-        alpaca.AlpacaProvider(LOCAL, ("k", "s"), budget=plan(alpaca.SPEC)),
-        finnhub.FinnhubProvider(LOCAL, ("t",), budget=plan(finnhub.SPEC)),
-        twelvedata.TwelveDataProvider(LOCAL, ("a",), budget=plan(twelvedata.SPEC)),
+        AlpacaProvider(LOCAL, ("k", "s"), budget=plan("alpaca")),
+        FinnhubProvider(LOCAL, ("t",), budget=plan("finnhub")),
+        TwelveDataProvider(LOCAL, ("a",), budget=plan("twelvedata")),
     ]
     yield {provider.name: provider for provider in made}
     for provider in made:

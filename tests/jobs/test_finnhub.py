@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -12,43 +11,22 @@ import pytest
 
 from db.queries import count_ticks
 from jobs.failures import FailureKind
-from jobs.providers import finnhub as finnhub_module
 from jobs.providers.finnhub import FinnhubProvider
 from jobs.scheduler import PollingService
 from tests.fakes.finnhub_server import T0, TOKEN, FakeFinnhub
-from tests.jobs.helpers import (
-    FAST_HTTP,
-    kinds,
-    made_on,
-    plan,
-    serving,
-    settings,
-    texts,
-    wait_for,
-)
+from tests.jobs.helpers import LAST_PRICES, keyed_on, kinds, serving, settings, texts, wait_for
 
 FOUR = ["AAPL", "MSFT", "GE", "NVDA"]
 
 finnhub = serving(FakeFinnhub)
-provider_of = made_on(
-    "finnhub",
-    lambda fake, **kw: FinnhubProvider(fake.url(), **kw),
-    keys=(TOKEN,),
-    budget=plan(finnhub_module.SPEC),
-    http=FAST_HTTP,
-)
+provider_of = keyed_on("finnhub", FinnhubProvider, (TOKEN,))
 
 
 def test_each_symbol_is_one_quote_request_with_the_token_in_a_header(finnhub, provider_of):
     fetched = provider_of().fetch_quotes(FOUR)
     assert fetched.failures == {}
     quotes = {q.symbol: q for q in fetched.items}
-    assert {s: q.price for s, q in quotes.items()} == {
-        "AAPL": Decimal("201.45"),
-        "MSFT": Decimal("461.97"),
-        "GE": Decimal("246.3"),
-        "NVDA": Decimal("137.38"),
-    }
+    assert {s: q.price for s, q in quotes.items()} == {s: LAST_PRICES[s] for s in FOUR}
     assert quotes["AAPL"].observed_at == datetime(2025, 6, 2, 14, 30, 1, tzinfo=timezone.utc)
     assert quotes["NVDA"].observed_at.timestamp() == T0 + 3
     seen = finnhub.seen()
@@ -110,7 +88,7 @@ def test_a_refused_or_missing_token_is_one_clear_reason_and_a_backoff(
     finnhub, provider_of, caplog, token
 ):
     caplog.set_level(logging.DEBUG)
-    provider = provider_of(keys=(token,), http=replace(FAST_HTTP, auth_backoff=30))
+    provider = provider_of(keys=(token,), auth_backoff=30)
     fetched = provider.fetch_quotes(FOUR)
     reasons = {str(failure) for failure in fetched.failures.values()}
     assert sorted(fetched.failures) == sorted(FOUR) and len(reasons) == 1
@@ -143,9 +121,7 @@ def test_a_429_with_retry_after_is_waited_then_succeeds(finnhub, provider_of):
 
 def test_a_429_beyond_the_cap_pauses_the_other_symbols_too(finnhub, provider_of):
     finnhub.fail(status=429, body="{}", headers={"Retry-After": "60"}, symbols=frozenset({"AAPL"}))
-    provider = provider_of(
-        http=replace(FAST_HTTP, concurrency=1)
-    )  # in order: AAPL first, then the rest wait it out
+    provider = provider_of(concurrency=1)  # in order: AAPL first, then the rest wait it out
     fetched = provider.fetch_quotes(FOUR)
     assert sorted(fetched.failures) == sorted(FOUR) and kinds(fetched.failures) == {
         FailureKind.RATE_LIMITED
@@ -154,8 +130,7 @@ def test_a_429_beyond_the_cap_pauses_the_other_symbols_too(finnhub, provider_of)
 
 
 def test_the_minute_budget_is_never_exceeded(finnhub, provider_of):
-    budget = plan(finnhub_module.SPEC, rate_limit=3)
-    fetched = provider_of(budget=budget, http=replace(FAST_HTTP, concurrency=1)).fetch_quotes(FOUR)
+    fetched = provider_of(rate_limit=3, concurrency=1).fetch_quotes(FOUR)
     assert len(fetched.items) == 3 and kinds(fetched.failures) == {FailureKind.RATE_LIMITED}
     (starved,) = fetched.failures
     assert "budget of 3 requests/min is spent" in str(fetched.failures[starved])

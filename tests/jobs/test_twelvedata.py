@@ -4,41 +4,29 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
 
 from jobs.failures import FailureKind
-from jobs.providers import twelvedata as twelvedata_module
 from jobs.providers.twelvedata import TwelveDataProvider
 from tests.fakes.base import json_reply
 from tests.fakes.twelvedata_server import API_KEY, FakeTwelveData, error, quote
-from tests.jobs.helpers import FAST_HTTP, kinds, made_on, plan, serving, texts
+from tests.jobs.helpers import LAST_PRICES, keyed_on, kinds, serving, texts
 
 THREE = ["AAPL", "MSFT", "GE"]
 
 twelvedata = serving(FakeTwelveData)
-provider_of = made_on(
-    "twelvedata",
-    lambda fake, **kw: TwelveDataProvider(fake.url(), **kw),
-    keys=(API_KEY,),
-    # The free 8 requests a minute only where a test says so.
-    budget=plan(twelvedata_module.SPEC, rate_limit=100),
-    http=FAST_HTTP,
-)
+# The free 8 requests a minute only where a test says so.
+provider_of = keyed_on("twelvedata", TwelveDataProvider, (API_KEY,), rate_limit=100)
 
 
 def test_three_quotes_from_one_batch_with_numbers_as_strings(twelvedata, provider_of):
     fetched = provider_of().fetch_quotes(THREE)
     assert fetched.failures == {}
     quotes = {q.symbol: q for q in fetched.items}
-    assert {s: q.price for s, q in quotes.items()} == {
-        "AAPL": Decimal("201.45"),
-        "MSFT": Decimal("461.97"),
-        "GE": Decimal("246.3"),
-    }
+    assert {s: q.price for s, q in quotes.items()} == {s: LAST_PRICES[s] for s in THREE}
     assert str(quotes["AAPL"].price) == "201.45000"  # the string's digits, not a float's
     assert quotes["MSFT"].observed_at == datetime(2025, 6, 2, 14, 31, tzinfo=timezone.utc)
     (seen,) = twelvedata.seen()
@@ -105,7 +93,7 @@ def test_a_refused_key_is_read_from_the_body_whatever_the_status(
 ):
     caplog.set_level(logging.DEBUG)
     twelvedata.error_status = http_status
-    provider = provider_of(keys=("td_wrong_key_123456",), http=replace(FAST_HTTP, auth_backoff=30))
+    provider = provider_of(keys=("td_wrong_key_123456",), auth_backoff=30)
     fetched = provider.fetch_quotes(THREE)
     assert kinds(fetched.failures) == {FailureKind.AUTH}
     assert len(set(texts(fetched.failures).values())) == 1
@@ -166,8 +154,7 @@ def test_each_symbol_costs_a_credit_and_no_request_exceeds_the_minute(twelvedata
         symbol = f"T{i}"
         twelvedata.quotes[symbol] = quote(symbol, symbol, "10.5", "9", "11", 1748874600)
     ten = [*THREE, *(f"T{i}" for i in range(7))]
-    budget = plan(twelvedata_module.SPEC, rate_limit=8)
-    fetched = provider_of(budget=budget, http=replace(FAST_HTTP, concurrency=1)).fetch_quotes(ten)
+    fetched = provider_of(rate_limit=8, concurrency=1).fetch_quotes(ten)
     assert len(fetched.items) == 8 and len(fetched.failures) == 2
     assert kinds(fetched.failures) == {FailureKind.RATE_LIMITED}
     assert "budget of 8 credits/min is spent" in str(next(iter(fetched.failures.values())))
