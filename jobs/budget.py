@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from core.options import env_name
+from core.settings import Settings
 from jobs.failures import FailureKind, ProviderError
 
 log = logging.getLogger(__name__)
@@ -67,14 +69,16 @@ def fit_price_interval(budget: Budget | None, symbols: int, wanted: float) -> fl
         )
     log.warning(
         "%s allows %s, but %d symbols every %gs would spend %s: polling prices every %gs "
-        "instead (a tenth of the budget is kept for metadata); watch fewer STOCKSTREAMER_SYMBOLS, "
-        "set a longer STOCKSTREAMER_PRICE_INTERVAL, or raise %s on a paid plan",
+        "instead (a tenth of the budget is kept for metadata); watch fewer %s, "
+        "set a longer %s, or raise %s on a paid plan",
         budget.provider,
         limits,
         symbols,
         wanted,
         spend,
         needed,
+        env_name(Settings, "symbols"),
+        env_name(Settings, "price_interval"),
         budget.setting or "the provider's limit",
     )
     return needed

@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from core.options import AtLeastOne, BaseUrl, Secret, env_name
 from core.records import Quote, StockProfile
-from core.settings import AtLeastOne, BaseUrl, Secret, env_name
 from core.times import Clock, utc_now
 from jobs.budget import Budget
 from jobs.failures import FailureKind, ProviderError

@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from core.market import MarketHours
+from core.options import ENV_PREFIX, ProviderName, ProviderOptions
 from core.records import Quote, StockProfile
-from core.settings import ENV_PREFIX, ProviderName, ProviderOptions
 from jobs.providers.base import Fetched, Provider
 from jobs.providers.spec import ProviderSpec, Setup
 

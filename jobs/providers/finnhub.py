@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from core.options import AtLeastOne, BaseUrl, Secret, env_name
 from core.records import Quote, StockProfile
-from core.settings import AtLeastOne, BaseUrl, Secret, env_name
 from jobs.budget import Budget
 from jobs.failures import FailureKind, ProviderError
 from jobs.providers.base import Fetched, chunks, fetch_parts

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from core.options import BaseUrl, ProviderOptions, Secret
 from core.records import Quote, StockProfile
-from core.settings import BaseUrl, ProviderOptions, Secret
 from jobs.failures import FailureKind, ProviderError
 from jobs.http import DEFAULT_HTTP, HttpOptions, JsonClient
 from jobs.providers.base import Fetched, Provider, chunks, fetch_parts

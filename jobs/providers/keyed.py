@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import ClassVar
 
-from core.settings import AtLeastOne, BaseUrl, ProviderOptions, env_name
+from core.options import AtLeastOne, BaseUrl, ProviderOptions, env_name
 from jobs.budget import Budget, RateLimiter, Rotation
 from jobs.failures import FailureKind, ProviderError
 from jobs.http import DEFAULT_HTTP, HttpOptions, JsonClient, redact

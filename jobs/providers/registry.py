@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from core.market import MarketHours
-from core.settings import Settings, reread
+from core.options import reread
+from core.settings import Settings
 from jobs.http import HttpOptions
 from jobs.providers import alpaca, composite, finnhub, iex, simulated, twelvedata
 from jobs.providers.base import Provider

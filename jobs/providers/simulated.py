@@ -24,8 +24,8 @@ from typing import Literal
 import numpy as np
 
 from core.market import ALWAYS_OPEN, US_EQUITIES, MarketHours
+from core.options import ProviderOptions
 from core.records import Quote, StockProfile
-from core.settings import ProviderOptions
 from core.times import Clock, utc_now
 from jobs.providers.base import Fetched, Provider
 from jobs.providers.simulated_catalog import KNOWN, logo_path

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from core.market import US_EQUITIES, MarketHours
-from core.settings import ProviderOptions
+from core.options import ProviderOptions
 from jobs.budget import Budget
 from jobs.http import HttpOptions
 from jobs.providers.base import Provider

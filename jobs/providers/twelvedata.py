@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
+from core.options import AtLeastOne, BaseUrl, Secret, env_name
 from core.records import Quote, StockProfile
-from core.settings import AtLeastOne, BaseUrl, Secret, env_name
 from jobs.budget import Budget
 from jobs.failures import FailureKind, ProviderError
 from jobs.providers.base import Fetched, chunks, fetch_parts

@@ -9,7 +9,8 @@ from functools import partial
 
 import pytest
 
-from core.settings import DEFAULT_SYMBOLS, SettingsError, env_name, reread
+from core.options import env_name, reread
+from core.settings import DEFAULT_SYMBOLS, SettingsError
 from core.settings import load_settings as load_shared_settings
 from jobs.providers.alpaca import AlpacaOptions
 from jobs.providers.composite import CompositeOptions
