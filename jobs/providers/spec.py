@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic
 
 from core.market import US_EQUITIES, MarketHours
-from core.options import ProviderOptions
+from core.options import OptionsT, ProviderOptions
 from jobs.budget import Budget
 from jobs.http import HttpOptions
 from jobs.providers.base import Provider
-
-OptionsT = TypeVar("OptionsT", bound=ProviderOptions)
 
 
 @dataclass(frozen=True)
