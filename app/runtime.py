@@ -24,14 +24,14 @@ from db.engine import make_engine, make_session_factory
 from db.migrate import SchemaNotCurrent, require_current_schema, upgrade
 from jobs.election import ElectedPoller, build_election
 from jobs.metrics import PollerMetrics
-from jobs.providers.registry import market_hours
+from jobs.providers.registry import PROVIDERS, market_hours
 from jobs.scheduler import PollingService
 
 
 def startup_settings(program: str = "stockstreamer") -> Settings:
     """Read the settings once and configure logging; a bad value prints one line and exits 2."""
     try:
-        settings = load_settings()
+        settings = load_settings(PROVIDERS)
     except SettingsError as exc:
         print(f"{program}: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

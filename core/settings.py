@@ -2,31 +2,33 @@
 
 It lives in `core/`, which every package may import: the web app, the poller and
 the alembic environment all read the same object. Nothing here opens a
-connection or speaks HTTP; provider fields are plain values.
+connection or speaks HTTP. The fields every process shares are declared here;
+each provider declares its own (a core.options.ProviderOptions model), and
+load_settings validates the models it is handed with the rest.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-from urllib.parse import urlsplit
+from collections.abc import Iterable
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from core.options import (
+    ENV_PREFIX,
+    DeclaresOptions,
+    NamesAProvider,
+    OptionsT,
+    ProviderName,
+    ProviderOptions,
+    env_name,
+)
 from core.records import TICKER_RE
 
 DEFAULT_SYMBOLS = ("GE", "AMZN", "NVDA", "INTC", "AAPL", "NFLX")
-PROVIDERS = ("simulated", "iex", "alpaca", "finnhub", "twelvedata", "composite")
-DEFAULT_BASE_URLS = {
-    "iex": "https://cloud.iexapis.com/stable",
-    "alpaca": "https://data.alpaca.markets",
-    "finnhub": "https://finnhub.io/api/v1",
-    "twelvedata": "https://api.twelvedata.com",
-}
-# What a composite may take its prices or its metadata from: any single provider.
-SingleProvider = Literal["simulated", "iex", "alpaca", "finnhub", "twelvedata"]
 
 
 class SettingsError(Exception):
@@ -46,7 +48,7 @@ class Settings(BaseSettings):
     """Everything the app, the poller and the migrations are configured with."""
 
     model_config = SettingsConfigDict(
-        env_prefix="STOCKSTREAMER_",
+        env_prefix=ENV_PREFIX,
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
@@ -58,29 +60,7 @@ class Settings(BaseSettings):
         default="sqlite:///stockstreamer.db", validation_alias="DATABASE_URL", repr=False
     )
     symbols: Annotated[tuple[str, ...], NoDecode] = DEFAULT_SYMBOLS
-    provider: Literal["simulated", "iex", "alpaca", "finnhub", "twelvedata", "composite"] = (
-        "simulated"
-    )
-    provider_base_url: str | None = None
-    provider_token: SecretStr | None = None
-
-    # provider=composite: prices from one provider, names/logos/52-week bands from another.
-    price_provider: SingleProvider = "alpaca"
-    metadata_provider: SingleProvider = "finnhub"
-
-    # Keyed providers: credentials (sent as headers, never logged), base URL, free-plan budget.
-    alpaca_key_id: SecretStr | None = None
-    alpaca_secret_key: SecretStr | None = None
-    alpaca_base_url: str | None = None
-    alpaca_rate_limit: int = Field(default=200, ge=1)
-    finnhub_token: SecretStr | None = None
-    finnhub_base_url: str | None = None
-    finnhub_rate_limit: int = Field(default=60, ge=1)
-    twelvedata_api_key: SecretStr | None = None
-    twelvedata_base_url: str | None = None
-    twelvedata_rate_limit: int = Field(default=8, ge=1)
-    twelvedata_daily_limit: int = Field(default=800, ge=1)
-    auth_backoff: float = Field(default=300.0, gt=0)
+    provider: ProviderName = "simulated"
 
     price_interval: float = Field(default=5.0, gt=0)
     metadata_interval: float = Field(default=6 * 3600.0, gt=0)
@@ -89,11 +69,10 @@ class Settings(BaseSettings):
     retry_backoff: float = Field(default=0.5, ge=0)
     retry_max_delay: float = Field(default=10.0, ge=0)
     fetch_concurrency: int = Field(default=8, ge=1, le=64)
+    auth_backoff: float = Field(default=300.0, gt=0)  # seconds between tries of a refused key
 
     history_days: float = Field(default=7.0, ge=0)
     backfill_step: float = Field(default=60.0, gt=0)
-    simulated_seed: int = 2017
-    simulated_hours: Literal["always", "us"] = "always"
 
     max_price: float = Field(default=10_000_000.0, gt=0)
     max_future_skew: float = Field(default=300.0, ge=0)
@@ -114,6 +93,9 @@ class Settings(BaseSettings):
     prometheus_multiproc_dir: str | None = Field(
         default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR"
     )
+
+    # Each provider's validated options, by model; filled by load_settings.
+    _options: dict[type[ProviderOptions], ProviderOptions] = PrivateAttr(default_factory=dict)
 
     @property
     def ready_price_age(self) -> float:
@@ -158,75 +140,6 @@ class Settings(BaseSettings):
             raise ValueError("must name at least one symbol")
         return tuple(symbols)
 
-    @field_validator("provider", mode="before")
-    @classmethod
-    def _provider(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = value.strip().lower()
-            if value not in PROVIDERS:
-                raise ValueError(
-                    f"unknown provider {value!r}; choose one of {', '.join(PROVIDERS)}"
-                )
-        return value
-
-    @field_validator("price_provider", "metadata_provider", mode="before")
-    @classmethod
-    def _part_provider(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = value.strip().lower()
-            choices = [p for p in PROVIDERS if p != "composite"]
-            if value not in choices:
-                raise ValueError(f"unknown provider {value!r}; choose one of {', '.join(choices)}")
-        return value
-
-    @field_validator(
-        "provider_token",
-        "alpaca_key_id",
-        "alpaca_secret_key",
-        "finnhub_token",
-        "twelvedata_api_key",
-        mode="before",
-    )
-    @classmethod
-    def _secret(cls, value: object) -> object:
-        if isinstance(value, SecretStr):
-            value = value.get_secret_value()
-        if not isinstance(value, str):
-            return value
-        value = value.strip()
-        # It travels in an HTTP header: anything else would fail every request, obscurely.
-        if value and not (value.isascii() and value.isprintable() and " " not in value):
-            raise ValueError("must be printable ASCII without spaces")
-        return value or None
-
-    @field_validator(
-        "provider_base_url",
-        "alpaca_base_url",
-        "finnhub_base_url",
-        "twelvedata_base_url",
-        mode="before",
-    )
-    @classmethod
-    def _base_url(cls, value: object) -> object:
-        if value is None or str(value).strip() == "":
-            return None
-        parts = urlsplit(str(value).strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http:// or https:// URL with a host")
-        if parts.query or parts.fragment or parts.username or parts.password:
-            # A token belongs in STOCKSTREAMER_PROVIDER_TOKEN, where it is kept secret.
-            raise ValueError("must not carry a query, a fragment or credentials")
-        return str(value).strip().rstrip("/")
-
-    @model_validator(mode="after")
-    def _defaults(self) -> Settings:
-        if self.provider_base_url is None and self.provider in DEFAULT_BASE_URLS:
-            object.__setattr__(self, "provider_base_url", DEFAULT_BASE_URLS[self.provider])
-        for name in ("alpaca", "finnhub", "twelvedata"):
-            if getattr(self, f"{name}_base_url") is None:
-                object.__setattr__(self, f"{name}_base_url", DEFAULT_BASE_URLS[name])
-        return self
-
     @property
     def is_sqlite(self) -> bool:
         """Whether the database is a SQLite file."""
@@ -236,27 +149,76 @@ class Settings(BaseSettings):
         """The database URL with any password hidden, for logs."""
         return make_url(self.database_url).render_as_string(hide_password=True)
 
-
-ENV_NAMES = {
-    name: (field.validation_alias if isinstance(field.validation_alias, str) else None)
-    or f"STOCKSTREAMER_{name.upper()}"
-    for name, field in Settings.model_fields.items()
-}
-
-
-def _describe(error: dict) -> str:
-    """One clear line for the first validation error, naming the variable."""
-    field = str(error["loc"][0]) if error.get("loc") else ""
-    variable = ENV_NAMES.get(field, field or "settings")
-    message = str(error.get("msg", "invalid value"))
-    message = message.removeprefix("Value error, ")
-    # Never echo the value: it may be a password or a token.
-    return f"invalid setting {variable}: {message}"
+    def options(self, model: type[OptionsT]) -> OptionsT:
+        """One provider's validated settings (its descriptor was handed to load_settings)."""
+        try:
+            return self._options[model]  # type: ignore[return-value]
+        except KeyError:
+            message = f"{model.__name__} was not loaded: hand its provider to load_settings"
+            raise LookupError(message) from None
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read and validate the settings; raise SettingsError with one clear line."""
+def load_settings(providers: Iterable[DeclaresOptions] = (), **overrides: object) -> Settings:
+    """Read and validate the settings and each provider's; raise SettingsError with one clear line.
+
+    Without providers (the alembic environment) only the shared fields are read.
+    Overrides use the flat names of the variables: `alpaca_base_url=…` sets
+    STOCKSTREAMER_ALPACA_BASE_URL's field.
+    """
+    providers = tuple(providers)
+    names = [p.name for p in providers]
+    split = _split_overrides(overrides, [p.options for p in providers])
+    settings = _validated(Settings, split[Settings], names, None)
+    for provider in providers:
+        options = _validated(provider.options, split[provider.options], names, provider.name)
+        settings._options[provider.options] = options
+    return settings
+
+
+M = TypeVar("M", bound=BaseSettings)
+
+
+def _validated(model: type[M], values: dict[str, object], names: list[str], own: str | None) -> M:
+    """The model read and validated, its provider names checked; SettingsError otherwise."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        validated = model(**values)
     except ValidationError as exc:
-        raise SettingsError(_describe(exc.errors()[0])) from None
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error.get("loc") else ""
+        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        # Never echo the value: it may be a password or a token.
+        raise SettingsError(f"invalid setting {_variable(model, field)}: {message}") from None
+    for field, info in model.model_fields.items():
+        if names and any(isinstance(m, NamesAProvider) for m in info.metadata):
+            choices = [name for name in names if name != own]
+            value = getattr(validated, field)
+            if value not in choices:
+                raise SettingsError(
+                    f"invalid setting {env_name(model, field)}: unknown provider {value!r}; "
+                    f"choose one of {', '.join(choices)}"
+                )
+    return validated
+
+
+def _variable(model: type[BaseSettings], field: str) -> str:
+    return env_name(model, field) if field in model.model_fields else field or "settings"
+
+
+def _split_overrides(
+    overrides: dict[str, object], models: list[type[ProviderOptions]]
+) -> dict[type[BaseSettings], dict[str, object]]:
+    """Each override given to the model whose variable it names (its flat, lower-case name)."""
+    split: dict[type[BaseSettings], dict[str, object]] = {Settings: {}}
+    split.update((model, {}) for model in models)
+    for name, value in overrides.items():
+        owner = next((m for m in split if _field_of(m, name) is not None), None)
+        if owner is None:
+            raise TypeError(f"load_settings() got an unknown setting {name!r}")
+        split[owner][_field_of(owner, name)] = value  # type: ignore[index]
+    return split
+
+
+def _field_of(model: type[BaseSettings], name: str) -> str | None:
+    prefix = model.model_config.get("env_prefix", "").removeprefix(ENV_PREFIX).lower()
+    field = name.removeprefix(prefix) if name.startswith(prefix) else None
+    return field if field in model.model_fields else None

@@ -11,7 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from jobs.providers.base import ProviderError
+from core.options import env_name
+from core.settings import Settings
+from jobs.failures import FailureKind, ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +53,6 @@ class Budget:
         return seconds
 
 
-def budget_of(provider: object) -> Budget | None:
-    """The provider's budget; None for one without limits (the simulated market, `iex`)."""
-    budget = getattr(provider, "budget", None)
-    return budget if isinstance(budget, Budget) else None
-
-
-def paused_for(provider: object) -> float:
-    """Seconds before the provider will send requests again (a refused key, a 429); 0 if ready."""
-    ready_in = getattr(provider, "ready_in", None)
-    return ready_in() if callable(ready_in) else 0.0
-
-
 def fit_price_interval(budget: Budget | None, symbols: int, wanted: float) -> float:
     """The price interval: `wanted`, or longer (said in one log line) to fit the budget."""
     if budget is None:
@@ -79,14 +69,16 @@ def fit_price_interval(budget: Budget | None, symbols: int, wanted: float) -> fl
         )
     log.warning(
         "%s allows %s, but %d symbols every %gs would spend %s: polling prices every %gs "
-        "instead (a tenth of the budget is kept for metadata); watch fewer STOCKSTREAMER_SYMBOLS, "
-        "set a longer STOCKSTREAMER_PRICE_INTERVAL, or raise %s on a paid plan",
+        "instead (a tenth of the budget is kept for metadata); watch fewer %s, "
+        "set a longer %s, or raise %s on a paid plan",
         budget.provider,
         limits,
         symbols,
         wanted,
         spend,
         needed,
+        env_name(Settings, "symbols"),
+        env_name(Settings, "price_interval"),
         budget.setting or "the provider's limit",
     )
     return needed
@@ -114,7 +106,7 @@ class RateLimiter:
         budget = self._budget
         if cost > budget.per_minute:
             raise ProviderError(
-                "rate_limited",
+                FailureKind.RATE_LIMITED,
                 f"one request costs {cost} {budget.unit}, more than {budget.provider} "
                 f"allows in a minute ({budget.per_minute})",
             )
@@ -126,7 +118,7 @@ class RateLimiter:
             if at - now > max_wait:
                 # No number in the text: every symbol refused alike logs as one line.
                 raise ProviderError(
-                    "rate_limited",
+                    FailureKind.RATE_LIMITED,
                     f"{budget.provider}'s budget of {budget.per_minute} {budget.unit}/min "
                     "is spent for now",
                     retry_after=at - now,

@@ -13,7 +13,8 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from jobs.providers.base import ProviderError
+from core.settings import Settings
+from jobs.failures import FailureKind, ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,27 @@ class RetryPolicy:
     def delay(self, attempt: int, rng: random.Random) -> float:
         """The wait before try number attempt + 1 (attempt counts from 1)."""
         return rng.uniform(0, min(self.max_delay, self.backoff * 2 ** (attempt - 1)))
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    """How a provider's client talks HTTP: timeout, retries, parallel requests, auth backoff."""
+
+    timeout: float = 5.0
+    retry: RetryPolicy = RetryPolicy()
+    concurrency: int = 8  # parallel requests per run, and pooled connections
+    auth_backoff: float = 300.0  # seconds between tries while a provider refuses the key
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HttpOptions:
+        """The options the settings ask for."""
+        retry = RetryPolicy(
+            settings.retry_attempts, settings.retry_backoff, settings.retry_max_delay
+        )
+        return cls(settings.http_timeout, retry, settings.fetch_concurrency, settings.auth_backoff)
+
+
+DEFAULT_HTTP = HttpOptions()
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -121,28 +143,30 @@ class JsonClient:
             try:
                 response = self._fetch(path.lstrip("/"), params, headers)
             except httpx.TimeoutException:
-                last = ProviderError("timeout", f"GET /{path.lstrip('/')} timed out")
+                last = ProviderError(FailureKind.TIMEOUT, f"GET /{path.lstrip('/')} timed out")
             except httpx.TransportError as exc:
                 # The message of a transport error never holds the URL or its token.
                 last = ProviderError(
-                    "connect", f"GET /{path.lstrip('/')} failed: {type(exc).__name__}"
+                    FailureKind.CONNECT, f"GET /{path.lstrip('/')} failed: {type(exc).__name__}"
                 )
             else:
                 if response.status_code == 429:
                     wait = rate_limit_wait(response.headers)
                     last = ProviderError(
-                        "rate_limited", f"GET /{path.lstrip('/')} answered 429", retry_after=wait
+                        FailureKind.RATE_LIMITED,
+                        f"GET /{path.lstrip('/')} answered 429",
+                        retry_after=wait,
+                        status=429,
                     )
                     if wait is not None and wait > self._retry.max_delay:
                         # Waiting longer than a poll is worth would stall the scheduler.
-                        raise ProviderError(
-                            "rate_limited",
-                            f"{last}; Retry-After {wait:.0f}s exceeds the retry cap",
-                            retry_after=wait,
-                        )
+                        cap = f"Retry-After {wait:.0f}s exceeds the retry cap"
+                        raise last.reworded(f"{last}; {cap}")
                 elif response.status_code in RETRYABLE_STATUS:
                     last = ProviderError(
-                        "http_5xx", f"GET /{path.lstrip('/')} answered {response.status_code}"
+                        FailureKind.HTTP_5XX,
+                        f"GET /{path.lstrip('/')} answered {response.status_code}",
+                        status=response.status_code,
                     )
                 else:
                     return decode(response, path, secrets)
@@ -187,15 +211,15 @@ def decode(response: httpx.Response, path: str, secrets: tuple[str, ...] = ()) -
     if response.status_code >= 400:
         # An upstream may echo the URL (?token= included) or a key: redact before cutting.
         snippet = redact(" ".join(text.split()), secrets)[:80]
-        kind = (
-            "unknown_symbol" if "unknown symbol" in text.lower() else f"http_{response.status_code}"
-        )
-        raise ProviderError(kind, f"{where} answered {response.status_code}: {snippet!r}")
+        status = response.status_code
+        unknown = "unknown symbol" in text.lower()
+        kind = FailureKind.UNKNOWN_SYMBOL if unknown else FailureKind.HTTP_4XX
+        raise ProviderError(kind, f"{where} answered {status}: {snippet!r}", status=status)
     if text.lstrip().startswith("<"):
-        raise ProviderError("bad_body", f"{where} answered an HTML page, not JSON")
+        raise ProviderError(FailureKind.BAD_BODY, f"{where} answered an HTML page, not JSON")
     if text.strip().lower() == "unknown symbol":
-        raise ProviderError("unknown_symbol", f"{where} answered 'Unknown symbol'")
+        raise ProviderError(FailureKind.UNKNOWN_SYMBOL, f"{where} answered 'Unknown symbol'")
     try:
         return json.loads(text)
     except ValueError:
-        raise ProviderError("bad_json", f"{where} answered malformed JSON") from None
+        raise ProviderError(FailureKind.BAD_JSON, f"{where} answered malformed JSON") from None

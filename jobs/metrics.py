@@ -6,7 +6,11 @@ files there, and /metrics adds them up; without it they live in this process.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from jobs.failures import Failure, Rejection
 
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
@@ -54,34 +58,15 @@ class PollerMetrics:
         run: str,
         written: int,
         duplicates: int,
-        rejected: dict[str, str],
-        failed: dict[str, str],
+        rejected: Iterable[Rejection],
+        failed: Iterable[Failure],
         seconds: float,
     ) -> None:
-        """Add one run's outcome."""
+        """Add one run's outcome; each label is a kind's value (a few, never a value seen)."""
         self.written.inc(written)
         self.duplicates.inc(duplicates)
-        for reason in rejected.values():
-            self.rejections.labels(reason=reason_kind(reason)).inc()
-        for reason in failed.values():
-            self.fetch_errors.labels(kind=reason.split(":", 1)[0]).inc()
+        for rejection in rejected:
+            self.rejections.labels(reason=rejection.kind.value).inc()
+        for failure in failed:
+            self.fetch_errors.labels(kind=failure.kind.value).inc()
         self.run_seconds.labels(run=run).observe(seconds)
-
-
-def reason_kind(reason: str) -> str:
-    """A short, bounded label for a rejection reason (no values, so few label sets)."""
-    for kind in (
-        "missing",
-        "not finite",
-        "not positive",
-        "absurd",
-        "future",
-        "time zone",
-        "malformed",
-        "not asked",
-        "logo",
-        "52-week",
-    ):
-        if kind in reason:
-            return kind.replace(" ", "_")
-    return "other"

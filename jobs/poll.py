@@ -1,11 +1,13 @@
-"""One poll run: fetch -> validate -> write the whole batch in one transaction."""
+"""Poll runs: fetch -> validate -> write, with every symbol left out recorded with its reason.
+
+A price or metadata run writes its valid items in one transaction (a price run with
+nothing new opens none); a backfill writes each symbol's history in its own.
+"""
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,8 +23,9 @@ from core.times import Clock, utc_now
 from db.engine import unit_of_work
 from db.locks import NotLeader
 from db.writes import symbols_without_history, sync_watchlist, upsert_profiles, write_quotes
+from jobs.failures import Failure, FailureKind, ProviderError, Rejection
 from jobs.metrics import PollerMetrics
-from jobs.providers.base import Provider, ProviderError
+from jobs.providers.base import Provider
 from jobs.validate import Limits, profile_problem, quote_problem, split_valid
 
 log = logging.getLogger(__name__)
@@ -35,24 +38,14 @@ class RunResult:
     kind: str
     written: int = 0
     duplicates: int = 0
-    rejected: dict[str, str] = field(default_factory=dict)
-    failed: dict[str, str] = field(default_factory=dict)
+    rejected: dict[str, Rejection] = field(default_factory=dict)
+    failed: dict[str, Failure] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
     def all_failed(self) -> bool:
         """True when nothing at all could be fetched and stored."""
         return self.written == 0 and self.duplicates == 0 and bool(self.failed or self.rejected)
-
-    def report(self) -> dict[str, object]:
-        """What `stockstreamer poll --once` prints, as JSON-able values."""
-        return {
-            "written": self.written,
-            "duplicates": self.duplicates,
-            "rejected": self.rejected,
-            "failed": self.failed,
-            "seconds": round(self.seconds, 3),
-        }
 
     def summary(self) -> str:
         """One log line with the counts."""
@@ -61,6 +54,16 @@ class RunResult:
             f"rejected={len(self.rejected)} failed={len(self.failed)} "
             f"in {self.seconds * 1000:.0f} ms"
         )
+
+    def report(self) -> dict[str, object]:
+        """The result as JSON-able values: each reason as its text, as it is logged."""
+        return {
+            "written": self.written,
+            "duplicates": self.duplicates,
+            "rejected": {symbol: str(r) for symbol, r in self.rejected.items()},
+            "failed": {symbol: str(f) for symbol, f in self.failed.items()},
+            "seconds": round(self.seconds, 3),
+        }
 
 
 class Poller:
@@ -88,9 +91,6 @@ class Poller:
             max_price=Decimal(str(settings.max_price)),
             max_future_skew=timedelta(seconds=settings.max_future_skew),
         )
-        # Totals since start, by kind of event; read by the CLI and, later, metrics.
-        self.totals: Counter[str] = Counter()
-        self._totals_lock = threading.Lock()
         # The last stored observation time per symbol: while the market is closed a provider
         # repeats its last trade, and that write is skipped rather than left to the unique key.
         self._last_stored: dict[str, datetime] = {}
@@ -154,9 +154,9 @@ class Poller:
                 quotes, lambda q: quote_problem(q, now, self.limits, expected)
             )
             if rejected:
-                result.rejected[symbol] = (
-                    f"{len(rejected)} history points: {next(iter(rejected.values()))}"
-                )
+                first = next(iter(rejected.values()))
+                message = f"{len(rejected)} history points: {first.message}"
+                result.rejected[symbol] = Rejection(first.kind, symbol, message)
             # One transaction per symbol: a symbol's history is stored whole or not at all.
             with self._writing() as session:
                 counts = write_quotes(session, valid, fetched_at=now)
@@ -178,22 +178,20 @@ class Poller:
             body(result)
         except ProviderError as exc:
             result.failed.update(
-                {s: f"{exc.kind}: {exc}" for s in self.symbols if s not in result.failed}
+                (s, exc.failure(s)) for s in self.symbols if s not in result.failed
             )
         except NotLeader as exc:
             log.error("%s: not written, %s", kind, exc)
-            result.failed.update({s: f"not_leader: {exc}" for s in self.symbols})
-            result.written = result.duplicates = 0
+            self._fail_all(result, FailureKind.NOT_LEADER, str(exc))
         except SQLAlchemyError as exc:
             # The transaction rolled back: nothing of this run is stored, and it is counted.
-            reason = f"database: {type(exc).__name__}: {_first_line(exc)}"
-            log.error("%s: batch rolled back, %s", kind, reason)
-            result.failed.update({s: reason for s in self.symbols})
-            result.written = result.duplicates = 0
+            reason = f"{type(exc).__name__}: {_first_line(exc)}"
+            self._fail_all(result, FailureKind.DATABASE, reason)
+            log.error("%s: batch rolled back, %s: %s", kind, FailureKind.DATABASE, reason)
         result.seconds = time.perf_counter() - started
         for symbol, reason in result.rejected.items():
             log.warning("%s: rejected %s: %s", kind, symbol, reason)
-        reasons = set(result.failed.values())
+        reasons = {str(failure) for failure in result.failed.values()}
         if len(result.failed) > 1 and len(reasons) == 1:
             # A provider-wide failure (a refused key, a 429) is one line, not one per symbol.
             log.warning("%s: failed %s: %s", kind, ",".join(result.failed), reasons.pop())
@@ -206,21 +204,16 @@ class Poller:
                 kind,
                 result.written,
                 result.duplicates,
-                result.rejected,
-                result.failed,
+                result.rejected.values(),
+                result.failed.values(),
                 result.seconds,
             )
-        with self._totals_lock:
-            self.totals.update(
-                {
-                    f"{kind}_runs": 1,
-                    f"{kind}_written": result.written,
-                    f"{kind}_duplicates": result.duplicates,
-                    f"{kind}_rejected": len(result.rejected),
-                    f"{kind}_failed": len(result.failed),
-                }
-            )
         return result
+
+    def _fail_all(self, result: RunResult, kind: FailureKind, message: str) -> None:
+        """Nothing of the run is stored: every symbol failed for this one reason."""
+        result.failed.update((s, Failure(kind, s, message)) for s in self.symbols)
+        result.written = result.duplicates = 0
 
 
 def _first_line(exc: SQLAlchemyError) -> str:

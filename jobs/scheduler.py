@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.settings import Settings
 from core.times import utc_now
 from db.migrate import SchemaNotCurrent, require_current_schema
-from jobs.budget import budget_of, fit_price_interval, paused_for
+from jobs.budget import fit_price_interval
 from jobs.metrics import PollerMetrics
 from jobs.poll import Poller, RunResult
 from jobs.providers.base import Provider
@@ -43,7 +43,7 @@ class PollingService:
         self.poller = Poller(settings, self.provider, sessions, fence=fence, metrics=metrics)
         # The configured interval, stretched (with one log line) to the provider's budget.
         self.price_interval = fit_price_interval(
-            budget_of(self.provider), len(settings.symbols), settings.price_interval
+            self.provider.budget, len(settings.symbols), settings.price_interval
         )
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=2)},
@@ -111,7 +111,7 @@ class PollingService:
         log.info("poller stopped")
 
     def _poll_prices(self) -> None:
-        if paused_for(self.provider) > 0:
+        if self.provider.ready_in() > 0:
             # It refused the key or sent a 429: no request, and no log line, until it is time.
             return
         if not self._backfilled:

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from core.records import TICKER_RE, Quote, StockProfile
+from jobs.failures import Rejection, RejectionKind
 
-T = TypeVar("T")
+Kind = RejectionKind
+
+
+class Observed(Protocol):
+    """A quote or a profile: anything about one symbol."""
+
+    @property
+    def symbol(self) -> str: ...
+
+
+T = TypeVar("T", bound=Observed)
 
 
 @dataclass(frozen=True)
@@ -22,36 +33,43 @@ class Limits:
     max_future_skew: timedelta = timedelta(minutes=5)
 
 
-def price_problem(price: Decimal | None, limits: Limits) -> str | None:
+def price_problem(price: Decimal | None, limits: Limits) -> tuple[Kind, str] | None:
     """Why a price cannot be stored, or None when it can."""
     if price is None:
-        return "price is missing"
+        return Kind.MISSING, "price is missing"
     if not price.is_finite():
-        return f"price is not finite ({price})"
+        return Kind.NOT_FINITE, f"price is not finite ({price})"
     if price <= 0:
-        return f"price is not positive ({price})"
+        return Kind.NOT_POSITIVE, f"price is not positive ({price})"
     if price > limits.max_price:
-        return f"price is absurd ({price} > {limits.max_price})"
+        return Kind.ABSURD, f"price is absurd ({price} > {limits.max_price})"
     return None
 
 
 def quote_problem(
     quote: Quote, now: datetime, limits: Limits, expected: frozenset[str]
-) -> str | None:
+) -> Rejection | None:
     """Why a quote cannot be stored, or None when it can."""
+    problem = _quote_problem(quote, now, limits, expected)
+    return Rejection(problem[0], quote.symbol or "?", problem[1]) if problem else None
+
+
+def _quote_problem(
+    quote: Quote, now: datetime, limits: Limits, expected: frozenset[str]
+) -> tuple[Kind, str] | None:
     if not TICKER_RE.match(quote.symbol or ""):
-        return "symbol is malformed"
+        return Kind.MALFORMED, "symbol is malformed"
     if quote.symbol not in expected:
-        return "symbol was not asked for"
+        return Kind.NOT_ASKED, "symbol was not asked for"
     problem = price_problem(quote.price, limits)
     if problem:
         return problem
     if quote.observed_at is None:
-        return "observation time is missing"
+        return Kind.MISSING, "observation time is missing"
     if quote.observed_at.tzinfo is None:
-        return "observation time has no time zone"
+        return Kind.TIME_ZONE, "observation time has no time zone"
     if quote.observed_at > now + limits.max_future_skew:
-        return f"observation time {quote.observed_at.isoformat()} is in the future"
+        return Kind.FUTURE, f"observation time {quote.observed_at.isoformat()} is in the future"
     return None
 
 
@@ -67,33 +85,44 @@ def logo_problem(url: str | None) -> str | None:
     return "logo URL must be http(s) or a path on this site"
 
 
-def profile_problem(profile: StockProfile, limits: Limits, expected: frozenset[str]) -> str | None:
+def profile_problem(
+    profile: StockProfile, limits: Limits, expected: frozenset[str]
+) -> Rejection | None:
     """Why a profile cannot be stored, or None when it can."""
+    problem = _profile_problem(profile, limits, expected)
+    return Rejection(problem[0], profile.symbol or "?", problem[1]) if problem else None
+
+
+def _profile_problem(
+    profile: StockProfile, limits: Limits, expected: frozenset[str]
+) -> tuple[Kind, str] | None:
     if not TICKER_RE.match(profile.symbol or "") or profile.symbol not in expected:
-        return "symbol is malformed or was not asked for"
+        return Kind.MALFORMED, "symbol is malformed or was not asked for"
     problem = logo_problem(profile.logo_url)
     if problem:
-        return problem
+        return Kind.LOGO, problem
     high, low = profile.week52_high, profile.week52_low
     if (high is None) != (low is None):
-        return "52-week band is incomplete"
+        return Kind.WEEK52, "52-week band is incomplete"
     if high is not None and low is not None:
-        problem = price_problem(high, limits) or price_problem(low, limits)
-        if problem:
-            return f"52-week band: {problem}"
+        band = price_problem(high, limits) or price_problem(low, limits)
+        if band:
+            return band[0], f"52-week band: {band[1]}"  # counted by what is wrong with it
         if low > high:
-            return f"52-week low {low} is above the high {high}"
+            return Kind.WEEK52, f"52-week low {low} is above the high {high}"
     return None
 
 
-def split_valid(items: Sequence[T], problem_of) -> tuple[list[T], dict[str, str]]:
-    """Keep the items with no problem; name each rejected symbol with its reason."""
+def split_valid(
+    items: Sequence[T], problem_of: Callable[[T], Rejection | None]
+) -> tuple[list[T], dict[str, Rejection]]:
+    """Keep the items with no problem; name each rejected symbol with its rejection."""
     valid: list[T] = []
-    rejected: dict[str, str] = {}
+    rejected: dict[str, Rejection] = {}
     for item in items:
-        problem = problem_of(item)
-        if problem is None:
+        rejection = problem_of(item)
+        if rejection is None:
             valid.append(item)
         else:
-            rejected[getattr(item, "symbol", "?") or "?"] = problem
+            rejected[rejection.symbol] = rejection
     return valid, rejected

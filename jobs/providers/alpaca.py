@@ -7,71 +7,65 @@ history backfill reads minute bars. Alpaca has no company name or logo URL.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
+from core.options import AtLeastOne, BaseUrl, Secret, env_name
 from core.records import Quote, StockProfile
 from core.times import Clock, utc_now
 from jobs.budget import Budget
-from jobs.http import RetryPolicy
-from jobs.providers.base import Fetched, ProviderError, chunks, fetch_parts
-from jobs.providers.keyed import AUTH_BACKOFF, KeyedClient, Keys
-from jobs.providers.parsing import collect, number, object_of, rfc3339
+from jobs.failures import FailureKind, ProviderError
+from jobs.providers.base import Fetched, chunks, fetch_parts
+from jobs.providers.keyed import KeyedOptions, KeyedProvider
+from jobs.providers.parsing import bad_body, collect, number, object_of, rfc3339
+from jobs.providers.spec import ProviderSpec
 
-BASE_URL = "https://data.alpaca.markets"
-SETTING = "STOCKSTREAMER_ALPACA_KEY_ID and STOCKSTREAMER_ALPACA_SECRET_KEY"
 BATCH_LIMIT = 100  # symbols per request: keeps the URL short
 PAGE_LIMIT = 10_000  # bars per page, Alpaca's maximum
 MAX_PAGES = 100  # a server whose pages never end is a bad answer, not a loop
 YEAR = timedelta(days=365)
 
 
-def _headers(key_id: str, secret_key: str) -> dict[str, str]:
-    return {"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret_key}
+class AlpacaOptions(KeyedOptions, env_prefix="STOCKSTREAMER_ALPACA_"):
+    """STOCKSTREAMER_ALPACA_*: the base URL, the free plan's 200 requests/min, the key pair."""
+
+    KEYS = ("key_id", "secret_key")
+    base_url: BaseUrl = "https://data.alpaca.markets"
+    rate_limit: AtLeastOne = 200
+    key_id: Secret = None
+    secret_key: Secret = None
 
 
-class AlpacaProvider:
+def budget(options: AlpacaOptions) -> Budget:
+    """Requests a minute, each carrying up to 100 symbols."""
+    return Budget(
+        "alpaca",
+        options.rate_limit,
+        BATCH_LIMIT,
+        setting=env_name(AlpacaOptions, "rate_limit"),
+    )
+
+
+class AlpacaProvider(KeyedProvider):
     """Prices, 52-week bands and minute history from Alpaca's market-data API."""
 
     name = "alpaca"
-    simulated = False
+    options = AlpacaOptions
 
-    def __init__(
-        self,
-        base_url: str = BASE_URL,
-        *,
-        key_id: str | None,
-        secret_key: str | None,
-        feed: str = "iex",
-        rate_limit: int = 200,
-        timeout: float = 5.0,
-        retry: RetryPolicy | None = None,
-        concurrency: int = 8,
-        auth_backoff: float = AUTH_BACKOFF,
-        reload: Callable[[], Keys] | None = None,
-        clock: Clock = utc_now,
-    ) -> None:
-        self.budget = Budget(
-            "alpaca", rate_limit, BATCH_LIMIT, setting="STOCKSTREAMER_ALPACA_RATE_LIMIT"
-        )
-        self._client = KeyedClient(
-            self.budget,
-            base_url,
-            keys=(key_id, secret_key),
-            headers=_headers,
-            setting=SETTING,
-            reload=reload,
-            timeout=timeout,
-            retry=retry,
-            auth_backoff=auth_backoff,
-            concurrency=concurrency,
-        )
+    def __init__(self, *args: Any, feed: str = "iex", clock: Clock = utc_now, **kwargs: Any):
+        """KeyedProvider's arguments, plus the data feed and the clock that dates the bands."""
+        super().__init__(*args, **kwargs)
         self._feed = feed
-        self._concurrency = concurrency
         self._clock = clock
         # The 52-week bands of the day they were computed for: refreshed daily, not per pass.
         self._bands: tuple[date, dict[str, StockProfile]] = (date.min, {})
+
+    @staticmethod
+    def headers(key_id: str, secret_key: str) -> dict[str, str]:
+        """The key pair, as Alpaca reads it."""
+        return {"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret_key}
 
     def fetch_quotes(self, symbols: Sequence[str]) -> Fetched[Quote]:
         """The latest trade of each symbol, timed by Alpaca (nanoseconds cut to microseconds)."""
@@ -81,7 +75,7 @@ class AlpacaProvider:
                 "v2/stocks/trades/latest", {"symbols": ",".join(part), "feed": self._feed}
             )
             trades = object_of(object_of(body, "the latest-trades answer").get("trades"), "trades")
-            return collect(part, trades, _quote, self.name)
+            return collect(part, trades, _quote, "alpaca's answer")
 
         return fetch_parts(chunks(symbols, BATCH_LIMIT), batch, self._concurrency)
 
@@ -95,7 +89,8 @@ class AlpacaProvider:
 
         def batch(part: Sequence[str]) -> Fetched[StockProfile]:
             bars = self._bars(part, "1Day", start)
-            return collect(part, {s: {"bars": b} for s, b in bars.items()}, _band, self.name)
+            entries = {s: {"bars": b} for s, b in bars.items()}
+            return collect(part, entries, _band, "alpaca's answer")
 
         fetched = fetch_parts(chunks(missing, BATCH_LIMIT), batch, self._concurrency)
         bands.update((p.symbol, p) for p in fetched.items)
@@ -111,14 +106,6 @@ class AlpacaProvider:
         return [
             Quote(symbol, number(bar.get("o"), "o"), rfc3339(bar.get("t"), "t")) for bar in bars
         ]
-
-    def ready_in(self) -> float:
-        """Seconds before requests are sent again after a refused key or a 429."""
-        return self._client.ready_in()
-
-    def close(self) -> None:
-        """Close the HTTP client."""
-        self._client.close()
 
     def _bars(
         self,
@@ -144,14 +131,14 @@ class AlpacaProvider:
             page = object_of(self._client.get("v2/stocks/bars", page_params), "the bars answer")
             for symbol, bars in object_of(page.get("bars") or {}, "bars").items():
                 if not isinstance(bars, list) or not all(isinstance(b, Mapping) for b in bars):
-                    raise ProviderError("bad_body", f"bars of {symbol} are not a list of objects")
+                    raise bad_body(f"bars of {symbol} are not a list of objects")
                 out.setdefault(str(symbol).upper(), []).extend(bars)
             token = page.get("next_page_token")
             if not token:
                 return out
             if not isinstance(token, str):
-                raise ProviderError("bad_body", "next_page_token is not a string")
-        raise ProviderError("bad_body", f"bars did not end within {MAX_PAGES} pages")
+                raise bad_body("next_page_token is not a string")
+        raise bad_body(f"bars did not end within {MAX_PAGES} pages")
 
 
 def _quote(symbol: str, trade: Mapping[str, object]) -> Quote:
@@ -163,7 +150,7 @@ def _band(symbol: str, entry: Mapping[str, object]) -> StockProfile:
     highs = _finite(number(b.get("h"), "h") for b in bars)
     lows = _finite(number(b.get("l"), "l") for b in bars)
     if not highs or not lows:
-        raise ProviderError("unknown_symbol", "no daily bars in the last year")
+        raise ProviderError(FailureKind.UNKNOWN_SYMBOL, "no daily bars in the last year")
     return StockProfile(
         symbol=symbol, week52_high=max(highs), week52_low=min(lows), source="alpaca"
     )
@@ -175,3 +162,11 @@ def _finite(values: Iterable[Decimal | None]) -> list[Decimal]:
 
 def _rfc3339(at: datetime) -> str:
     return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+SPEC = ProviderSpec(
+    name=AlpacaProvider.name,
+    options=AlpacaOptions,
+    build=AlpacaProvider.build,
+    budget=budget,
+)

@@ -9,43 +9,41 @@ from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from core.records import Quote, StockProfile
+from jobs.budget import Budget
+from jobs.failures import Failure, ProviderError
 
 T = TypeVar("T")
 
 
-class ProviderError(Exception):
-    """A request to a provider failed; `kind` names the failure for counting."""
-
-    def __init__(self, kind: str, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.kind = kind
-        # Seconds the provider asked us to wait (a 429's Retry-After), when it said.
-        self.retry_after = retry_after
-
-
 @dataclass
 class Fetched(Generic[T]):
-    """What a provider returned: items per symbol, and a reason for each symbol it could not."""
+    """What a provider returned: items per symbol, and a failure for each symbol it could not."""
 
     items: list[T] = field(default_factory=list)
-    failures: dict[str, str] = field(default_factory=dict)
+    failures: dict[str, Failure] = field(default_factory=dict)
 
     def merge(self, other: Fetched[T]) -> None:
         """Add another part's items and failures to this one."""
         self.items.extend(other.items)
         self.failures.update(other.failures)
 
+    def fail(self, symbols: Sequence[str], error: ProviderError) -> Fetched[T]:
+        """Record the error as the failure of each of these symbols; return self."""
+        self.failures.update((symbol, error.failure(symbol)) for symbol in symbols)
+        return self
+
 
 class Provider(Protocol):
     """A market-data source. Implementations never raise for one symbol's failure.
 
-    A provider with a request budget also has `budget` (a jobs.budget.Budget) and
-    `ready_in()` (seconds until it sends requests again after a 401/403 or a 429);
-    jobs.budget.budget_of and paused_for read them, and treat their absence as "no limit".
+    Providers subclass it to inherit the defaults: no budget, always ready, no
+    history, nothing to close.
     """
 
     name: str
-    simulated: bool
+    simulated: bool = False
+    # The request budget that paces the price interval; None for one without limits.
+    budget: Budget | None = None
 
     def fetch_quotes(self, symbols: Sequence[str]) -> Fetched[Quote]:
         """Latest price of each symbol, with the provider's own observation time."""
@@ -56,14 +54,17 @@ class Provider(Protocol):
         ...
 
     def history(
-        self, symbol: str, start: datetime, end: datetime, step: float
+        self, symbol: str, start: datetime, end: datetime, step: float = 60.0
     ) -> list[Quote] | None:
         """Past prices every `step` seconds in [start, end], or None when it has no history."""
-        ...
+        return None
+
+    def ready_in(self) -> float:
+        """Seconds before requests are sent again after a refused key or a 429; 0 when ready."""
+        return 0.0
 
     def close(self) -> None:
         """Release connections."""
-        ...
 
 
 def fetch_parts(
@@ -80,7 +81,7 @@ def fetch_parts(
         try:
             return fetch(part)
         except ProviderError as exc:
-            return Fetched(failures={symbol: f"{exc.kind}: {exc}" for symbol in part})
+            return Fetched().fail(part, exc)
 
     if len(parts) == 1:
         return guarded(parts[0])

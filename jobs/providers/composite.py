@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from core.market import MarketHours
+from core.options import ENV_PREFIX, ProviderName, ProviderOptions
 from core.records import Quote, StockProfile
-from jobs.budget import Budget, budget_of, paused_for
 from jobs.providers.base import Fetched, Provider
+from jobs.providers.spec import ProviderSpec, Setup
 
 
-class CompositeProvider:
+class CompositeOptions(ProviderOptions, env_prefix=ENV_PREFIX):
+    """STOCKSTREAMER_PRICE_PROVIDER and _METADATA_PROVIDER: any provider but the composite."""
+
+    price_provider: ProviderName = "alpaca"
+    metadata_provider: ProviderName = "finnhub"
+
+
+class CompositeProvider(Provider):
     """E.g. Alpaca's prices with Finnhub's names, logos and 52-week bands."""
 
     def __init__(self, prices: Provider, metadata: Provider) -> None:
@@ -19,7 +28,7 @@ class CompositeProvider:
         self.name = f"{prices.name}+{metadata.name}"
         self.simulated = prices.simulated
         # The price interval is paced by the price provider; the other paces its own requests.
-        self.budget: Budget | None = budget_of(prices)
+        self.budget = prices.budget
 
     def fetch_quotes(self, symbols: Sequence[str]) -> Fetched[Quote]:
         """Latest prices from the price provider."""
@@ -37,7 +46,7 @@ class CompositeProvider:
 
     def ready_in(self) -> float:
         """Seconds before the price provider sends requests again."""
-        return paused_for(self.prices)
+        return self.prices.ready_in()
 
     def close(self) -> None:
         """Close both providers."""
@@ -45,3 +54,18 @@ class CompositeProvider:
             self.prices.close()
         finally:
             self.metadata.close()
+
+
+def _build(setup: Setup[CompositeOptions]) -> Provider:
+    prices, metadata = setup.options.price_provider, setup.options.metadata_provider
+    if prices == metadata:
+        # One provider, one budget: two instances would each spend it in full.
+        return setup.part(prices)
+    return CompositeProvider(setup.part(prices), setup.part(metadata))
+
+
+def _hours(options: CompositeOptions, hours_of: Callable[[str], MarketHours]) -> MarketHours:
+    return hours_of(options.price_provider)  # its prices move when its price provider's do
+
+
+SPEC = ProviderSpec(name="composite", options=CompositeOptions, build=_build, hours=_hours)

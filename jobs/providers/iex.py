@@ -3,46 +3,51 @@
 IEX itself closed in 2024; this adapter serves any IEX-compatible upstream. It
 asks the batch route for up to 100 symbols per request and, when a batch answer
 is an error, asks each of its symbols alone so that one bad symbol cannot drop
-the others.
+the others. Its history routes are not used: no backfill from this provider.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
 
+from core.options import BaseUrl, ProviderOptions, Secret
 from core.records import Quote, StockProfile
-from jobs.http import JsonClient, RetryPolicy
-from jobs.providers.base import Fetched, ProviderError, chunks, fetch_parts
+from jobs.failures import FailureKind, ProviderError
+from jobs.http import DEFAULT_HTTP, HttpOptions, JsonClient
+from jobs.providers.base import Fetched, Provider, chunks, fetch_parts
+from jobs.providers.parsing import bad_body, collect, epoch_millis, number
+from jobs.providers.spec import ProviderSpec, Setup
 
 BATCH_LIMIT = 100
+# A server that is failing or throttling is not asked N more times, one symbol each.
+NO_FALLBACK = frozenset(
+    {FailureKind.TIMEOUT, FailureKind.CONNECT, FailureKind.RATE_LIMITED, FailureKind.HTTP_5XX}
+)
 
 
-class IEXProvider:
+class IEXOptions(ProviderOptions, env_prefix="STOCKSTREAMER_PROVIDER_"):
+    """STOCKSTREAMER_PROVIDER_BASE_URL and _TOKEN (the names from when IEX was the only one)."""
+
+    base_url: BaseUrl = "https://cloud.iexapis.com/stable"
+    token: Secret = None  # sent as ?token=, as IEX asks; never logged
+
+
+class IEXProvider(Provider):
     """Prices and metadata from `/stock/market/batch`, falling back to per-symbol routes."""
 
     name = "iex"
-    simulated = False
 
     def __init__(
-        self,
-        base_url: str,
-        *,
-        token: str | None = None,
-        timeout: float = 5.0,
-        retry: RetryPolicy | None = None,
-        concurrency: int = 8,
+        self, base_url: str, *, token: str | None = None, http: HttpOptions = DEFAULT_HTTP
     ) -> None:
         self._client = JsonClient(
             base_url,
-            timeout=timeout,
-            retry=retry or RetryPolicy(),
+            timeout=http.timeout,
+            retry=http.retry,
             params={"token": token} if token else None,
-            max_connections=concurrency,
+            max_connections=http.concurrency,
         )
-        self._concurrency = concurrency
+        self._concurrency = http.concurrency
 
     def fetch_quotes(self, symbols: Sequence[str]) -> Fetched[Quote]:
         """Latest price per symbol, timed by quote.latestUpdate."""
@@ -51,12 +56,6 @@ class IEXProvider:
     def fetch_profiles(self, symbols: Sequence[str]) -> Fetched[StockProfile]:
         """Company name, 52-week band and logo per symbol."""
         return self._fetch(symbols, "quote,logo", _profile)
-
-    def history(
-        self, symbol: str, start: datetime, end: datetime, step: float = 60.0
-    ) -> list[Quote] | None:
-        """The IEX shape's history routes are not used: no backfill from this provider."""
-        return None
 
     def close(self) -> None:
         """Close the HTTP client."""
@@ -69,37 +68,22 @@ class IEXProvider:
                     "stock/market/batch", params={"symbols": ",".join(part), "types": types}
                 )
             except ProviderError as exc:
-                if len(part) == 1 or exc.kind in ("timeout", "connect", "rate_limited", "http_5xx"):
+                if len(part) == 1 or exc.kind in NO_FALLBACK:
                     raise
-                # A 4xx or a bad body for the whole batch: ask each symbol alone. (A
-                # server that is failing or throttling is not asked N more times.)
+                # A 4xx or a bad body for the whole batch: ask each symbol alone.
                 return fetch_parts([[s] for s in part], single, self._concurrency)
             if not isinstance(body, Mapping):
-                raise ProviderError("bad_body", "batch answer is not a JSON object")
-            return _collect(part, {k.upper(): v for k, v in body.items()}, parse)
+                raise bad_body("batch answer is not a JSON object")
+            return collect(part, body, parse, "the batch answer")
 
         def single(part: Sequence[str]) -> Fetched:
             (symbol,) = part
             body: dict[str, object] = {}
             for kind in types.split(","):
                 body[kind] = self._client.get(f"stock/{symbol}/{kind}")
-            return _collect(part, {symbol: body}, parse)
+            return collect(part, {symbol: body}, parse, "the batch answer")
 
         return fetch_parts(chunks(symbols, BATCH_LIMIT), batch, self._concurrency)
-
-
-def _collect(part: Sequence[str], body: Mapping[str, object], parse) -> Fetched:
-    result: Fetched = Fetched()
-    for symbol in part:
-        entry = body.get(symbol)
-        if not isinstance(entry, Mapping):
-            result.failures[symbol] = "unknown_symbol: not in the batch answer"
-            continue
-        try:
-            result.items.append(parse(symbol, entry))
-        except ProviderError as exc:
-            result.failures[symbol] = f"{exc.kind}: {exc}"
-    return result
 
 
 def _quote(symbol: str, entry: Mapping[str, object]) -> Quote:
@@ -107,7 +91,7 @@ def _quote(symbol: str, entry: Mapping[str, object]) -> Quote:
     return Quote(
         symbol=symbol,
         price=number(quote.get("latestPrice"), "latestPrice"),
-        observed_at=epoch_millis(quote.get("latestUpdate")),
+        observed_at=epoch_millis(quote.get("latestUpdate"), "latestUpdate"),
     )
 
 
@@ -129,32 +113,14 @@ def _profile(symbol: str, entry: Mapping[str, object]) -> StockProfile:
 def _section(entry: Mapping[str, object], name: str) -> Mapping[str, object]:
     section = entry.get(name)
     if not isinstance(section, Mapping):
-        raise ProviderError("bad_body", f"no {name!r} object in the answer")
+        raise bad_body(f"no {name!r} object in the answer")
     return section
 
 
-def number(value: object, field: str) -> Decimal | None:
-    """A JSON number as a Decimal (None when null); NaN and infinity pass on for validation."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ProviderError("bad_body", f"{field} is not a number")
-    if isinstance(value, float) and not math.isfinite(value):
-        return Decimal(str(value))
-    try:
-        # Through str() so that 174.97 stays 174.97 and not its binary neighbour.
-        return Decimal(str(value))
-    except InvalidOperation:
-        raise ProviderError("bad_body", f"{field} is not a number") from None
+def _build(setup: Setup[IEXOptions]) -> IEXProvider:
+    token = setup.options.token
+    plain = token.get_secret_value() if token is not None else None
+    return IEXProvider(setup.options.base_url, token=plain, http=setup.http)
 
 
-def epoch_millis(value: object) -> datetime | None:
-    """IEX's epoch-millisecond timestamps as aware UTC datetimes."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ProviderError("bad_body", "latestUpdate is not epoch milliseconds")
-    try:
-        return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        raise ProviderError("bad_body", "latestUpdate is out of range") from None
+SPEC = ProviderSpec(name=IEXProvider.name, options=IEXOptions, build=_build)

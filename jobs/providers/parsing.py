@@ -6,12 +6,12 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
-from jobs.providers.base import Fetched, ProviderError
-from jobs.providers.iex import number
-
-__all__ = ["collect", "epoch_seconds", "number", "object_of", "rfc3339", "text"]
+from core.times import from_ms
+from jobs.failures import FailureKind, ProviderError
+from jobs.providers.base import Fetched
 
 T = TypeVar("T")
 
@@ -21,18 +21,37 @@ RFC3339 = re.compile(
 )
 
 
+def bad_body(message: str) -> ProviderError:
+    """The error for an answer that is JSON but not what was expected."""
+    return ProviderError(FailureKind.BAD_BODY, message)
+
+
+def number(value: object, field: str) -> Decimal | None:
+    """A JSON number (or a numeric string) as a Decimal, None when null; NaN passes on."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise bad_body(f"{field} is not a number")
+    try:
+        # Through str() so that 174.97 stays 174.97 and not its binary neighbour; NaN and
+        # infinity pass on for validation to reject.
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise bad_body(f"{field} is not a number") from None
+
+
 def rfc3339(value: object, field: str) -> datetime:
     """An RFC 3339 time (any number of fraction digits) as an aware UTC datetime."""
     match = RFC3339.match(value) if isinstance(value, str) else None
     if match is None:
-        raise ProviderError("bad_body", f"{field} is not an RFC 3339 time")
+        raise bad_body(f"{field} is not an RFC 3339 time")
     whole, fraction, offset = match.groups()
     micros = (fraction or "")[:6].ljust(6, "0")
     offset = "+00:00" if offset in ("Z", "z") else offset
     try:
         parsed = datetime.fromisoformat(f"{whole.replace(' ', 'T')}.{micros}{offset}")
     except ValueError:
-        raise ProviderError("bad_body", f"{field} is not a valid time") from None
+        raise bad_body(f"{field} is not a valid time") from None
     return parsed.astimezone(timezone.utc)
 
 
@@ -40,18 +59,27 @@ def epoch_seconds(value: object, field: str) -> datetime:
     """Epoch seconds (a number, or digits in a string) as an aware UTC datetime."""
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
+    return _epoch(value, field, "epoch seconds", lambda v: datetime.fromtimestamp(v, timezone.utc))
+
+
+def epoch_millis(value: object, field: str) -> datetime | None:
+    """Epoch milliseconds (a number) as an aware UTC datetime; None when null."""
+    return None if value is None else _epoch(value, field, "epoch milliseconds", from_ms)
+
+
+def _epoch(value: object, field: str, unit: str, convert: Callable[[float], datetime]) -> datetime:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ProviderError("bad_body", f"{field} is not epoch seconds")
+        raise bad_body(f"{field} is not {unit}")
     try:
-        return datetime.fromtimestamp(value, tz=timezone.utc)
+        return convert(value)
     except (OverflowError, OSError, ValueError):
-        raise ProviderError("bad_body", f"{field} is out of range") from None
+        raise bad_body(f"{field} is out of range") from None
 
 
 def object_of(body: object, what: str) -> Mapping[str, object]:
     """The body as a JSON object, or a bad_body error naming what was expected."""
     if not isinstance(body, Mapping):
-        raise ProviderError("bad_body", f"{what} is not a JSON object")
+        raise bad_body(f"{what} is not a JSON object")
     return body
 
 
@@ -64,18 +92,17 @@ def collect(
     part: Sequence[str],
     entries: Mapping[str, object],
     parse: Callable[[str, Mapping[str, object]], T],
-    provider: str,
+    answer: str,
 ) -> Fetched[T]:
-    """Parse each asked symbol's entry (keys matched in any case); a symbol left out is unknown."""
+    """Parse each asked symbol's entry (keys in any case); one left out of `answer` is unknown."""
     by_symbol = {str(k).upper(): v for k, v in entries.items()}
     result: Fetched[T] = Fetched()
     for symbol in part:
         entry = by_symbol.get(symbol)
-        if not isinstance(entry, Mapping):
-            result.failures[symbol] = f"unknown_symbol: not in {provider}'s answer"
-            continue
         try:
+            if not isinstance(entry, Mapping):
+                raise ProviderError(FailureKind.UNKNOWN_SYMBOL, f"not in {answer}")
             result.items.append(parse(symbol, entry))
         except ProviderError as exc:
-            result.failures[symbol] = f"{exc.kind}: {exc}"
+            result.fail([symbol], exc)
     return result

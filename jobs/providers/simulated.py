@@ -19,14 +19,17 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 
-from core.market import ALWAYS_OPEN, MarketHours
+from core.market import ALWAYS_OPEN, US_EQUITIES, MarketHours
+from core.options import ProviderOptions
 from core.records import Quote, StockProfile
 from core.times import Clock, utc_now
-from jobs.providers.base import Fetched
+from jobs.providers.base import Fetched, Provider
 from jobs.providers.simulated_catalog import KNOWN, logo_path
+from jobs.providers.spec import ProviderSpec, Setup
 
 EPOCH = datetime(2020, 1, 1, tzinfo=timezone.utc)
 DAY = 86_400
@@ -41,7 +44,14 @@ def symbol_key(symbol: str) -> int:
     return int.from_bytes(hashlib.sha256(symbol.encode()).digest()[:4], "big")
 
 
-class SimulatedMarket:
+class SimulatedOptions(ProviderOptions, env_prefix="STOCKSTREAMER_SIMULATED_"):
+    """STOCKSTREAMER_SIMULATED_SEED and _HOURS: `us` trades 09:30-16:00 New York on weekdays."""
+
+    seed: int = 2017
+    hours: Literal["always", "us"] = "always"
+
+
+class SimulatedMarket(Provider):
     """The default provider: a deterministic random-walk market with 7 days of history."""
 
     name = "simulated"
@@ -81,9 +91,6 @@ class SimulatedMarket:
                 out.append(self.quote_at(symbol, at))
             t += step
         return out
-
-    def close(self) -> None:
-        """Nothing to release."""
 
     # -- prices -----------------------------------------------------------------
     def quote_at(self, symbol: str, at: datetime) -> Quote:
@@ -166,3 +173,14 @@ class SimulatedMarket:
     def _day_range(self, symbol: str, day: int) -> tuple[float, float]:
         path = self._minutes(symbol, day)
         return float(path.min()), float(path.max())
+
+
+def _hours(options: SimulatedOptions, _hours_of: object) -> MarketHours:
+    return ALWAYS_OPEN if options.hours == "always" else US_EQUITIES
+
+
+def _build(setup: Setup[SimulatedOptions]) -> SimulatedMarket:
+    return SimulatedMarket(seed=setup.options.seed, market=setup.market)
+
+
+SPEC = ProviderSpec(name=SimulatedMarket.name, options=SimulatedOptions, build=_build, hours=_hours)

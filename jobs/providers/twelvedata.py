@@ -3,7 +3,8 @@
 `/quote?symbol=A,B` answers an object keyed by symbol (one symbol: the object
 itself). Every symbol costs a credit, batch or not, and the free plan has 8 a
 minute and 800 a day. Errors come as `{"code", "message", "status": "error"}`,
-sometimes with HTTP 200, so the body decides, not the status line.
+sometimes with HTTP 200, so the body decides, not the status line. A week of
+minutes would spend the day's credits: no history.
 """
 
 from __future__ import annotations
@@ -11,18 +12,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from core.options import AtLeastOne, BaseUrl, Secret, env_name
 from core.records import Quote, StockProfile
-from jobs.budget import Budget, Rotation
-from jobs.http import RetryPolicy
-from jobs.providers.base import Fetched, ProviderError, chunks, fetch_parts
-from jobs.providers.keyed import AUTH_BACKOFF, KeyedClient, Keys
+from jobs.budget import Budget
+from jobs.failures import FailureKind, ProviderError
+from jobs.providers.base import Fetched, chunks, fetch_parts
+from jobs.providers.keyed import KeyedOptions, KeyedProvider
 from jobs.providers.parsing import epoch_seconds, number, object_of, text
+from jobs.providers.spec import ProviderSpec
 
-BASE_URL = "https://api.twelvedata.com"
-SETTING = "STOCKSTREAMER_TWELVEDATA_API_KEY"
 BATCH_LIMIT = 120  # symbols per /quote request (uncertain: from client code)
 # The quote's `timestamp` opens the candle of this interval; per day it would never move.
 INTERVAL = "1min"
@@ -34,55 +34,46 @@ REUSE = 5.0
 T = TypeVar("T")
 
 
-def _headers(key: str) -> dict[str, str]:
-    return {"Authorization": f"apikey {key}"}
+class TwelveDataOptions(KeyedOptions, env_prefix="STOCKSTREAMER_TWELVEDATA_"):
+    """STOCKSTREAMER_TWELVEDATA_*: the base URL, the free plan's credits, the key."""
+
+    KEYS = ("api_key",)
+    base_url: BaseUrl = "https://api.twelvedata.com"
+    rate_limit: AtLeastOne = 8  # credits a minute
+    daily_limit: AtLeastOne = 800
+    api_key: Secret = None
 
 
-class TwelveDataProvider:
+def budget(options: TwelveDataOptions) -> Budget:
+    """Credits a minute and a day, one per symbol of a batch."""
+    return Budget(
+        "twelvedata",
+        options.rate_limit,
+        # A request billed above the minute's credits is refused whole: never send one.
+        min(BATCH_LIMIT, options.rate_limit),
+        per_day=options.daily_limit,
+        billed_per_symbol=True,
+        unit="credits",
+        setting=env_name(TwelveDataOptions, "rate_limit", "daily_limit"),
+    )
+
+
+class TwelveDataProvider(KeyedProvider):
     """Prices and metadata from Twelve Data's /quote, logos from /logo."""
 
     name = "twelvedata"
-    simulated = False
+    options = TwelveDataOptions
 
-    def __init__(
-        self,
-        base_url: str = BASE_URL,
-        *,
-        api_key: str | None,
-        rate_limit: int = 8,
-        daily_limit: int | None = 800,
-        timeout: float = 5.0,
-        retry: RetryPolicy | None = None,
-        concurrency: int = 8,
-        auth_backoff: float = AUTH_BACKOFF,
-        reload: Callable[[], Keys] | None = None,
-    ) -> None:
-        self.budget = Budget(
-            "twelvedata",
-            rate_limit,
-            # A request billed above the minute's credits is refused whole: never send one.
-            min(BATCH_LIMIT, rate_limit),
-            per_day=daily_limit,
-            billed_per_symbol=True,
-            unit="credits",
-            setting="STOCKSTREAMER_TWELVEDATA_RATE_LIMIT and STOCKSTREAMER_TWELVEDATA_DAILY_LIMIT",
-        )
-        self._client = KeyedClient(
-            self.budget,
-            base_url,
-            keys=(api_key,),
-            headers=_headers,
-            setting=SETTING,
-            reload=reload,
-            timeout=timeout,
-            retry=retry,
-            auth_backoff=auth_backoff,
-            concurrency=concurrency,
-        )
-        self._concurrency = concurrency
-        self._rotation = Rotation()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """KeyedProvider's arguments."""
+        super().__init__(*args, **kwargs)
         self._logos: dict[str, str | None] = {}  # a logo costs a credit and hardly ever changes
         self._recent: dict[str, tuple[float, Mapping[str, object]]] = {}  # symbol: (when, entry)
+
+    @staticmethod
+    def headers(key: str) -> dict[str, str]:
+        """The key, as Twelve Data reads it."""
+        return {"Authorization": f"apikey {key}"}
 
     def fetch_quotes(self, symbols: Sequence[str]) -> Fetched[Quote]:
         """Each symbol's `close` at its minute's `timestamp`."""
@@ -102,20 +93,6 @@ class TwelveDataProvider:
             fetched.items[i] = replace(profile, logo_url=self._logos[symbol])
         return fetched
 
-    def history(
-        self, symbol: str, start: datetime, end: datetime, step: float = 60.0
-    ) -> list[Quote] | None:
-        """A week of minutes would spend the day's credits: no backfill from this provider."""
-        return None
-
-    def ready_in(self) -> float:
-        """Seconds before requests are sent again after a refused key or a 429."""
-        return self._client.ready_in()
-
-    def close(self) -> None:
-        """Close the HTTP client."""
-        self._client.close()
-
     def _quotes(
         self, symbols: Sequence[str], parse: Callable[[str, Mapping[str, object]], T]
     ) -> Fetched[T]:
@@ -132,7 +109,7 @@ class TwelveDataProvider:
             try:
                 result.items.append(parse(symbol, entry))
             except ProviderError as exc:
-                result.failures[symbol] = f"{exc.kind}: {exc}"
+                result.fail([symbol], exc)
         return result
 
     def _entries(self, part: Sequence[str]) -> Fetched[tuple[str, Mapping[str, object]]]:
@@ -150,10 +127,10 @@ class TwelveDataProvider:
             entry = entries.get(symbol)
             try:
                 if not isinstance(entry, Mapping):
-                    raise ProviderError("unknown_symbol", "not in twelvedata's answer")
+                    raise ProviderError(FailureKind.UNKNOWN_SYMBOL, "not in twelvedata's answer")
                 _raise_error(entry)  # a batch reports a symbol it does not know in place
             except ProviderError as exc:
-                result.failures[symbol] = f"{exc.kind}: {self._client.redact(str(exc))[:200]}"
+                result.fail([symbol], exc.reworded(self._client.redact(str(exc))[:200]))
                 continue
             self._recent[symbol] = (time.monotonic(), entry)
             result.items.append((symbol, entry))
@@ -182,13 +159,24 @@ def _raise_error(body: object) -> None:
         return
     code = body.get("code")
     message = f"twelvedata answered code {code}: {str(body.get('message', ''))!r}"
+    status = code if isinstance(code, int) else None
     if code in (401, 403):
-        raise ProviderError("auth", message)
+        raise ProviderError(FailureKind.AUTH, message, status=status)
     if code == 429:
         # Credits refill each minute, or at midnight UTC once the day's are spent.
         period = 86_400 if "for the day" in str(body.get("message")) else 60
-        raise ProviderError("rate_limited", message, retry_after=period - time.time() % period)
+        wait = period - time.time() % period
+        raise ProviderError(FailureKind.RATE_LIMITED, message, retry_after=wait, status=status)
     if code in (400, 404):
-        raise ProviderError("unknown_symbol", message)
-    kind = "http_5xx" if isinstance(code, int) and code >= 500 else f"http_{code}"
-    raise ProviderError(kind, message)
+        raise ProviderError(FailureKind.UNKNOWN_SYMBOL, message, status=status)
+    server = status is not None and status >= 500
+    kind = FailureKind.HTTP_5XX if server else FailureKind.HTTP_4XX
+    raise ProviderError(kind, message, status=status)
+
+
+SPEC = ProviderSpec(
+    name=TwelveDataProvider.name,
+    options=TwelveDataOptions,
+    build=TwelveDataProvider.build,
+    budget=budget,
+)

@@ -27,7 +27,7 @@ from app.factory import create_app
 from core.settings import Settings, load_settings
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
-from jobs.providers.registry import market_hours
+from jobs.providers.registry import PROVIDERS, market_hours
 from jobs.scheduler import PollingService
 
 CHROMIUM_ENV = "STOCKSTREAMER_TEST_CHROMIUM"
@@ -208,7 +208,7 @@ def dashboard_factory(database_url_factory) -> Iterator[Callable[..., Dashboard]
             database_url=url,
         )
         values.update(overrides)
-        settings = load_settings(**values)
+        settings = load_settings(PROVIDERS, **values)
         engine = make_engine(settings.database_url)
         sessions = make_session_factory(engine)
         service = PollingService(settings, sessions) if poller else None

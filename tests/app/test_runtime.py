@@ -11,10 +11,13 @@ from core.market import ALWAYS_OPEN, US_EQUITIES
 from core.settings import load_settings
 from db.migrate import SchemaNotCurrent, current_revision, head_revision
 from db.queries import count_ticks
+from jobs.providers.registry import PROVIDERS
 
 
 def test_a_new_sqlite_file_is_migrated_and_polled_once(tmp_path):
-    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'new.db'}", symbols="AAPL,GE")
+    settings = load_settings(
+        PROVIDERS, database_url=f"sqlite:///{tmp_path / 'new.db'}", symbols="AAPL,GE"
+    )
     runtime = build_runtime(settings, require_schema=True)
     try:
         assert current_revision(runtime.engine) == head_revision()
@@ -31,7 +34,7 @@ def test_a_new_sqlite_file_is_migrated_and_polled_once(tmp_path):
 
 
 def test_an_unmigrated_postgresql_database_is_refused_with_what_to_run(database_url_factory):
-    settings = load_settings(database_url=database_url_factory("postgresql"))
+    settings = load_settings(PROVIDERS, database_url=database_url_factory("postgresql"))
     with pytest.raises(SchemaNotCurrent, match="alembic upgrade head"):
         build_runtime(settings, require_schema=True)
     runtime = build_runtime(settings)  # gunicorn: readiness reports it, the poller refuses
@@ -43,6 +46,7 @@ def test_an_unmigrated_postgresql_database_is_refused_with_what_to_run(database_
 
 def test_us_hours_and_the_multiprocess_metrics_directory_come_from_the_settings(tmp_path):
     settings = load_settings(
+        PROVIDERS,
         database_url=f"sqlite:///{tmp_path / 'x.db'}",
         simulated_hours="us",
         prometheus_multiproc_dir=str(tmp_path),

@@ -6,40 +6,24 @@ import logging
 import time
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from functools import partial
 
 import pytest
 
 import jobs.poll
-from core.settings import load_settings
 from db.queries import count_ticks
-from jobs.http import RetryPolicy
+from jobs.failures import FailureKind, ProviderError
 from jobs.poll import Poller
 from jobs.providers.alpaca import AlpacaProvider
-from jobs.providers.base import ProviderError
 from tests.fakes.alpaca_server import KEY_ID, SECRET_KEY, FakeAlpaca, bar, daily_bars, trade
-from tests.jobs.providers_helpers import closing_factory, kinds
+from tests.jobs.helpers import LAST_PRICES, keyed_on, kinds, serving, settings, texts
 
-FAST = RetryPolicy(attempts=3, backoff=0.01, max_delay=2.0)
 SIX = ["AAPL", "MSFT", "GE", "AMZN", "NVDA", "INTC"]
 NOW = datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc)
 UTC = timezone.utc
 
 
-@pytest.fixture
-def alpaca():
-    """A fake Alpaca for one test."""
-    with FakeAlpaca() as server:
-        yield server
-
-
-@pytest.fixture
-def provider_of(alpaca):
-    """Make AlpacaProviders on the fake; all closed after the test."""
-    build = partial(AlpacaProvider, alpaca.url())
-    defaults = dict(key_id=KEY_ID, secret_key=SECRET_KEY, retry=FAST, timeout=2.0)
-    with closing_factory(build, clock=lambda: NOW, **defaults) as make:
-        yield make
+alpaca = serving(FakeAlpaca)
+provider_of = keyed_on("alpaca", AlpacaProvider, (KEY_ID, SECRET_KEY), clock=lambda: NOW)
 
 
 def replace_bar(bars: list[dict], day: str, o: float, h: float, low: float, c: float) -> None:
@@ -51,14 +35,7 @@ def test_six_latest_trades_come_from_one_request_with_the_keys_in_headers(alpaca
     fetched = provider_of().fetch_quotes(SIX)
     assert fetched.failures == {}
     quotes = {q.symbol: q for q in fetched.items}
-    assert {s: q.price for s, q in quotes.items()} == {
-        "AAPL": Decimal("201.45"),
-        "MSFT": Decimal("461.97"),
-        "GE": Decimal("246.3"),
-        "AMZN": Decimal("206.65"),
-        "NVDA": Decimal("137.38"),
-        "INTC": Decimal("19.68"),
-    }
+    assert {s: q.price for s, q in quotes.items()} == {s: LAST_PRICES[s] for s in SIX}
     # Nanoseconds are cut (not rounded) to microseconds; every time is UTC.
     assert quotes["AAPL"].observed_at == datetime(2025, 6, 2, 14, 30, 1, 123456, tzinfo=UTC)
     assert quotes["AMZN"].observed_at == datetime(2025, 6, 2, 14, 30, 0, 1, tzinfo=UTC)
@@ -92,7 +69,7 @@ def test_150_symbols_take_two_requests(alpaca, provider_of):
 def test_a_symbol_alpaca_does_not_know_fails_alone(alpaca, provider_of):
     fetched = provider_of().fetch_quotes(["AAPL", "ZZZZ"])
     assert [q.symbol for q in fetched.items] == ["AAPL"]
-    assert fetched.failures == {"ZZZZ": "unknown_symbol: not in alpaca's answer"}
+    assert texts(fetched.failures) == {"ZZZZ": "unknown_symbol: not in alpaca's answer"}
 
 
 def test_the_52_week_band_follows_every_page_of_a_year_of_daily_bars(alpaca, provider_of):
@@ -104,7 +81,7 @@ def test_the_52_week_band_follows_every_page_of_a_year_of_daily_bars(alpaca, pro
     replace_bar(alpaca.daily["AAPL"], "2024-05-20", 900, 999.99, 1.0, 950)
     alpaca.page_size = 100
     fetched = provider_of().fetch_profiles(["AAPL", "MSFT", "ZZZZ"])
-    assert fetched.failures == {"ZZZZ": "unknown_symbol: not in alpaca's answer"}
+    assert texts(fetched.failures) == {"ZZZZ": "unknown_symbol: not in alpaca's answer"}
     apple = {p.symbol: p for p in fetched.items}["AAPL"]
     assert (apple.week52_high, apple.week52_low) == (Decimal("260.1"), Decimal("164.08"))
     assert (apple.company_name, apple.logo_url, apple.source) == (None, None, "alpaca")
@@ -175,10 +152,10 @@ def test_pages_that_never_end_are_a_bad_answer(alpaca, provider_of, monkeypatch)
 )
 def test_refused_or_missing_keys_name_the_settings_and_back_off(alpaca, provider_of, caplog, keys):
     caplog.set_level(logging.DEBUG)
-    provider = provider_of(key_id=keys[0], secret_key=keys[1], auth_backoff=30)
+    provider = provider_of(keys=keys, auth_backoff=30)
     first = provider.fetch_quotes(SIX)
-    assert sorted(first.failures) == sorted(SIX) and kinds(first.failures) == {"auth"}
-    reason = first.failures["AAPL"]
+    assert sorted(first.failures) == sorted(SIX) and kinds(first.failures) == {FailureKind.AUTH}
+    reason = str(first.failures["AAPL"])
     assert "alpaca" in reason
     assert "STOCKSTREAMER_ALPACA_KEY_ID and STOCKSTREAMER_ALPACA_SECRET_KEY" in reason
     asked = len(alpaca.seen())
@@ -193,13 +170,15 @@ def test_a_fixed_key_is_picked_up_after_the_backoff_without_restart(alpaca, prov
     caplog.set_level(logging.INFO)
     fixed: list[tuple[str, str]] = []
     provider = provider_of(
-        key_id="AKOLD",
+        keys=("AKOLD", SECRET_KEY),
         auth_backoff=0.2,
         reload=lambda: fixed[-1] if fixed else ("AKOLD", SECRET_KEY),
     )
-    assert kinds(provider.fetch_quotes(["AAPL"]).failures) == {"auth"}
+    assert kinds(provider.fetch_quotes(["AAPL"]).failures) == {FailureKind.AUTH}
     time.sleep(0.25)
-    assert kinds(provider.fetch_quotes(["AAPL"]).failures) == {"auth"}  # the same key again
+    assert kinds(provider.fetch_quotes(["AAPL"]).failures) == {
+        FailureKind.AUTH
+    }  # the same key again
     assert [r.status for r in alpaca.seen()] == [401, 401]
     fixed.append((KEY_ID, SECRET_KEY))
     time.sleep(0.25)
@@ -212,8 +191,8 @@ def test_a_fixed_key_is_picked_up_after_the_backoff_without_restart(alpaca, prov
 
 def test_sip_data_without_a_subscription_is_a_403_naming_the_settings(alpaca, provider_of):
     fetched = provider_of(feed="sip").fetch_quotes(["AAPL"])
-    assert kinds(fetched.failures) == {"auth"}
-    assert "403" in fetched.failures["AAPL"] and "SIP" in fetched.failures["AAPL"]
+    assert kinds(fetched.failures) == {FailureKind.AUTH}
+    assert "403" in str(fetched.failures["AAPL"]) and "SIP" in str(fetched.failures["AAPL"])
 
 
 def test_a_429_with_retry_after_is_waited_then_succeeds(alpaca, provider_of):
@@ -234,9 +213,9 @@ def test_a_long_reset_pauses_every_request_until_then(alpaca, provider_of):
     )
     provider = provider_of()
     fetched = provider.fetch_quotes(SIX)
-    assert kinds(fetched.failures) == {"rate_limited"} and len(alpaca.seen()) == 1
+    assert kinds(fetched.failures) == {FailureKind.RATE_LIMITED} and len(alpaca.seen()) == 1
     assert 35 < provider.ready_in() <= 40
-    assert kinds(provider.fetch_profiles(SIX).failures) == {"rate_limited"}
+    assert kinds(provider.fetch_profiles(SIX).failures) == {FailureKind.RATE_LIMITED}
     assert len(alpaca.seen()) == 1
 
 
@@ -249,7 +228,11 @@ def test_a_503_is_retried_and_then_succeeds(alpaca, provider_of):
 
 @pytest.mark.parametrize(
     "body, kind",
-    [('{"trades": {"AAPL": ', "bad_json"), ('{"trades": []}', "bad_body"), ("[]", "bad_body")],
+    [
+        ('{"trades": {"AAPL": ', FailureKind.BAD_JSON),
+        ('{"trades": []}', FailureKind.BAD_BODY),
+        ("[]", FailureKind.BAD_BODY),
+    ],
 )
 def test_a_malformed_answer_fails_the_symbols_it_was_for(alpaca, provider_of, body, kind):
     alpaca.fail(status=200, body=body, content_type="application/json")
@@ -261,12 +244,11 @@ def test_a_trade_with_a_bad_time_fails_alone(alpaca, provider_of):
     alpaca.trades["MSFT"] = trade("June 2nd, 2:30 pm", 461.97)
     fetched = provider_of().fetch_quotes(["AAPL", "MSFT"])
     assert [q.symbol for q in fetched.items] == ["AAPL"]
-    assert fetched.failures == {"MSFT": "bad_body: t is not an RFC 3339 time"}
+    assert texts(fetched.failures) == {"MSFT": "bad_body: t is not an RFC 3339 time"}
 
 
-def test_a_repeated_trade_is_not_written_again(alpaca, sessions, monkeypatch):
-    settings = load_settings(symbols="AAPL,MSFT", provider="alpaca")
-    provider = AlpacaProvider(alpaca.url(), key_id=KEY_ID, secret_key=SECRET_KEY, retry=FAST)
+def test_a_repeated_trade_is_not_written_again(alpaca, provider_of, sessions, monkeypatch):
+    provider = provider_of()
     writes: list[int] = []
     real_write = jobs.poll.write_quotes
 
@@ -275,13 +257,10 @@ def test_a_repeated_trade_is_not_written_again(alpaca, sessions, monkeypatch):
         return real_write(session, quotes, **kwargs)
 
     monkeypatch.setattr(jobs.poll, "write_quotes", counted_write)
-    try:
-        poller = Poller(settings, provider, sessions)
-        first, closed = poller.poll_prices(), poller.poll_prices()
-        alpaca.trades["AAPL"] = trade("2025-06-02T14:30:05.000000001Z", 201.5)
-        moved = poller.poll_prices()
-    finally:
-        provider.close()
+    poller = Poller(settings(symbols="AAPL,MSFT", provider="alpaca"), provider, sessions)
+    first, closed = poller.poll_prices(), poller.poll_prices()
+    alpaca.trades["AAPL"] = trade("2025-06-02T14:30:05.000000001Z", 201.5)
+    moved = poller.poll_prices()
     assert (first.written, first.duplicates) == (2, 0)
     assert (closed.written, closed.duplicates) == (0, 2)
     assert (moved.written, moved.duplicates) == (1, 1)

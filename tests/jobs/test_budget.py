@@ -8,14 +8,15 @@ from datetime import timedelta
 import pytest
 
 from core.records import Quote
-from core.settings import load_settings
 from jobs.budget import Budget, RateLimiter, Rotation, fit_price_interval
+from jobs.failures import Failure, FailureKind, ProviderError
 from jobs.poll import Poller
 from jobs.providers.alpaca import AlpacaProvider
-from jobs.providers.base import Fetched, ProviderError
+from jobs.providers.base import Fetched, Provider
 from jobs.providers.finnhub import FinnhubProvider
 from jobs.providers.twelvedata import TwelveDataProvider
 from jobs.scheduler import PollingService
+from tests.jobs.helpers import plan, settings
 
 LOCAL = "http://127.0.0.1:9"  # never asked: these tests make no request
 
@@ -35,11 +36,10 @@ class FakeClock:
         self.now += seconds
 
 
-class Paced:
+class Paced(Provider):
     """A provider with a budget that answers without a network, and can be paused."""
 
     name = "paced"
-    simulated = False
 
     def __init__(self, budget: Budget | None = None, paused: float = 0.0) -> None:
         self.budget = budget or Budget("paced", per_minute=6, setting="STOCKSTREAMER_PACED_LIMIT")
@@ -48,28 +48,26 @@ class Paced:
 
     def fetch_quotes(self, symbols):
         self.asked += 1
-        return Fetched(failures=dict.fromkeys(symbols, "auth: paced has no key: set X"))
+        return Fetched(failures={s: refused(s) for s in symbols})
 
     def fetch_profiles(self, symbols):
         return self.fetch_quotes(symbols)
 
-    def history(self, symbol, start, end, step):
-        return None
-
     def ready_in(self) -> float:
         return self.paused
 
-    def close(self) -> None:
-        pass
+
+def refused(symbol: str) -> Failure:
+    return Failure(FailureKind.AUTH, symbol, "paced has no key: set X")
 
 
 @pytest.fixture
 def adapters():
     """Each keyed adapter on its free plan's defaults."""
     made = [
-        AlpacaProvider(LOCAL, key_id="k", secret_key="s"),
-        FinnhubProvider(LOCAL, token="t"),
-        TwelveDataProvider(LOCAL, api_key="a"),
+        AlpacaProvider(LOCAL, ("k", "s"), budget=plan("alpaca")),
+        FinnhubProvider(LOCAL, ("t",), budget=plan("finnhub")),
+        TwelveDataProvider(LOCAL, ("a",), budget=plan("twelvedata")),
     ]
     yield {provider.name: provider for provider in made}
     for provider in made:
@@ -130,7 +128,7 @@ def test_the_limiter_spaces_requests_within_a_minute():
     limiter.acquire(2, max_wait=0)  # the first three have left the window
     with pytest.raises(ProviderError) as caught:
         limiter.acquire(1, max_wait=59)
-    assert caught.value.kind == "rate_limited" and caught.value.retry_after == 60.0
+    assert caught.value.kind == FailureKind.RATE_LIMITED and caught.value.retry_after == 60.0
     assert clock.slept == [50.0]  # refused at once, not after a wait
     assert str(caught.value) == "x's budget of 3 requests/min is spent for now"
     with pytest.raises(ProviderError, match="more than x allows in a minute"):
@@ -145,8 +143,8 @@ def test_rotation_starts_one_further_each_time():
 
 
 def test_the_service_polls_at_the_stretched_interval(sessions, caplog):
-    settings = load_settings(symbols="AAPL,GE", price_interval=1, history_days=0)
-    service = PollingService(settings, sessions, provider=Paced())
+    configured = settings(symbols="AAPL,GE", price_interval=1, history_days=0)
+    service = PollingService(configured, sessions, provider=Paced())
     assert service.price_interval == 22.3  # 2 requests per poll within 90% of 6 a minute
     assert "polling prices every 22.3s instead" in caplog.text
     service.start()
@@ -158,9 +156,9 @@ def test_the_service_polls_at_the_stretched_interval(sessions, caplog):
 
 
 def test_a_paused_provider_is_not_asked_and_nothing_is_logged(sessions, caplog):
-    settings = load_settings(symbols="AAPL,GE", history_days=0)
     provider = Paced(paused=30.0)
-    service = PollingService(settings, sessions, provider=provider)
+    configured = settings(symbols="AAPL,GE", history_days=0)
+    service = PollingService(configured, sessions, provider=provider)
     caplog.clear()
     service._poll_prices()  # the scheduled job, run by hand
     assert provider.asked == 0 and caplog.records == []
@@ -171,7 +169,7 @@ def test_a_paused_provider_is_not_asked_and_nothing_is_logged(sessions, caplog):
 
 def test_a_provider_wide_failure_is_one_log_line(sessions, caplog):
     caplog.set_level(logging.WARNING)
-    result = Poller(load_settings(symbols="AAPL,GE,NVDA"), Paced(), sessions).poll_prices()
+    result = Poller(settings(symbols="AAPL,GE,NVDA"), Paced(), sessions).poll_prices()
     assert len(result.failed) == 3
     assert [r.getMessage() for r in caplog.records] == [
         "prices: failed AAPL,GE,NVDA: auth: paced has no key: set X"
@@ -185,10 +183,13 @@ def test_different_failures_are_still_one_line_each(sessions, caplog):
         def fetch_quotes(self, symbols):
             return Fetched(
                 items=[Quote("GE", None, None)],
-                failures={"AAPL": "timeout: slow", "NVDA": "unknown_symbol: no"},
+                failures={
+                    "AAPL": Failure(FailureKind.TIMEOUT, "AAPL", "slow"),
+                    "NVDA": Failure(FailureKind.UNKNOWN_SYMBOL, "NVDA", "no"),
+                },
             )
 
-    Poller(load_settings(symbols="AAPL,GE,NVDA"), Mixed(), sessions).poll_prices()
+    Poller(settings(symbols="AAPL,GE,NVDA"), Mixed(), sessions).poll_prices()
     assert sorted(r.getMessage() for r in caplog.records) == [
         "prices: failed AAPL: timeout: slow",
         "prices: failed NVDA: unknown_symbol: no",

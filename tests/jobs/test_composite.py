@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.settings import SettingsError, load_settings
+from core.settings import SettingsError
 from db.queries import count_ticks, get_stock
 from jobs.poll import Poller
 from jobs.providers.composite import CompositeProvider
@@ -15,6 +15,7 @@ from jobs.providers.finnhub import FinnhubProvider
 from jobs.providers.registry import build_provider
 from tests.fakes.alpaca_server import KEY_ID, SECRET_KEY, FakeAlpaca, bar
 from tests.fakes.finnhub_server import TOKEN, FakeFinnhub
+from tests.jobs.helpers import settings, texts
 
 NOW = datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc)
 
@@ -40,7 +41,7 @@ def settings_for(alpaca, finnhub, **overrides):
         retry_backoff=0.01,
         http_timeout=2,
     )
-    return load_settings(**{**values, **overrides})
+    return settings(**{**values, **overrides})
 
 
 @pytest.fixture
@@ -81,7 +82,7 @@ def test_only_the_price_provider_pauses_price_polls(fakes):
     alpaca, finnhub = fakes
     provider = build_provider(settings_for(alpaca, finnhub, finnhub_token="fh_wrong_0000"))
     try:
-        assert set(provider.fetch_profiles(["AAPL"]).failures.values()) == {
+        assert set(texts(provider.fetch_profiles(["AAPL"]).failures).values()) == {
             "auth: finnhub refused the key (GET /stock/profile2 answered 401: "
             '\'{"error": "Invalid API key"}\'): set STOCKSTREAMER_FINNHUB_TOKEN; '
             "trying again every 300s"
@@ -94,10 +95,10 @@ def test_only_the_price_provider_pauses_price_polls(fakes):
 
 def test_a_poll_stores_alpaca_prices_and_finnhub_names(fakes, sessions):
     alpaca, finnhub = fakes
-    settings = settings_for(alpaca, finnhub)
-    provider = build_provider(settings)
+    configured = settings_for(alpaca, finnhub)
+    provider = build_provider(configured)
     try:
-        poller = Poller(settings, provider, sessions)
+        poller = Poller(configured, provider, sessions)
         poller.sync_watchlist()
         prices, metadata = poller.poll_prices(), poller.poll_metadata()
     finally:
@@ -127,6 +128,6 @@ def test_the_same_provider_for_both_is_one_provider_with_one_budget(fakes):
 @pytest.mark.parametrize("variable", ["price_provider", "metadata_provider"])
 def test_a_composite_cannot_contain_itself(variable):
     with pytest.raises(SettingsError) as caught:
-        load_settings(provider="composite", **{variable: "composite"})
+        settings(provider="composite", **{variable: "composite"})
     assert str(caught.value).startswith(f"invalid setting STOCKSTREAMER_{variable.upper()}: ")
     assert "unknown provider 'composite'" in str(caught.value)

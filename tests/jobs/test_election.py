@@ -6,30 +6,23 @@ import time
 
 from sqlalchemy import text
 
-from core.settings import load_settings
 from db.engine import make_engine, make_session_factory
 from db.locks import AdvisoryLock, SQLiteFileLock
 from db.migrate import upgrade
 from db.queries import count_ticks
 from jobs.election import ElectedPoller, build_election
 from jobs.scheduler import PollingService
+from tests.jobs.helpers import settings, wait_for
 
-
-def wait_for(condition, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
+WAIT = 10.0
 
 
 def campaign(url, sessions, key: int) -> ElectedPoller:
-    settings = load_settings(symbols="AAPL", price_interval=0.2, history_days=0)
+    configured = settings(symbols="AAPL", price_interval=0.2, history_days=0)
     lock = AdvisoryLock(url, key=key) if url.startswith("postgresql") else SQLiteFileLock(url)
     return ElectedPoller(
         lock,
-        lambda lock: PollingService(settings, sessions, fence=lock.fence),
+        lambda lock: PollingService(configured, sessions, fence=lock.fence),
         check_interval=0.1,
     )
 
@@ -42,7 +35,7 @@ def test_one_leader_and_a_takeover_when_its_lock_connection_dies(database_url_fa
     first, second = campaign(url, sessions, 777), campaign(url, sessions, 777)
     try:
         first.start()
-        assert wait_for(lambda: first.is_leader)
+        assert wait_for(lambda: first.is_leader, WAIT)
         second.start()
         time.sleep(0.5)
         assert first.is_leader and not second.is_leader
@@ -55,11 +48,11 @@ def test_one_leader_and_a_takeover_when_its_lock_connection_dies(database_url_fa
                 )
             )
             admin.commit()
-        assert wait_for(lambda: not first.is_leader), "a leader without its lock kept polling"
-        assert wait_for(lambda: second.is_leader), "nobody took over"
+        assert wait_for(lambda: not first.is_leader, WAIT), "a leader without its lock kept polling"
+        assert wait_for(lambda: second.is_leader, WAIT), "nobody took over"
         with sessions() as session:
             before = count_ticks(session)
-        assert wait_for(lambda: _ticks(sessions) > before)  # the new leader writes
+        assert wait_for(lambda: _ticks(sessions) > before, WAIT)  # the new leader writes
     finally:
         first.stop()
         second.stop()
@@ -71,17 +64,17 @@ def test_a_file_lock_election_on_sqlite(tmp_path):
     upgrade(url)
     engine = make_engine(url)
     sessions = make_session_factory(engine)
-    settings = load_settings(database_url=url, symbols="AAPL", price_interval=0.2, history_days=0)
-    first, second = build_election(settings, sessions), build_election(settings, sessions)
+    configured = settings(database_url=url, symbols="AAPL", price_interval=0.2, history_days=0)
+    first, second = build_election(configured, sessions), build_election(configured, sessions)
     try:
         first.start()
         second.start()
-        assert wait_for(lambda: first.is_leader or second.is_leader)
+        assert wait_for(lambda: first.is_leader or second.is_leader, WAIT)
         time.sleep(0.5)
         assert first.is_leader != second.is_leader
         leader, other = (first, second) if first.is_leader else (second, first)
         leader.stop()  # a clean shutdown hands the lock over
-        assert wait_for(lambda: other.is_leader)
+        assert wait_for(lambda: other.is_leader, WAIT)
     finally:
         first.stop()
         second.stop()

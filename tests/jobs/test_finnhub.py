@@ -6,47 +6,27 @@ import logging
 import time
 from datetime import datetime, timezone
 from decimal import Decimal
-from functools import partial
 
 import pytest
 
-from core.settings import load_settings
 from db.queries import count_ticks
-from jobs.http import RetryPolicy
+from jobs.failures import FailureKind
 from jobs.providers.finnhub import FinnhubProvider
 from jobs.scheduler import PollingService
 from tests.fakes.finnhub_server import T0, TOKEN, FakeFinnhub
-from tests.jobs.providers_helpers import closing_factory, kinds
+from tests.jobs.helpers import LAST_PRICES, keyed_on, kinds, serving, settings, texts, wait_for
 
-FAST = RetryPolicy(attempts=3, backoff=0.01, max_delay=2.0)
 FOUR = ["AAPL", "MSFT", "GE", "NVDA"]
 
-
-@pytest.fixture
-def finnhub():
-    """A fake Finnhub for one test."""
-    with FakeFinnhub() as server:
-        yield server
-
-
-@pytest.fixture
-def provider_of(finnhub):
-    """Make FinnhubProviders on the fake; all closed after the test."""
-    build = partial(FinnhubProvider, finnhub.url())
-    with closing_factory(build, token=TOKEN, retry=FAST, timeout=2.0) as make:
-        yield make
+finnhub = serving(FakeFinnhub)
+provider_of = keyed_on("finnhub", FinnhubProvider, (TOKEN,))
 
 
 def test_each_symbol_is_one_quote_request_with_the_token_in_a_header(finnhub, provider_of):
     fetched = provider_of().fetch_quotes(FOUR)
     assert fetched.failures == {}
     quotes = {q.symbol: q for q in fetched.items}
-    assert {s: q.price for s, q in quotes.items()} == {
-        "AAPL": Decimal("201.45"),
-        "MSFT": Decimal("461.97"),
-        "GE": Decimal("246.3"),
-        "NVDA": Decimal("137.38"),
-    }
+    assert {s: q.price for s, q in quotes.items()} == {s: LAST_PRICES[s] for s in FOUR}
     assert quotes["AAPL"].observed_at == datetime(2025, 6, 2, 14, 30, 1, tzinfo=timezone.utc)
     assert quotes["NVDA"].observed_at.timestamp() == T0 + 3
     seen = finnhub.seen()
@@ -58,7 +38,8 @@ def test_each_symbol_is_one_quote_request_with_the_token_in_a_header(finnhub, pr
 def test_an_all_zero_quote_is_an_unknown_symbol_not_a_price_of_zero(finnhub, provider_of):
     fetched = provider_of().fetch_quotes(["AAPL", "ZZZZ"])
     assert [q.symbol for q in fetched.items] == ["AAPL"]
-    assert kinds(fetched.failures) == {"unknown_symbol"} and "all zeros" in fetched.failures["ZZZZ"]
+    assert kinds(fetched.failures) == {FailureKind.UNKNOWN_SYMBOL}
+    assert "all zeros" in str(fetched.failures["ZZZZ"])
 
 
 def test_a_zero_price_with_a_time_is_passed_on_for_validation(finnhub, provider_of):
@@ -86,7 +67,7 @@ def test_profiles_carry_name_logo_and_band_from_two_requests_each(finnhub, provi
 
 def test_an_empty_profile_is_an_unknown_symbol_and_costs_no_metric_request(finnhub, provider_of):
     fetched = provider_of().fetch_profiles(["ZZZZ"])
-    assert kinds(fetched.failures) == {"unknown_symbol"}
+    assert kinds(fetched.failures) == {FailureKind.UNKNOWN_SYMBOL}
     assert [r.route for r in finnhub.seen()] == ["profile2"]
 
 
@@ -107,9 +88,9 @@ def test_a_refused_or_missing_token_is_one_clear_reason_and_a_backoff(
     finnhub, provider_of, caplog, token
 ):
     caplog.set_level(logging.DEBUG)
-    provider = provider_of(token=token, auth_backoff=30)
+    provider = provider_of(keys=(token,), auth_backoff=30)
     fetched = provider.fetch_quotes(FOUR)
-    reasons = set(fetched.failures.values())
+    reasons = {str(failure) for failure in fetched.failures.values()}
     assert sorted(fetched.failures) == sorted(FOUR) and len(reasons) == 1
     (reason,) = reasons
     assert reason.startswith("auth: finnhub ") and "set STOCKSTREAMER_FINNHUB_TOKEN" in reason
@@ -117,7 +98,7 @@ def test_a_refused_or_missing_token_is_one_clear_reason_and_a_backoff(
     # In-flight requests may each see the 401; with no token at all nothing is sent.
     assert (1 <= asked <= 4) if token else (asked == 0)
     assert provider.ready_in() > 29
-    assert provider.fetch_profiles(FOUR).failures == dict.fromkeys(FOUR, reason)
+    assert texts(provider.fetch_profiles(FOUR).failures) == dict.fromkeys(FOUR, reason)
     assert len(finnhub.seen()) == asked
     if token:
         assert token not in caplog.text + reason
@@ -142,15 +123,17 @@ def test_a_429_beyond_the_cap_pauses_the_other_symbols_too(finnhub, provider_of)
     finnhub.fail(status=429, body="{}", headers={"Retry-After": "60"}, symbols=frozenset({"AAPL"}))
     provider = provider_of(concurrency=1)  # in order: AAPL first, then the rest wait it out
     fetched = provider.fetch_quotes(FOUR)
-    assert sorted(fetched.failures) == sorted(FOUR) and kinds(fetched.failures) == {"rate_limited"}
+    assert sorted(fetched.failures) == sorted(FOUR) and kinds(fetched.failures) == {
+        FailureKind.RATE_LIMITED
+    }
     assert len(finnhub.seen()) == 1 and 59 < provider.ready_in() <= 60
 
 
 def test_the_minute_budget_is_never_exceeded(finnhub, provider_of):
     fetched = provider_of(rate_limit=3, concurrency=1).fetch_quotes(FOUR)
-    assert len(fetched.items) == 3 and kinds(fetched.failures) == {"rate_limited"}
+    assert len(fetched.items) == 3 and kinds(fetched.failures) == {FailureKind.RATE_LIMITED}
     (starved,) = fetched.failures
-    assert "budget of 3 requests/min is spent" in fetched.failures[starved]
+    assert "budget of 3 requests/min is spent" in str(fetched.failures[starved])
     assert len(finnhub.seen()) == 3
 
 
@@ -164,10 +147,10 @@ def test_a_502_is_retried_and_then_succeeds(finnhub, provider_of):
 @pytest.mark.parametrize(
     "body, kind",
     [
-        ('{"c": 201.45, "t": ', "bad_json"),
-        ("[201.45]", "bad_body"),
-        ('{"c": "lots", "t": 1748874601}', "bad_body"),
-        ('{"c": 201.45, "t": "yesterday"}', "bad_body"),
+        ('{"c": 201.45, "t": ', FailureKind.BAD_JSON),
+        ("[201.45]", FailureKind.BAD_BODY),
+        ('{"c": "lots", "t": 1748874601}', FailureKind.BAD_BODY),
+        ('{"c": 201.45, "t": "yesterday"}', FailureKind.BAD_BODY),
     ],
 )
 def test_a_malformed_quote_fails_its_symbol_only(finnhub, provider_of, body, kind):
@@ -185,39 +168,32 @@ def test_the_poller_outlives_a_refused_token_and_takes_the_fixed_one_from_env_fi
     monkeypatch.chdir(tmp_path)
     env_file = tmp_path / ".env"
     env_file.write_text("STOCKSTREAMER_FINNHUB_TOKEN=fh_revoked_0000\n")
-    settings = load_settings(
-        symbols="AAPL,GE",
-        provider="finnhub",
-        finnhub_base_url=finnhub.url(),
-        finnhub_rate_limit=6000,
-        price_interval=0.05,
-        auth_backoff=0.6,
-        history_days=0,
+    service = PollingService(
+        settings(
+            symbols="AAPL,GE",
+            provider="finnhub",
+            finnhub_base_url=finnhub.url(),
+            finnhub_rate_limit=6000,
+            price_interval=0.05,
+            auth_backoff=0.6,
+            history_days=0,
+        ),
+        sessions,
     )
-    service = PollingService(settings, sessions)
     service.start()
     try:
-        assert wait_for(lambda: finnhub.seen())
+        assert wait_for(lambda: finnhub.seen(), 5.0)
         time.sleep(0.3)  # several ticks, all skipped while backing off
         refused = len(finnhub.seen())
         assert {r.status for r in finnhub.seen()} == {401} and refused <= 2
         env_file.write_text(f"STOCKSTREAMER_FINNHUB_TOKEN={TOKEN}\n")
-        assert wait_for(lambda: ticks(sessions) == 2), "prices never resumed"
+        assert wait_for(lambda: ticks(sessions) == 2, 5.0), "prices never resumed"
     finally:
         service.stop()
     assert "finnhub accepted the key again" in caplog.text
     assert "fh_revoked_0000" not in caplog.text and TOKEN not in caplog.text
     statuses = [r.status for r in finnhub.seen()]
     assert statuses[:refused] == [401] * refused and 200 in statuses
-
-
-def wait_for(condition, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def ticks(sessions) -> int:

@@ -10,35 +10,23 @@ from email.utils import format_datetime
 
 import pytest
 
+from jobs.failures import FailureKind, ProviderError
 from jobs.http import JsonClient, RetryPolicy, retry_after_seconds
-from jobs.providers.base import ProviderError
 from tests.fakes.iex_server import FakeIEX
+from tests.jobs.helpers import FAST, made_on, serving
 
-FAST = RetryPolicy(attempts=3, backoff=0.01, max_delay=2.0)
 TOKEN = "sk_live_4f2b9c1d8e7a6b5c"
+BAD_JSON, BAD_BODY = FailureKind.BAD_JSON, FailureKind.BAD_BODY
+HTTP_4XX, HTTP_5XX = FailureKind.HTTP_4XX, FailureKind.HTTP_5XX
 
 
-@pytest.fixture
-def iex_server():
-    """A fake IEX server for one test."""
-    with FakeIEX() as server:
-        yield server
+def on_fake(fake: FakeIEX, base_url: str | None = None, **kw) -> JsonClient:
+    """A JsonClient on the fake's Cloud layout, or on another base URL."""
+    return JsonClient(base_url or fake.url("stable"), **kw)
 
 
-@pytest.fixture
-def client_of(iex_server):
-    """Make JsonClients on the fake server; all closed after the test."""
-    made: list[JsonClient] = []
-
-    def make(**kwargs) -> JsonClient:
-        kwargs.setdefault("timeout", 2.0)
-        kwargs.setdefault("retry", FAST)
-        made.append(JsonClient(kwargs.pop("base_url", iex_server.url("stable")), **kwargs))
-        return made[-1]
-
-    yield make
-    for client in made:
-        client.close()
+iex_server = serving(FakeIEX)
+client_of = made_on("iex_server", on_fake, timeout=2.0, retry=FAST)
 
 
 def error_of(client: JsonClient, path: str = "stock/AAPL/quote") -> ProviderError:
@@ -69,25 +57,26 @@ def test_a_500_is_retried_and_then_succeeds(iex_server, client_of):
 def test_a_5xx_forever_fails_after_exactly_attempts_requests(iex_server, client_of, status):
     iex_server.fail(status=status)
     error = error_of(client_of())
-    assert error.kind == "http_5xx"
+    assert (error.kind, error.status) == (FailureKind.HTTP_5XX, status)
     assert str(error) == f"GET /stock/AAPL/quote answered {status}"
     assert len(iex_server.seen()) == FAST.attempts
 
 
-@pytest.mark.parametrize("status, kind", [(400, "http_400"), (403, "http_403"), (404, "http_404")])
-def test_a_4xx_is_final_and_named_by_its_status(iex_server, client_of, status, kind):
+@pytest.mark.parametrize("status", [400, 403, 404])
+def test_a_4xx_is_final_and_named_by_its_status(iex_server, client_of, status):
     iex_server.fail(status=status, body="The API key provided is not valid.")
     error = error_of(client_of())
-    assert error.kind == kind
+    assert (error.kind, error.status) == (FailureKind.HTTP_4XX, status)
+    assert str(error.failure("AAPL")).startswith(f"http_{status}: ")
     assert "not valid" in str(error)
     assert len(iex_server.seen()) == 1
 
 
 def test_unknown_symbol_text_is_its_own_kind(iex_server, client_of):
     error = error_of(client_of(), "stock/ZZZZ/quote")
-    assert error.kind == "unknown_symbol"
+    assert error.kind == FailureKind.UNKNOWN_SYMBOL
     iex_server.fail(status=200, body="Unknown symbol")
-    assert error_of(client_of()).kind == "unknown_symbol"
+    assert error_of(client_of()).kind == FailureKind.UNKNOWN_SYMBOL
 
 
 def test_retry_after_seconds_is_the_wait_before_the_next_try(iex_server, client_of):
@@ -109,7 +98,7 @@ def test_retry_after_beyond_the_cap_fails_at_once(iex_server, client_of):
     iex_server.fail(status=429, headers={"Retry-After": "60"})
     slept: list[float] = []
     error = error_of(client_of(sleep=slept.append))
-    assert error.kind == "rate_limited"
+    assert error.kind == FailureKind.RATE_LIMITED
     assert "exceeds the retry cap" in str(error)
     assert (len(iex_server.seen()), slept) == (1, [])
 
@@ -117,7 +106,7 @@ def test_retry_after_beyond_the_cap_fails_at_once(iex_server, client_of):
 def test_429_without_retry_after_backs_off_then_gives_up(iex_server, client_of):
     iex_server.fail(status=429)
     slept: list[float] = []
-    assert error_of(client_of(sleep=slept.append)).kind == "rate_limited"
+    assert error_of(client_of(sleep=slept.append)).kind == FailureKind.RATE_LIMITED
     assert len(iex_server.seen()) == FAST.attempts
     assert len(slept) == FAST.attempts - 1
     assert all(0 <= s <= FAST.backoff * 2**i for i, s in enumerate(slept))
@@ -129,7 +118,7 @@ def test_a_slow_answer_times_out_within_a_bounded_time(iex_server, client_of):
     started = time.monotonic()
     error = error_of(client)
     elapsed = time.monotonic() - started
-    assert error.kind == "timeout"
+    assert error.kind == FailureKind.TIMEOUT
     assert str(error) == "GET /stock/AAPL/quote timed out"
     assert len(iex_server.seen()) == 2
     assert elapsed < 0.9  # two 0.2 s tries, never the server's full second
@@ -143,7 +132,7 @@ def test_a_trickling_answer_is_cut_at_the_timeout(iex_server, client_of):
     started = time.monotonic()
     with pytest.raises(ProviderError) as caught:
         client.get("stock/AAPL/quote")
-    assert caught.value.kind == "timeout"
+    assert caught.value.kind == FailureKind.TIMEOUT
     assert time.monotonic() - started < 1.0
 
 
@@ -153,25 +142,38 @@ def test_a_refused_connection_is_a_connect_error(client_of):
         port = probe.getsockname()[1]
     client = client_of(base_url=f"http://127.0.0.1:{port}/stable", params={"token": TOKEN})
     error = error_of(client)
-    assert error.kind == "connect"
+    assert error.kind == FailureKind.CONNECT
     assert str(error) == "GET /stock/AAPL/quote failed: ConnectError"
 
 
 @pytest.mark.parametrize(
-    "status, body, content_type, kind",
+    "status, body, content_type, kind, answered",
     [
-        (200, '{"symbol": "AAPL", "latestPrice": 174.9', "application/json", "bad_json"),
-        (200, "", "application/json", "bad_json"),
-        (200, "<html><body><h1>Service Unavailable</h1></body></html>", "text/html", "bad_body"),
-        (502, "<html><head><title>502 Bad Gateway</title></head></html>", "text/html", "http_5xx"),
-        (404, "<html><body>Not Found</body></html>", "text/html", "http_404"),
+        (200, '{"symbol": "AAPL", "latestPrice": 174.9', "application/json", BAD_JSON, None),
+        (200, "", "application/json", BAD_JSON, None),
+        (
+            200,
+            "<html><body><h1>Service Unavailable</h1></body></html>",
+            "text/html",
+            BAD_BODY,
+            None,
+        ),
+        (
+            502,
+            "<html><head><title>502 Bad Gateway</title></head></html>",
+            "text/html",
+            HTTP_5XX,
+            502,
+        ),
+        (404, "<html><body>Not Found</body></html>", "text/html", HTTP_4XX, 404),
     ],
 )
 def test_bodies_that_are_not_json_name_what_came_back(
-    iex_server, client_of, status, body, content_type, kind
+    iex_server, client_of, status, body, content_type, kind, answered
 ):
     iex_server.fail(status=status, body=body, content_type=content_type)
-    assert error_of(client_of()).kind == kind
+    error = error_of(client_of())
+    assert (error.kind, error.status) == (kind, answered)
 
 
 def test_bare_nan_tokens_decode_as_float_nan(iex_server, client_of):

@@ -6,48 +6,34 @@ import json
 import socket
 import time
 import urllib.request
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
-from core.settings import load_settings
 from db.queries import count_ticks, ticks_between
+from jobs.failures import FailureKind, RejectionKind
 from jobs.http import RetryPolicy
 from jobs.poll import Poller
 from jobs.providers.iex import IEXProvider
 from jobs.providers.registry import build_provider
 from tests.fakes.iex_server import T0_MS, FakeIEX
-from tests.jobs.providers_helpers import kinds
+from tests.jobs.helpers import FAST, FAST_HTTP, kinds, made_on, serving, settings, texts
 
-FAST = RetryPolicy(attempts=3, backoff=0.01, max_delay=2.0)
 TOKEN = "sk_live_4f2b9c1d8e7a6b5c"
 SIX = ["AAPL", "MSFT", "GE", "AMZN", "NVDA", "INTC"]
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MANY = [f"T{i:03d}" for i in range(250)]
 
 
-@pytest.fixture
-def iex_server():
-    """A fake IEX server for one test."""
-    with FakeIEX() as server:
-        yield server
+def on_fake(fake: FakeIEX, prefix: str = "1.0", base_url: str | None = None, **kw) -> IEXProvider:
+    """An IEXProvider on the fake's legacy (or `prefix`) layout, or on another base URL."""
+    return IEXProvider(base_url or fake.url(prefix), **kw)
 
 
-@pytest.fixture
-def provider_of(iex_server):
-    """Make IEXProviders on the fake server; all closed after the test."""
-    made: list[IEXProvider] = []
-
-    def make(prefix: str = "1.0", base_url: str | None = None, **kwargs) -> IEXProvider:
-        kwargs.setdefault("retry", FAST)
-        kwargs.setdefault("timeout", 2.0)
-        made.append(IEXProvider(base_url or iex_server.url(prefix), **kwargs))
-        return made[-1]
-
-    yield make
-    for provider in made:
-        provider.close()
+iex_server = serving(FakeIEX)
+provider_of = made_on("iex_server", on_fake, http=FAST_HTTP)
 
 
 @pytest.mark.parametrize("prefix", ["1.0", "stable"])
@@ -89,7 +75,7 @@ def test_the_token_goes_on_every_request_and_into_no_reason(iex_server, provider
     assert set(fetched.failures) == {"GE", "ZZZZ"}
     assert {r.route for r in iex_server.seen()} == {"batch", "quote"}
     assert all(r.query.get("token") == [TOKEN] for r in iex_server.seen())
-    assert not any(TOKEN in reason for reason in fetched.failures.values())
+    assert not any(TOKEN in reason for reason in texts(fetched.failures).values())
 
 
 def test_no_token_is_sent_when_none_is_set(iex_server, provider_of):
@@ -102,8 +88,9 @@ def test_no_token_is_sent_when_none_is_set(iex_server, provider_of):
 def test_an_error_page_echoing_the_url_does_not_leak_the_token(iex_server, provider_of):
     iex_server.fail(status=403, body=f"Forbidden: GET /stable/stock/AAPL/quote?token={TOKEN}")
     fetched = provider_of("stable", token=TOKEN).fetch_quotes(["AAPL"])
-    assert kinds(fetched.failures) == {"http_403"}
-    assert not any(TOKEN in reason for reason in fetched.failures.values())
+    assert kinds(fetched.failures) == {FailureKind.HTTP_4XX}
+    assert {failure.status for failure in fetched.failures.values()} == {403}
+    assert not any(TOKEN in reason for reason in texts(fetched.failures).values())
 
 
 def test_a_500_is_retried_and_then_the_batch_succeeds(iex_server, provider_of):
@@ -117,7 +104,7 @@ def test_a_5xx_forever_costs_exactly_attempts_requests(iex_server, provider_of):
     iex_server.fail(status=503)
     fetched = provider_of().fetch_quotes(SIX)
     assert (fetched.items, sorted(fetched.failures)) == ([], sorted(SIX))
-    assert kinds(fetched.failures) == {"http_5xx"}
+    assert kinds(fetched.failures) == {FailureKind.HTTP_5XX}
     assert len(iex_server.seen()) == FAST.attempts
 
 
@@ -128,7 +115,7 @@ def test_a_failing_batch_fails_only_its_own_symbols(iex_server, provider_of):
     iex_server.fail(status=500, symbols=middle)
     fetched = provider_of().fetch_quotes(MANY)
     assert set(fetched.failures) == middle
-    assert kinds(fetched.failures) == {"http_5xx"}
+    assert kinds(fetched.failures) == {FailureKind.HTTP_5XX}
     assert sorted(q.symbol for q in fetched.items) == MANY[:100] + MANY[200:]
     batches = iex_server.seen("batch")
     assert sum(1 for r in batches if middle & set(r.symbols)) == FAST.attempts
@@ -146,22 +133,26 @@ def test_retry_after_is_waited_then_the_batch_succeeds(iex_server, provider_of):
 def test_retry_after_beyond_the_cap_fails_the_batch_at_once(iex_server, provider_of):
     iex_server.fail(status=429, headers={"Retry-After": "2"})
     # A small cap, so that a client ignoring it fails this test in seconds, not minutes.
-    fetched = provider_of(retry=RetryPolicy(attempts=3, backoff=0.01, max_delay=1.0)).fetch_quotes(
-        SIX
-    )
-    assert sorted(fetched.failures) == sorted(SIX) and kinds(fetched.failures) == {"rate_limited"}
+    retry = RetryPolicy(attempts=3, backoff=0.01, max_delay=1.0)
+    fetched = provider_of(http=replace(FAST_HTTP, retry=retry)).fetch_quotes(SIX)
+    assert sorted(fetched.failures) == sorted(SIX) and kinds(fetched.failures) == {
+        FailureKind.RATE_LIMITED
+    }
     assert len(iex_server.seen()) == 1
 
 
 def test_a_slow_upstream_times_out_without_falling_back(iex_server, provider_of):
     iex_server.fail(status=200, body="{}", content_type="application/json", delay=1.0)
-    provider = provider_of(timeout=0.2, retry=RetryPolicy(attempts=2, backoff=0.01), token=TOKEN)
+    http = replace(FAST_HTTP, timeout=0.2, retry=RetryPolicy(attempts=2, backoff=0.01))
+    provider = provider_of(http=http, token=TOKEN)
     started = time.monotonic()
     fetched = provider.fetch_quotes(SIX)
     assert time.monotonic() - started < 0.9
-    assert sorted(fetched.failures) == sorted(SIX) and kinds(fetched.failures) == {"timeout"}
+    assert sorted(fetched.failures) == sorted(SIX) and kinds(fetched.failures) == {
+        FailureKind.TIMEOUT
+    }
     assert [r.route for r in iex_server.seen()] == ["batch", "batch"]
-    assert not any(TOKEN in reason for reason in fetched.failures.values())
+    assert not any(TOKEN in reason for reason in texts(fetched.failures).values())
 
 
 def test_a_refused_connection_fails_every_symbol_with_connect(provider_of):
@@ -169,8 +160,10 @@ def test_a_refused_connection_fails_every_symbol_with_connect(provider_of):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     fetched = provider_of(base_url=f"http://127.0.0.1:{port}/stable", token=TOKEN).fetch_quotes(SIX)
-    assert sorted(fetched.failures) == sorted(SIX) and kinds(fetched.failures) == {"connect"}
-    assert not any(TOKEN in reason for reason in fetched.failures.values())
+    assert sorted(fetched.failures) == sorted(SIX) and kinds(fetched.failures) == {
+        FailureKind.CONNECT
+    }
+    assert not any(TOKEN in reason for reason in texts(fetched.failures).values())
 
 
 @pytest.mark.parametrize(
@@ -191,13 +184,13 @@ def test_a_bad_batch_answer_falls_back_to_per_symbol_routes(iex_server, provider
 def test_malformed_json_for_one_symbol_is_bad_json(iex_server, provider_of):
     iex_server.fail(status=200, body="{'AAPL': ", content_type="application/json")
     fetched = provider_of().fetch_quotes(["AAPL"])
-    assert kinds(fetched.failures) == {"bad_json"} and fetched.items == []
+    assert kinds(fetched.failures) == {FailureKind.BAD_JSON} and fetched.items == []
 
 
 def test_a_symbol_left_out_of_the_batch_fails_alone(iex_server, provider_of):
     iex_server.omit_from_batch.add("GE")
     fetched = provider_of().fetch_quotes([*SIX, "ZZZZ"])
-    assert fetched.failures == {
+    assert texts(fetched.failures) == {
         s: "unknown_symbol: not in the batch answer" for s in ("GE", "ZZZZ")
     }
     assert sorted(q.symbol for q in fetched.items) == sorted(set(SIX) - {"GE"})
@@ -218,7 +211,9 @@ def test_batch_keys_are_matched_whatever_their_case(iex_server, provider_of):
 def test_unknown_symbol_on_the_per_symbol_route_fails_only_that_symbol(iex_server, provider_of):
     iex_server.fail(route="batch", status=404, body="Unknown symbol")
     fetched = provider_of().fetch_quotes([*SIX, "ZZZZ"])
-    assert list(fetched.failures) == ["ZZZZ"] and kinds(fetched.failures) == {"unknown_symbol"}
+    assert list(fetched.failures) == ["ZZZZ"] and kinds(fetched.failures) == {
+        FailureKind.UNKNOWN_SYMBOL
+    }
     assert sorted(q.symbol for q in fetched.items) == sorted(SIX)
     assert len(iex_server.seen("quote")) == 7
 
@@ -237,7 +232,7 @@ def test_bad_prices_come_back_as_items_for_validation(iex_server, provider_of):
     prices = {q.symbol: q.price for q in fetched.items}
     assert prices["NULL"] is None and prices["NANX"].is_nan()
     assert (prices["NEG"], prices["ZERO"]) == (Decimal("-1.5"), Decimal("0"))
-    assert fetched.failures == {
+    assert texts(fetched.failures) == {
         "WORD": "bad_body: latestPrice is not a number",
         "WHEN": "bad_body: latestUpdate is not epoch milliseconds",
     }
@@ -246,7 +241,7 @@ def test_bad_prices_come_back_as_items_for_validation(iex_server, provider_of):
 def test_bad_prices_are_rejected_by_the_poll_and_never_stored(iex_server, sessions, database_url):
     for symbol, price in BAD_PRICES.items():
         iex_server.add(symbol, price=price)
-    settings = load_settings(
+    configured = settings(
         symbols=["AAPL", *BAD_PRICES, "MSFT"],
         provider="iex",
         provider_base_url=iex_server.url("stable"),
@@ -255,20 +250,26 @@ def test_bad_prices_are_rejected_by_the_poll_and_never_stored(iex_server, sessio
         retry_backoff=0.01,
         http_timeout=2,
     )
-    provider = build_provider(settings)
+    provider = build_provider(configured)
     try:
-        poller = Poller(settings, provider, sessions)
+        poller = Poller(configured, provider, sessions)
         first, second = poller.poll_prices(), poller.poll_prices()
     finally:
         provider.close()
     assert (first.written, first.duplicates, first.failed) == (2, 0, {})
-    assert first.rejected == {
+    assert first.report()["rejected"] == {
         "NULL": "price is missing",
         "NANX": "price is not finite (NaN)",
         "NEG": "price is not positive (-1.5)",
         "ZERO": "price is not positive (0)",
     }
     assert (second.written, second.duplicates, second.rejected) == (0, 2, first.rejected)
+    assert {s: r.kind for s, r in first.rejected.items()} == {
+        "NULL": RejectionKind.MISSING,
+        "NANX": RejectionKind.NOT_FINITE,
+        "NEG": RejectionKind.NOT_POSITIVE,
+        "ZERO": RejectionKind.NOT_POSITIVE,
+    }
     assert all(r.query.get("token") == [TOKEN] for r in iex_server.seen())
     with sessions() as session:
         assert count_ticks(session) == 2

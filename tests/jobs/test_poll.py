@@ -5,30 +5,33 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
 
 from core.records import Quote, StockProfile
-from core.settings import load_settings
 from db.models import PriceMinute, Stock
 from db.queries import count_ticks, latest_observation, watched_stocks
+from jobs.failures import Failure, FailureKind, RejectionKind
+from jobs.metrics import PollerMetrics
 from jobs.poll import Poller
-from jobs.providers.base import Fetched
+from jobs.providers.base import Fetched, Provider
 from jobs.providers.simulated import SimulatedMarket
+from tests.jobs import helpers
 
 NOW = datetime(2026, 11, 25, 18, 30, 0, tzinfo=timezone.utc)
+TIMED_OUT = Failure(FailureKind.TIMEOUT, "NVDA", "GET /stock/market/batch timed out")
 
 
 def settings(**overrides):
     values = dict(symbols="AAPL,GE,NVDA", history_days=1, backfill_step=300)
     values.update(overrides)
-    return load_settings(**values)
+    return helpers.settings(**values)
 
 
-class ScriptedProvider:
+class ScriptedProvider(Provider):
     """A provider answering what the test scripted: odd cases a real one rarely gives."""
 
     name = "scripted"
-    simulated = False
 
     def __init__(self, quotes=(), failures=None, profiles=()):
         self.quotes, self.failures, self.profiles = (
@@ -43,22 +46,24 @@ class ScriptedProvider:
     def fetch_profiles(self, symbols):
         return Fetched(list(self.profiles), dict(self.failures))
 
-    def history(self, symbol, start, end, step):
-        return None
-
-    def close(self):
-        pass
-
 
 def test_a_price_run_writes_each_symbol_and_then_counts_duplicates(sessions):
-    poller = Poller(settings(), SimulatedMarket(clock=lambda: NOW), sessions, clock=lambda: NOW)
+    registry = CollectorRegistry()
+    poller = Poller(
+        settings(),
+        SimulatedMarket(clock=lambda: NOW),
+        sessions,
+        clock=lambda: NOW,
+        metrics=PollerMetrics(registry),
+    )
     poller.sync_watchlist()
     first = poller.poll_prices()
     again = poller.poll_prices()
     assert (first.written, first.duplicates, first.rejected, first.failed) == (3, 0, {}, {})
     assert (again.written, again.duplicates) == (0, 3)
     assert not first.all_failed
-    assert poller.totals["prices_written"] == 3 and poller.totals["prices_duplicates"] == 3
+    assert registry.get_sample_value("stockstreamer_prices_written_total") == 3
+    assert registry.get_sample_value("stockstreamer_duplicates_skipped_total") == 3
     with sessions() as session:
         assert latest_observation(session, ["AAPL", "GE", "NVDA"]) == dict.fromkeys(
             ["AAPL", "GE", "NVDA"], NOW
@@ -73,18 +78,21 @@ def test_rejected_and_failed_symbols_never_drop_the_others(sessions):
             Quote("GE", Decimal("NaN"), NOW),
             Quote("GE", Decimal("-1"), NOW + timedelta(seconds=1)),
         ],
-        failures={"NVDA": "timeout: GET /stock/market/batch timed out"},
+        failures={"NVDA": TIMED_OUT},
     )
     result = Poller(settings(), provider, sessions, clock=lambda: NOW).poll_prices()
     assert result.written == 1
     assert set(result.rejected) == {"GE"}
-    assert result.failed == {"NVDA": "timeout: GET /stock/market/batch timed out"}
+    assert result.failed == {"NVDA": TIMED_OUT}
+    assert result.report()["failed"] == {"NVDA": "timeout: GET /stock/market/batch timed out"}
     with sessions() as session:
         assert count_ticks(session) == 1 and count_ticks(session, "AAPL") == 1
 
 
 def test_everything_failing_is_reported_as_such(sessions):
-    provider = ScriptedProvider(failures={s: "connect: refused" for s in ("AAPL", "GE", "NVDA")})
+    provider = ScriptedProvider(
+        failures={s: Failure(FailureKind.CONNECT, s, "refused") for s in ("AAPL", "GE", "NVDA")}
+    )
     result = Poller(settings(), provider, sessions, clock=lambda: NOW).poll_prices()
     assert result.all_failed and result.written == 0 and len(result.failed) == 3
 
@@ -97,7 +105,8 @@ def test_an_unreachable_database_is_a_counted_failure_not_a_crash(engine):
         clock=lambda: NOW,
     )
     result = broken.poll_prices()
-    assert result.all_failed and result.failed["AAPL"].startswith("database: ")
+    assert result.all_failed and str(result.failed["AAPL"]).startswith("database: ")
+    assert result.failed["AAPL"].kind == FailureKind.DATABASE
 
 
 def _sessions_on_missing_database(engine):
@@ -149,7 +158,8 @@ def test_metadata_run_stores_profiles_and_rejects_bad_logos(sessions):
         ]
     )
     result = Poller(settings(), provider, sessions, clock=lambda: NOW).poll_metadata()
-    assert result.written == 1 and "logo" in result.rejected["GE"]
+    assert result.written == 1 and "logo" in str(result.rejected["GE"])
+    assert result.rejected["GE"].kind == RejectionKind.LOGO
     with sessions() as session:
         apple, ge = session.get(Stock, "AAPL"), session.get(Stock, "GE")
         assert (apple.company_name, apple.week52_high, apple.week52_updated_at) == (

@@ -5,36 +5,29 @@ from __future__ import annotations
 import threading
 import time
 
-from core.settings import load_settings
 from db.queries import count_ticks, get_stock
 from jobs.scheduler import PollingService
+from tests.jobs.helpers import settings, wait_for
 
-
-def wait_for(condition, timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
+WAIT = 15.0
 
 
 def test_a_sub_second_interval_writes_rows_and_shutdown_leaves_no_thread(sessions):
     before = set(threading.enumerate())
-    settings = load_settings(
+    configured = settings(
         symbols="AAPL,GE", price_interval=0.2, history_days=0.01, backfill_step=60
     )
-    service = PollingService(settings, sessions)
+    service = PollingService(configured, sessions)
     service.start()
     try:
         with sessions() as session:
             backfilled = lambda: count_ticks(session, "AAPL")
-            assert wait_for(lambda: backfilled() >= 14)  # 14 minutes of history
+            assert wait_for(lambda: backfilled() >= 14, WAIT)  # 14 minutes of history
         start = _ticks(sessions)
         # Live ticks land every whole second (the simulated market's clock), several per run.
-        assert wait_for(lambda: _ticks(sessions) >= start + 4), "no live rows appeared"
+        assert wait_for(lambda: _ticks(sessions) >= start + 4, WAIT), "no live rows appeared"
         # Metadata is refreshed right after the first price run.
-        assert wait_for(lambda: _company(sessions, "AAPL") == "Apple Inc.")
+        assert wait_for(lambda: _company(sessions, "AAPL") == "Apple Inc.", WAIT)
         with sessions() as session:
             stock = get_stock(session, "AAPL")
             assert stock.on_watchlist and stock.simulated
@@ -53,7 +46,7 @@ def test_a_sub_second_interval_writes_rows_and_shutdown_leaves_no_thread(session
 
 def test_stopping_before_the_first_run_is_clean(sessions):
     before = set(threading.enumerate())
-    service = PollingService(load_settings(symbols="AAPL", history_days=0), sessions)
+    service = PollingService(settings(symbols="AAPL", history_days=0), sessions)
     service.start()
     service.stop()
     assert {t for t in threading.enumerate() if t.is_alive()} - before == set()

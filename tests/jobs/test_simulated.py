@@ -98,9 +98,8 @@ def test_us_hours_repeat_the_last_trade_outside_the_session():
     (quote,) = sim.fetch_quotes(["AAPL"]).items
     assert quote.observed_at == friday_close
     assert sim.market.is_open(datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc))  # 10:00 New York
-    assert not sim.market.is_open(
-        datetime(2026, 11, 27, 14, 0, tzinfo=timezone.utc)
-    )  # 09:00 New York
+    nine_new_york = datetime(2026, 11, 27, 14, 0, tzinfo=timezone.utc)
+    assert not sim.market.is_open(nine_new_york)
     history = sim.history("AAPL", saturday - timedelta(days=7), saturday, step=60)
     assert history and all(sim.market.is_open(q.observed_at) for q in history)
     # around the clock by default: a Saturday trades

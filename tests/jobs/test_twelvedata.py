@@ -6,45 +6,27 @@ import logging
 import time
 from datetime import datetime, timezone
 from decimal import Decimal
-from functools import partial
 
 import pytest
 
-from jobs.http import RetryPolicy
+from jobs.failures import FailureKind
 from jobs.providers.twelvedata import TwelveDataProvider
 from tests.fakes.base import json_reply
 from tests.fakes.twelvedata_server import API_KEY, FakeTwelveData, error, quote
-from tests.jobs.providers_helpers import closing_factory, kinds
+from tests.jobs.helpers import LAST_PRICES, keyed_on, kinds, serving, texts
 
-FAST = RetryPolicy(attempts=3, backoff=0.01, max_delay=2.0)
 THREE = ["AAPL", "MSFT", "GE"]
 
-
-@pytest.fixture
-def twelvedata():
-    """A fake Twelve Data for one test."""
-    with FakeTwelveData() as server:
-        yield server
-
-
-@pytest.fixture
-def provider_of(twelvedata):
-    """Make TwelveDataProviders on the fake; all closed after the test."""
-    build = partial(TwelveDataProvider, twelvedata.url())
-    # The free 8 requests a minute only where a test says so.
-    with closing_factory(build, api_key=API_KEY, retry=FAST, timeout=2.0, rate_limit=100) as make:
-        yield make
+twelvedata = serving(FakeTwelveData)
+# The free 8 requests a minute only where a test says so.
+provider_of = keyed_on("twelvedata", TwelveDataProvider, (API_KEY,), rate_limit=100)
 
 
 def test_three_quotes_from_one_batch_with_numbers_as_strings(twelvedata, provider_of):
     fetched = provider_of().fetch_quotes(THREE)
     assert fetched.failures == {}
     quotes = {q.symbol: q for q in fetched.items}
-    assert {s: q.price for s, q in quotes.items()} == {
-        "AAPL": Decimal("201.45"),
-        "MSFT": Decimal("461.97"),
-        "GE": Decimal("246.3"),
-    }
+    assert {s: q.price for s, q in quotes.items()} == {s: LAST_PRICES[s] for s in THREE}
     assert str(quotes["AAPL"].price) == "201.45000"  # the string's digits, not a float's
     assert quotes["MSFT"].observed_at == datetime(2025, 6, 2, 14, 31, tzinfo=timezone.utc)
     (seen,) = twelvedata.seen()
@@ -62,9 +44,10 @@ def test_one_symbol_answers_the_quote_object_itself(twelvedata, provider_of):
 def test_an_unknown_symbol_fails_alone_in_a_batch_and_alone(twelvedata, provider_of):
     fetched = provider_of().fetch_quotes(["AAPL", "ZZZZ"])
     assert [q.symbol for q in fetched.items] == ["AAPL"]
-    assert kinds(fetched.failures) == {"unknown_symbol"} and "not found" in fetched.failures["ZZZZ"]
+    assert kinds(fetched.failures) == {FailureKind.UNKNOWN_SYMBOL}
+    assert "not found" in str(fetched.failures["ZZZZ"])
     alone = provider_of().fetch_quotes(["ZZZZ"])
-    assert kinds(alone.failures) == {"unknown_symbol"} and alone.items == []
+    assert kinds(alone.failures) == {FailureKind.UNKNOWN_SYMBOL} and alone.items == []
 
 
 def test_profiles_take_name_and_band_from_the_quote_and_the_logo_once(twelvedata, provider_of):
@@ -110,13 +93,14 @@ def test_a_refused_key_is_read_from_the_body_whatever_the_status(
 ):
     caplog.set_level(logging.DEBUG)
     twelvedata.error_status = http_status
-    provider = provider_of(api_key="td_wrong_key_123456", auth_backoff=30)
+    provider = provider_of(keys=("td_wrong_key_123456",), auth_backoff=30)
     fetched = provider.fetch_quotes(THREE)
-    assert kinds(fetched.failures) == {"auth"} and len(set(fetched.failures.values())) == 1
-    reason = fetched.failures["AAPL"]
+    assert kinds(fetched.failures) == {FailureKind.AUTH}
+    assert len(set(texts(fetched.failures).values())) == 1
+    reason = str(fetched.failures["AAPL"])
     assert "twelvedata" in reason and "set STOCKSTREAMER_TWELVEDATA_API_KEY" in reason
     assert provider.ready_in() > 29
-    assert kinds(provider.fetch_quotes(THREE).failures) == {"auth"}
+    assert kinds(provider.fetch_quotes(THREE).failures) == {FailureKind.AUTH}
     assert len(twelvedata.seen()) == 1
     assert "td_wrong_key_123456" not in caplog.text + reason
 
@@ -125,7 +109,8 @@ def test_a_key_echoed_in_an_error_body_is_redacted(twelvedata, provider_of):
     body = error(400, f"apikey {API_KEY} may not ask for this symbol")
     twelvedata.fail(status=200, body=json_reply(body).body, content_type="application/json")
     fetched = provider_of().fetch_quotes(["AAPL"])
-    assert API_KEY not in fetched.failures["AAPL"] and "***" in fetched.failures["AAPL"]
+    reason = str(fetched.failures["AAPL"])
+    assert API_KEY not in reason and "***" in reason
 
 
 def test_a_429_in_a_200_body_pauses_until_the_credits_refill(twelvedata, provider_of):
@@ -134,9 +119,9 @@ def test_a_429_in_a_200_body_pauses_until_the_credits_refill(twelvedata, provide
     body = error(429, "You have run out of API credits for the current minute.")
     twelvedata.fail(status=200, body=json_reply(body).body, content_type="application/json")
     provider = provider_of()
-    assert kinds(provider.fetch_quotes(THREE).failures) == {"rate_limited"}
+    assert kinds(provider.fetch_quotes(THREE).failures) == {FailureKind.RATE_LIMITED}
     assert 0 < provider.ready_in() <= 60 - time.time() % 60 + 0.5  # the next whole minute
-    assert kinds(provider.fetch_quotes(THREE).failures) == {"rate_limited"}
+    assert kinds(provider.fetch_quotes(THREE).failures) == {FailureKind.RATE_LIMITED}
     assert len(twelvedata.seen()) == 1
 
 
@@ -144,7 +129,7 @@ def test_a_spent_day_pauses_until_midnight_utc(twelvedata, provider_of):
     body = error(429, "You have run out of API credits for the day. Upgrade your plan.")
     twelvedata.fail(status=200, body=json_reply(body).body, content_type="application/json")
     provider = provider_of()
-    assert kinds(provider.fetch_quotes(THREE).failures) == {"rate_limited"}
+    assert kinds(provider.fetch_quotes(THREE).failures) == {FailureKind.RATE_LIMITED}
     midnight = 86_400 - time.time() % 86_400
     assert midnight - 5 < provider.ready_in() < midnight + 1  # two clocks: allow a jitter
 
@@ -171,8 +156,8 @@ def test_each_symbol_costs_a_credit_and_no_request_exceeds_the_minute(twelvedata
     ten = [*THREE, *(f"T{i}" for i in range(7))]
     fetched = provider_of(rate_limit=8, concurrency=1).fetch_quotes(ten)
     assert len(fetched.items) == 8 and len(fetched.failures) == 2
-    assert kinds(fetched.failures) == {"rate_limited"}
-    assert "budget of 8 credits/min is spent" in next(iter(fetched.failures.values()))
+    assert kinds(fetched.failures) == {FailureKind.RATE_LIMITED}
+    assert "budget of 8 credits/min is spent" in str(next(iter(fetched.failures.values())))
     assert [len(r.symbols) for r in twelvedata.seen()] == [8]
 
 
@@ -188,10 +173,10 @@ def test_a_malformed_field_fails_its_symbol_only(twelvedata, provider_of, fetch,
     twelvedata.quotes["MSFT"] = {**twelvedata.quotes["MSFT"], **change}
     fetched = getattr(provider_of(), fetch)(["AAPL", "MSFT"])
     assert [item.symbol for item in fetched.items] == ["AAPL"]
-    assert fetched.failures == {"MSFT": f"bad_body: {problem}"}
+    assert texts(fetched.failures) == {"MSFT": f"bad_body: {problem}"}
 
 
 def test_a_body_that_is_not_json_fails_the_batch(twelvedata, provider_of):
     twelvedata.fail(status=200, body='{"AAPL": {"close": "201.4', content_type="application/json")
     fetched = provider_of().fetch_quotes(THREE)
-    assert fetched.items == [] and kinds(fetched.failures) == {"bad_json"}
+    assert fetched.items == [] and kinds(fetched.failures) == {FailureKind.BAD_JSON}

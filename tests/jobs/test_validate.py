@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from core.records import Quote, StockProfile
+from jobs.failures import RejectionKind as Kind
 from jobs.validate import Limits, logo_problem, profile_problem, quote_problem, split_valid
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc)
@@ -15,24 +16,25 @@ EXPECTED = frozenset({"AAPL", "BRK.B"})
 
 
 @pytest.mark.parametrize(
-    ("quote", "reason"),
+    ("quote", "reason", "kind"),
     [
-        (Quote("AAPL", None, NOW), "price is missing"),
-        (Quote("AAPL", Decimal("NaN"), NOW), "not finite"),
-        (Quote("AAPL", Decimal("Infinity"), NOW), "not finite"),
-        (Quote("AAPL", Decimal("0"), NOW), "not positive"),
-        (Quote("AAPL", Decimal("-3.5"), NOW), "not positive"),
-        (Quote("AAPL", Decimal("12345678901"), NOW), "absurd"),
-        (Quote("AAPL", Decimal("1"), None), "time is missing"),
-        (Quote("AAPL", Decimal("1"), NOW.replace(tzinfo=None)), "no time zone"),
-        (Quote("AAPL", Decimal("1"), NOW + timedelta(hours=1)), "in the future"),
-        (Quote("aapl; drop", Decimal("1"), NOW), "malformed"),
-        (Quote("MSFT", Decimal("1"), NOW), "not asked for"),
+        (Quote("AAPL", None, NOW), "price is missing", Kind.MISSING),
+        (Quote("AAPL", Decimal("NaN"), NOW), "not finite", Kind.NOT_FINITE),
+        (Quote("AAPL", Decimal("Infinity"), NOW), "not finite", Kind.NOT_FINITE),
+        (Quote("AAPL", Decimal("0"), NOW), "not positive", Kind.NOT_POSITIVE),
+        (Quote("AAPL", Decimal("-3.5"), NOW), "not positive", Kind.NOT_POSITIVE),
+        (Quote("AAPL", Decimal("12345678901"), NOW), "absurd", Kind.ABSURD),
+        (Quote("AAPL", Decimal("1"), None), "time is missing", Kind.MISSING),
+        (Quote("AAPL", Decimal("1"), NOW.replace(tzinfo=None)), "no time zone", Kind.TIME_ZONE),
+        (Quote("AAPL", Decimal("1"), NOW + timedelta(hours=1)), "in the future", Kind.FUTURE),
+        (Quote("aapl; drop", Decimal("1"), NOW), "malformed", Kind.MALFORMED),
+        (Quote("MSFT", Decimal("1"), NOW), "not asked for", Kind.NOT_ASKED),
     ],
 )
-def test_bad_quotes_are_rejected_with_a_reason(quote, reason):
+def test_bad_quotes_are_rejected_with_a_reason(quote, reason, kind):
     problem = quote_problem(quote, NOW, Limits(), EXPECTED)
-    assert problem is not None and reason in problem
+    assert problem is not None and reason in problem.message
+    assert (problem.kind, problem.symbol) == (kind, quote.symbol)
 
 
 def test_good_quotes_pass_including_a_little_clock_skew():
@@ -77,14 +79,14 @@ def test_profiles_need_a_sane_complete_band():
         return profile_problem(StockProfile("AAPL", **kw), Limits(), EXPECTED)
 
     assert problem(week52_high=Decimal("200"), week52_low=Decimal("150")) is None
-    assert "incomplete" in problem(week52_high=Decimal("200"))
-    assert "above the high" in problem(week52_high=Decimal("100"), week52_low=Decimal("150"))
-    assert "not positive" in problem(week52_high=Decimal("100"), week52_low=Decimal("-1"))
-    assert "logo" in problem(logo_url="javascript:alert(1)")
+    assert "incomplete" in str(problem(week52_high=Decimal("200")))
+    assert "above the high" in str(problem(week52_high=Decimal("100"), week52_low=Decimal("150")))
+    assert "not positive" in str(problem(week52_high=Decimal("100"), week52_low=Decimal("-1")))
+    assert "logo" in str(problem(logo_url="javascript:alert(1)"))
 
 
 def test_split_valid_keeps_the_good_and_names_the_bad():
     quotes = [Quote("AAPL", Decimal("1"), NOW), Quote("BRK.B", Decimal("-1"), NOW)]
     valid, rejected = split_valid(quotes, lambda q: quote_problem(q, NOW, Limits(), EXPECTED))
     assert valid == quotes[:1]
-    assert list(rejected) == ["BRK.B"] and "not positive" in rejected["BRK.B"]
+    assert list(rejected) == ["BRK.B"] and "not positive" in rejected["BRK.B"].message
