@@ -33,10 +33,3 @@ class StockProfile:
     source: str | None = None
     simulated: bool = False
 
-
-@dataclass(frozen=True, slots=True)
-class WriteCounts:
-    """How many rows a write inserted and how many were already stored."""
-
-    written: int = 0
-    duplicates: int = 0

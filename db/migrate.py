@@ -1,4 +1,4 @@
-"""Run the alembic migrations from code (the CLI, the tests) with the URL given."""
+"""The alembic migrations from code: upgrade a database, and say when its schema is behind."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -28,11 +27,6 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
-def downgrade(database_url: str, revision: str) -> None:
-    """Downgrade the database to a revision ("base" removes everything)."""
-    command.downgrade(alembic_config(database_url), revision)
-
-
 def head_revision() -> str | None:
     """The newest revision shipped with this code."""
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
@@ -49,9 +43,3 @@ def schema_problem(sessions: sessionmaker[Session]) -> str | None:
         f"the database schema is at revision {current or 'none'}, this code needs {head}: "
         "run `alembic upgrade head` (or `stockstreamer init-db`) first"
     )
-
-
-def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at (None when it has no schema yet)."""
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()

@@ -12,11 +12,11 @@ import pytest
 
 import jobs.poll
 from core.settings import load_settings
-from db.queries import count_ticks
 from jobs.http import RetryPolicy
 from jobs.poll import Poller
 from jobs.providers.alpaca import AlpacaProvider
 from jobs.providers.base import ProviderError
+from tests.db.helpers import count_ticks
 from tests.fakes.alpaca_server import KEY_ID, SECRET_KEY, FakeAlpaca, bar, daily_bars, trade
 from tests.jobs.providers_helpers import closing_factory, kinds
 

@@ -10,9 +10,9 @@ from core.settings import load_settings
 from db.engine import make_engine, make_session_factory
 from db.locks import AdvisoryLock, SQLiteFileLock
 from db.migrate import upgrade
-from db.queries import count_ticks
 from jobs.election import ElectedPoller, build_election
 from jobs.scheduler import PollingService
+from tests.db.helpers import count_ticks
 
 
 def wait_for(condition, timeout: float = 10.0) -> bool:

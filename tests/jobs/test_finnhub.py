@@ -11,10 +11,10 @@ from functools import partial
 import pytest
 
 from core.settings import load_settings
-from db.queries import count_ticks
 from jobs.http import RetryPolicy
 from jobs.providers.finnhub import FinnhubProvider
 from jobs.scheduler import PollingService
+from tests.db.helpers import count_ticks
 from tests.fakes.finnhub_server import T0, TOKEN, FakeFinnhub
 from tests.jobs.providers_helpers import closing_factory, kinds
 

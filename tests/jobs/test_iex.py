@@ -12,11 +12,11 @@ from decimal import Decimal
 import pytest
 
 from core.settings import load_settings
-from db.queries import count_ticks, ticks_between
 from jobs.http import RetryPolicy
 from jobs.poll import Poller
 from jobs.providers.iex import IEXProvider
 from jobs.providers.registry import build_provider
+from tests.db.helpers import count_ticks, ticks_between
 from tests.fakes.iex_server import T0_MS, FakeIEX
 from tests.jobs.providers_helpers import kinds
 

@@ -6,8 +6,8 @@ import threading
 import time
 
 from core.settings import load_settings
-from db.queries import count_ticks, get_stock
 from jobs.scheduler import PollingService
+from tests.db.helpers import count_ticks, get_stock
 
 
 def wait_for(condition, timeout: float = 15.0) -> bool:
