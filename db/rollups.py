@@ -35,8 +35,6 @@ from sqlalchemy.sql.dml import Insert
 from db.models import PriceBar
 
 BAR_WIDTHS = (60, 300, 3600)  # seconds: 7 days are 2,016 five-minute or 168 hourly bars
-KEY = ["symbol", "width", "start"]
-BAR_COLUMNS = [*KEY, "open", "high", "low", "close", "open_at", "close_at", "tick_count"]
 
 
 def bucket_start(at: datetime, width: int) -> datetime:
@@ -79,46 +77,43 @@ def merge_bars(dialect: str, ticks: FromClause) -> Insert:
     widths = union_all(
         *(select(literal_column(str(w), Integer).label("width")) for w in BAR_WIDTHS)
     ).subquery("widths")
-    at, price = ticks.c.observed_at, ticks.c.price
-    start = bucket_start_sql(dialect, at, widths.c.width)
+    at, price, simulated = ticks.c.observed_at, ticks.c.price, ticks.c.simulated
+    key = {
+        "symbol": ticks.c.symbol,
+        "width": widths.c.width,
+        "start": bucket_start_sql(dialect, at, widths.c.width),
+    }
+    if dialect == "postgresql":  # one bar per key: a statement may not update a row twice
+        bar = {
+            "open": array_agg(aggregate_order_by(price, at))[1],
+            "high": func.max(price),
+            "low": func.min(price),
+            "close": array_agg(aggregate_order_by(price, at.desc()))[1],
+            "open_at": func.min(at),
+            "close_at": func.max(at),
+            "tick_count": func.count(),
+            "simulated": func.bool_or(simulated),
+        }
+    else:  # a bar per tick and width, merged in turn
+        bar = {
+            "open": price,
+            "high": price,
+            "low": price,
+            "close": price,
+            "open_at": at,
+            "close_at": at,
+            "tick_count": literal_column("1", Integer),
+            "simulated": simulated,
+        }
+    bars = select(*key.values(), *bar.values()).select_from(ticks.join(widths, true()))
     if dialect == "postgresql":
-        bars = (
-            select(
-                ticks.c.symbol,
-                widths.c.width,
-                start,
-                array_agg(aggregate_order_by(price, at))[1],
-                func.max(price),
-                func.min(price),
-                array_agg(aggregate_order_by(price, at.desc()))[1],
-                func.min(at),
-                func.max(at),
-                func.count(),
-                func.bool_or(ticks.c.simulated),
-            )
-            .group_by(ticks.c.symbol, widths.c.width, start)
-            .order_by(ticks.c.symbol, widths.c.width, start)  # one lock order for all writers
-        )
+        # Ordered by key: one lock order for concurrent writers.
+        bars = bars.group_by(*key.values()).order_by(*key.values())
     else:
-        # WHERE true: SQLite's grammar needs it between INSERT … SELECT and ON CONFLICT.
-        bars = select(
-            ticks.c.symbol,
-            widths.c.width,
-            start,
-            price,
-            price,
-            price,
-            price,
-            at,
-            at,
-            1,
-            ticks.c.simulated,
-        ).where(true())
+        bars = bars.where(true())  # SQLite's grammar needs a WHERE before ON CONFLICT
     statement = (postgresql if dialect == "postgresql" else sqlite).insert(PriceBar.__table__)
-    statement = statement.from_select(
-        [*BAR_COLUMNS, "simulated"], bars.select_from(ticks.join(widths, true()))
-    )
+    statement = statement.from_select([*key, *bar], bars)
     return statement.on_conflict_do_update(
-        index_elements=KEY,
+        index_elements=list(key),
         set_=merge_rule(dialect, statement.excluded, PriceBar.__table__.c),
     )

@@ -23,6 +23,9 @@ from db.rollups import merge_bars
 from db.types import UTCDateTime
 from db.writes_postgresql import write_quotes_postgresql
 
+# Bound parameter names of one tick: not column names, which an INSERT reserves.
+TICK = ("tick_symbol", "tick_at", "tick_price", "tick_simulated")
+
 
 @dataclass(frozen=True, slots=True)
 class WriteCounts:
@@ -111,9 +114,6 @@ def _write_quotes_sqlite(session: Session, quotes: Sequence[Quote], fetched_at: 
         # executemany of one prepared statement: no limit on bound variables.
         session.execute(_merge_one_tick(), [dict(zip(TICK, row, strict=True)) for row in inserted])
     return len(inserted)
-
-
-TICK = ("tick_symbol", "tick_at", "tick_price", "tick_simulated")
 
 
 @cache

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 from alembic import command
 from alembic.runtime.migration import MigrationContext
@@ -67,6 +71,20 @@ def stored_rows(session: Session, table: str, order_by: str) -> list[tuple]:
 def downgrade(database_url: str, revision: str) -> None:
     """Downgrade the database to a revision ("base" removes everything)."""
     command.downgrade(alembic_config(database_url), revision)
+
+
+def operator_alembic(url: str, root: Path) -> Callable[..., str]:
+    """`alembic …` run as an operator would: from the repository root, only DATABASE_URL set."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKSTREAMER_")}
+    env["DATABASE_URL"] = url
+    options = {"capture_output": True, "text": True, "env": env, "cwd": root, "timeout": 120}
+
+    def alembic(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "alembic", *args], **options)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    return alembic
 
 
 def current_revision(engine: Engine) -> str | None:
