@@ -57,7 +57,7 @@ SELECT symbol, 60, date_trunc('minute', observed_at AT TIME ZONE 'UTC') AT TIME 
        count(*), bool_or(simulated)
 FROM price_ticks
 WHERE symbol = ANY(CAST(:symbols AS text[])) AND observed_at >= :start AND observed_at < :end
-GROUP BY 1, 2
+GROUP BY 1, 3
 """
 # SQLite stores the naive UTC text SQLAlchemy writes: 'YYYY-MM-DD HH:MM:SS.ffffff'.
 SQLITE_TS = "strftime('%Y-%m-%d %H:%M:%S', k, 'unixepoch') || '.000000'"

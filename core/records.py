@@ -32,4 +32,3 @@ class StockProfile:
     week52_low: Decimal | None = None
     source: str | None = None
     simulated: bool = False
-
