@@ -9,12 +9,9 @@ import signal
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from bench_writes import DEFAULT_PG, SYMBOLS
+from bench_writes import SYMBOLS
 from dashboard_measure import first_loads_interleaved, measure, ms_since
 from dashboard_report import Result, print_report
 from fill_history import (
@@ -28,9 +25,9 @@ from fill_history import (
     table_counts,
     verify,
 )
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from temp_postgres import admin_url, temp_postgres
 
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
@@ -126,31 +123,6 @@ def run_database(
             engine.dispose()
 
 
-@contextmanager
-def temp_postgres(admin_url: str) -> Iterator[str | None]:
-    """A fresh database, dropped afterwards even on errors or Ctrl-C; None if unreachable."""
-    admin = make_url(admin_url).set(drivername="postgresql+psycopg2")
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-    name = f"stockstreamer_bench_{uuid.uuid4().hex[:12]}"  # ours: identifiers cannot be bound
-    try:
-        with engine.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except SQLAlchemyError as exc:
-        print(
-            f"PostgreSQL not reachable at {admin.render_as_string(hide_password=True)} "
-            f"({type(exc.orig or exc).__name__}); measuring SQLite only."
-        )
-        engine.dispose()
-        yield None
-        return
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
-
-
 def main() -> int:
     """Fill, measure and report every case; non-zero only if the fill or a refresh was wrong."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -175,11 +147,7 @@ def main() -> int:
     args.repeat, args.baseline_repeat = max(1, args.repeat), max(1, args.baseline_repeat)
     # SIGTERM unwinds like Ctrl-C, so the finally blocks drop the temporary databases.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    admin_url = (
-        os.environ.get("STOCKSTREAMER_BENCH_POSTGRES_URL")
-        or os.environ.get("STOCKSTREAMER_TEST_POSTGRES_URL")
-        or DEFAULT_PG
-    )
+    server = admin_url()
     # As app/wsgi.py does once the app is built: long-lived objects out of the GC's way.
     gc.collect()
     gc.freeze()
@@ -189,7 +157,7 @@ def main() -> int:
     for n in sizes:
         year = n <= 10 and not args.skip_year
         if not args.skip_postgres:
-            with temp_postgres(admin_url) as url, temp_postgres(admin_url) as year_url:
+            with temp_postgres(server) as url, temp_postgres(server) as year_url:
                 if url is not None:
                     results += run_database(
                         "PostgreSQL", url, n, args, problems, year_url if year else None

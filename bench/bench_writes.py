@@ -4,31 +4,27 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import random
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Boolean, String, bindparam, create_engine, func, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Boolean, String, bindparam, func, select, text
+from temp_postgres import admin_url, temp_postgres
 
 from core.records import TICKER_RE, Quote
 from core.settings import DEFAULT_SYMBOLS
 from db.engine import make_engine, make_session_factory, unit_of_work
 from db.migrate import upgrade
-from db.models import PRICE, PriceMinute
-from db.queries import count_ticks
+from db.models import PRICE, PriceBar, PriceTick
+from db.rollups import BAR_WIDTHS
 from db.types import UTCDateTime
 from db.writes import sync_watchlist, write_quotes
 
-DEFAULT_PG = "postgresql://stockstreamer:stockstreamer@127.0.0.1:5432/postgres"
 SIZES = (6, 500)
 WARMUP = 3
 STEP = timedelta(seconds=5)
@@ -133,18 +129,22 @@ def bench_database(label: str, url: str, repeat: int, problems: list[str]) -> li
             a, b = samples["ours"], samples["base"]
             rows.append((label, n, statistics.median(a), p95(a), statistics.median(b), p95(b)))
         # Correctness, untimed: replaying the last tick writes nothing, every requested
-        # tick is stored once, and the rollups count exactly the stockstreamer ticks.
+        # tick is stored once, and the bars of each width count exactly the stockstreamer ticks.
         with unit_of_work(factory) as session:
             counts = write_quotes(session, last, datetime.now(timezone.utc))
         if (counts.written, counts.duplicates) != (0, len(last)):
             problems.append(f"{label}: replaying a tick gave {counts}, expected 0 written")
         with factory() as session:
-            stored = count_ticks(session)
-            folded = int(session.scalar(select(func.sum(PriceMinute.tick_count))) or 0)
+            stored = session.scalar(select(func.count()).select_from(PriceTick))
+            folded = dict(
+                session.execute(
+                    select(PriceBar.width, func.sum(PriceBar.tick_count)).group_by(PriceBar.width)
+                ).all()
+            )
         if stored != requested:
             problems.append(f"{label}: {stored} ticks stored, {requested} requested")
-        if folded != rollup_ticks:
-            problems.append(f"{label}: rollups count {folded} ticks, expected {rollup_ticks}")
+        if folded != {width: rollup_ticks for width in BAR_WIDTHS}:
+            problems.append(f"{label}: bars count {folded} ticks, expected {rollup_ticks} each")
     finally:
         engine.dispose()
     return rows
@@ -156,30 +156,10 @@ def write_quotes_tick(factory, quotes: list[Quote], fetched_at: datetime) -> Non
         write_quotes(session, quotes, fetched_at)
 
 
-def bench_postgres(admin_url: str, repeat: int, problems: list[str]) -> list[tuple]:
+def bench_postgres(server: str, repeat: int, problems: list[str]) -> list[tuple]:
     """On a fresh database that is dropped afterwards; nothing if the server is unreachable."""
-    admin = make_url(admin_url).set(drivername="postgresql+psycopg2")
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-    # Our own generated name: identifiers cannot be bound parameters.
-    name = f"stockstreamer_bench_{uuid.uuid4().hex[:12]}"
-    try:
-        with engine.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except SQLAlchemyError as exc:
-        where = admin.render_as_string(hide_password=True)
-        print(
-            f"PostgreSQL not reachable at {where} ({type(exc.orig or exc).__name__}); "
-            "measuring SQLite only.\n"
-        )
-        engine.dispose()
-        return []
-    try:
-        url = admin.set(database=name).render_as_string(hide_password=False)
-        return bench_database("PostgreSQL", url, repeat, problems)
-    finally:
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+    with temp_postgres(server) as url:
+        return [] if url is None else bench_database("PostgreSQL", url, repeat, problems)
 
 
 def main() -> int:
@@ -190,13 +170,8 @@ def main() -> int:
     bad = [s for s in SYMBOLS if not TICKER_RE.match(s)]
     if bad or len(set(SYMBOLS)) != max(SIZES):
         raise SystemExit(f"bench symbols are not {max(SIZES)} distinct valid tickers: {bad}")
-    admin_url = (
-        os.environ.get("STOCKSTREAMER_BENCH_POSTGRES_URL")
-        or os.environ.get("STOCKSTREAMER_TEST_POSTGRES_URL")
-        or DEFAULT_PG
-    )
     problems: list[str] = []
-    rows = bench_postgres(admin_url, repeat, problems)
+    rows = bench_postgres(admin_url(), repeat, problems)
     with tempfile.TemporaryDirectory() as tmp:
         rows += bench_database("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", repeat, problems)
 
@@ -212,7 +187,7 @@ def main() -> int:
         )
     print(
         "\nstockstreamer: write_quotes in one unit_of_work, incl. the minute, 5-minute and "
-        "hourly rollups; "
+        "hourly bars; "
         f"{repeat} timed ticks after {WARMUP} warm-up."
     )
     print(

@@ -3,7 +3,7 @@
 Ticks are made by one INSERT ... SELECT per chunk of symbols (generate_series on
 PostgreSQL, a recursive CTE on SQLite): millions of rows never pass through Python.
 Prices are a deterministic sum of sines plus hash noise, so every run fills the
-same data. The minute rollups, then the 5-minute and hourly bars, are built with GROUP BY.
+same data. The minute bars, then the 5-minute and hourly bars from them, are built with GROUP BY.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.records import StockProfile
 from db.chart import read_window, ticks_in_window
 from db.engine import unit_of_work
-from db.models import PriceBar, PriceMinute, PriceTick, Stock
+from db.models import PriceBar, PriceTick, Stock
 from db.rollups import BAR_WIDTHS
 from db.types import UTCDateTime
 from db.writes import sync_watchlist, upsert_profiles
@@ -31,6 +31,7 @@ NOW = datetime(2026, 12, 1, 21, 0, tzinfo=timezone.utc)
 WEEK = timedelta(days=7)
 YEAR = timedelta(days=365)
 TICK = 5  # seconds between ticks in the 7-day window
+COARSE = [w for w in BAR_WIDTHS if w > 60]  # built from the minute bars
 
 # Relative moves: a multi-day swing, an hourly wobble and per-tick noise; the factor
 # stays within [0.93, 1.07], so every price is positive.
@@ -48,15 +49,15 @@ FROM unnest(CAST(:symbols AS text[]), CAST(:bases AS float8[]), CAST(:phases AS 
 CROSS JOIN LATERAL generate_series(CAST(:t0 AS bigint), :t1, :step) AS k
 """
 PG_MINUTES = """
-INSERT INTO price_minutes
-    (symbol, minute, open, high, low, close, open_at, close_at, tick_count, simulated)
-SELECT symbol, date_trunc('minute', observed_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+INSERT INTO price_bars
+    (symbol, width, start, open, high, low, close, open_at, close_at, tick_count, simulated)
+SELECT symbol, 60, date_trunc('minute', observed_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
        (array_agg(price ORDER BY observed_at))[1], max(price), min(price),
        (array_agg(price ORDER BY observed_at DESC))[1], min(observed_at), max(observed_at),
        count(*), bool_or(simulated)
 FROM price_ticks
 WHERE symbol = ANY(CAST(:symbols AS text[])) AND observed_at >= :start AND observed_at < :end
-GROUP BY 1, 2
+GROUP BY 1, 3
 """
 # SQLite stores the naive UTC text SQLAlchemy writes: 'YYYY-MM-DD HH:MM:SS.ffffff'.
 SQLITE_TS = "strftime('%Y-%m-%d %H:%M:%S', k, 'unixepoch') || '.000000'"
@@ -68,9 +69,9 @@ SELECT s.symbol, {ts}, round({price}, 4), {ts}, 1 FROM s CROSS JOIN ks
 """
 # No array_agg on SQLite: open and close are looked up by their (symbol, time) key.
 SQLITE_MINUTES = """
-INSERT INTO price_minutes
-    (symbol, minute, open, high, low, close, open_at, close_at, tick_count, simulated)
-SELECT g.symbol, g.minute, o.price, g.hi, g.lo, c.price, g.open_at, g.close_at, g.n, g.sim
+INSERT INTO price_bars
+    (symbol, width, start, open, high, low, close, open_at, close_at, tick_count, simulated)
+SELECT g.symbol, 60, g.minute, o.price, g.hi, g.lo, c.price, g.open_at, g.close_at, g.n, g.sim
 FROM (SELECT symbol, substr(observed_at, 1, 16) || '\\:00.000000' AS minute,
              min(observed_at) AS open_at, max(observed_at) AS close_at,
              max(price) AS hi, min(price) AS lo, count(*) AS n, max(simulated) AS sim
@@ -82,31 +83,31 @@ JOIN price_ticks AS c ON c.symbol = g.symbol AND c.observed_at = g.close_at
 PG_BARS = """
 INSERT INTO price_bars
     (symbol, width, start, open, high, low, close, open_at, close_at, tick_count, simulated)
-SELECT symbol, w, to_timestamp(floor(date_part('epoch', minute) / w) * w),
-       (array_agg(open ORDER BY minute))[1], max(high), min(low),
-       (array_agg(close ORDER BY minute DESC))[1], min(open_at), max(close_at),
+SELECT symbol, w, to_timestamp(floor(date_part('epoch', start) / w) * w),
+       (array_agg(open ORDER BY start))[1], max(high), min(low),
+       (array_agg(close ORDER BY start DESC))[1], min(open_at), max(close_at),
        sum(tick_count), bool_or(simulated)
-FROM price_minutes CROSS JOIN unnest(CAST(:widths AS integer[])) AS w
-WHERE symbol = ANY(CAST(:symbols AS text[])) AND minute >= :start AND minute < :end
+FROM price_bars CROSS JOIN unnest(CAST(:widths AS integer[])) AS w
+WHERE symbol = ANY(CAST(:symbols AS text[])) AND width = 60 AND start >= :start AND start < :end
 GROUP BY 1, 2, 3
 """
 SQLITE_BUCKET = (
-    "strftime('%Y-%m-%d %H:%M:%S', CAST(strftime('%s', m.minute) AS integer) / w.w * w.w, "
+    "strftime('%Y-%m-%d %H:%M:%S', CAST(strftime('%s', m.start) AS integer) / w.w * w.w, "
     "'unixepoch') || '.000000'"
 )
 SQLITE_BARS = f"""
 INSERT INTO price_bars
     (symbol, width, start, open, high, low, close, open_at, close_at, tick_count, simulated)
-SELECT g.symbol, g.w, g.start, o.open, g.hi, g.lo, c.close, g.open_at, g.close_at, g.n, g.sim
-FROM (SELECT m.symbol, w.w, {SQLITE_BUCKET} AS start, min(m.minute) AS first,
-             max(m.minute) AS last, min(m.open_at) AS open_at, max(m.close_at) AS close_at,
+SELECT g.symbol, g.w, g.bucket, o.open, g.hi, g.lo, c.close, g.open_at, g.close_at, g.n, g.sim
+FROM (SELECT m.symbol, w.w, {SQLITE_BUCKET} AS bucket, min(m.start) AS first,
+             max(m.start) AS last, min(m.open_at) AS open_at, max(m.close_at) AS close_at,
              max(m.high) AS hi, min(m.low) AS lo, sum(m.tick_count) AS n,
              max(m.simulated) AS sim
-      FROM price_minutes AS m CROSS JOIN (SELECT 300 AS w UNION ALL SELECT 3600) AS w
-      WHERE m.minute >= :start AND m.minute < :end
-      GROUP BY m.symbol, w.w, start) AS g
-JOIN price_minutes AS o ON o.symbol = g.symbol AND o.minute = g.first
-JOIN price_minutes AS c ON c.symbol = g.symbol AND c.minute = g.last
+      FROM price_bars AS m CROSS JOIN (SELECT 300 AS w UNION ALL SELECT 3600) AS w
+      WHERE m.width = 60 AND m.start >= :start AND m.start < :end
+      GROUP BY m.symbol, w.w, bucket) AS g
+JOIN price_bars AS o ON o.symbol = g.symbol AND o.width = 60 AND o.start = g.first
+JOIN price_bars AS c ON c.symbol = g.symbol AND c.width = 60 AND c.start = g.last
 """
 TIMES = (bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime()))
 
@@ -177,7 +178,7 @@ def _fill_chunk(engine, symbols, t0, t1, step, start, end) -> None:
             )
             connection.execute(
                 text(PG_BARS).bindparams(*TIMES),
-                {"symbols": symbols, "start": start, "end": end, "widths": list(BAR_WIDTHS)},
+                {"symbols": symbols, "start": start, "end": end, "widths": COARSE},
             )
         else:
             values = ", ".join(f"(:s{j}, :b{j}, :p{j}, :i{j})" for j in range(len(symbols)))
@@ -205,18 +206,15 @@ def _analyze(engine: Engine) -> None:
     # on a long-running database, so the first timed read does not pay for them.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         if engine.dialect.name == "postgresql":
-            connection.execute(
-                text("VACUUM ANALYZE price_ticks, price_minutes, price_bars, stocks")
-            )
+            connection.execute(text("VACUUM ANALYZE price_ticks, price_bars, stocks"))
         else:
             connection.execute(text("ANALYZE"))
 
 
 def delete_after(sessions: sessionmaker[Session], moment: datetime) -> None:
-    """Remove ticks and rollups at or after `moment` (what a refresh benchmark appended)."""
+    """Remove ticks and bars at or after `moment` (what a refresh benchmark appended)."""
     with unit_of_work(sessions) as session:
         session.execute(PriceTick.__table__.delete().where(PriceTick.observed_at >= moment))
-        session.execute(PriceMinute.__table__.delete().where(PriceMinute.minute >= moment))
         session.execute(PriceBar.__table__.delete().where(PriceBar.close_at >= moment))
 
 
@@ -225,7 +223,7 @@ def table_counts(sessions: sessionmaker[Session]) -> dict[str, int]:
     with sessions() as session:
         return {
             model.__tablename__: session.scalar(select(func.count()).select_from(model))
-            for model in (Stock, PriceTick, PriceMinute, PriceBar)
+            for model in (Stock, PriceTick, PriceBar)
         }
 
 

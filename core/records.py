@@ -32,11 +32,3 @@ class StockProfile:
     week52_low: Decimal | None = None
     source: str | None = None
     simulated: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class WriteCounts:
-    """How many rows a write inserted and how many were already stored."""
-
-    written: int = 0
-    duplicates: int = 0

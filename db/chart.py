@@ -2,10 +2,10 @@
 
 Times come back as UTC epoch milliseconds and prices as floats, computed by the
 database, so a read of thousands of points builds no datetime or Decimal objects.
-A window reads raw ticks only when the rollups say it holds few enough of them;
-otherwise it reads one close per bar of the finest rollup (minute, 5 minutes,
-hour) that fits the point budget, so a read costs rows in proportion to the
-points shown, whatever the tick cadence.
+A window reads raw ticks only when the bars say it holds few enough of them;
+otherwise it reads one close per bar of the finest width (a minute, 5 minutes,
+an hour) that fits the point budget, all from one table, so a read costs rows in
+proportion to the points shown, whatever the tick cadence.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy import ColumnElement, Float, cast, func, select, union_all
 from sqlalchemy.orm import Session
 
-from db.models import PriceBar, PriceMinute, PriceTick, Stock
+from db.models import PriceBar, PriceTick, Stock
 from db.rollups import BAR_WIDTHS, bucket_start
 
 MINUTE, HOUR = 60, 3600
@@ -76,44 +76,50 @@ def chart_stocks(session: Session) -> list[ChartStock]:
 def ticks_in_window(
     session: Session, symbols: Sequence[str], start: datetime, end: datetime
 ) -> dict[str, int]:
-    """About how many raw ticks each symbol has in [start, end), from the rollups.
+    """About how many raw ticks each symbol has in [start, end), from the bars.
 
     Minutes for a day or less (exact to the minute), hourly bars beyond (a few
     rows per stock, at most two partial hours too many): only a choice of
     resolution depends on it.
     """
-    if (end - start).total_seconds() <= 86_400:
-        bucket, key, extra = PriceMinute, PriceMinute.minute, ()
-    else:
-        bucket, key, extra = PriceBar, PriceBar.start, (PriceBar.width == HOUR,)
-        start = start.replace(minute=0, second=0, microsecond=0)
+    width = MINUTE if (end - start).total_seconds() <= 86_400 else HOUR
     rows = (
         session.connection()
         .execute(
-            select(bucket.symbol, func.sum(bucket.tick_count))
-            .where(bucket.symbol.in_(list(symbols)), key >= start, key < end, *extra)
-            .group_by(bucket.symbol)
+            select(PriceBar.symbol, func.sum(PriceBar.tick_count))
+            .where(
+                PriceBar.symbol.in_(list(symbols)), *_bars_from(width, start), PriceBar.start < end
+            )
+            .group_by(PriceBar.symbol)
         )
         .all()
     )
     return {symbol: int(count or 0) for symbol, count in rows}
 
 
+def _bars_from(width: int, start: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The bars of one width from a window's start on."""
+    # Minutes from the first that starts inside the window; a coarser bar from the one
+    # holding `start`, so that a long window keeps its partial first bar.
+    first = start if width == MINUTE else bucket_start(start, width)
+    return (PriceBar.width == width, PriceBar.start >= first)
+
+
 def resolution_for(start: datetime, end: datetime, budget: int) -> int:
-    """The finest rollup width (seconds) whose bars over [start, end] about fit the budget.
+    """The finest bar width (seconds) whose bars over [start, end] about fit the budget.
 
     A quarter over is allowed (the page downsamples the rest away): 7 days at a
     budget of 2,000 read 2,016 five-minute bars, not 168 hourly ones.
     """
     span = (end - start).total_seconds()
-    fits = (w for w in (MINUTE, *BAR_WIDTHS) if span / w <= budget * 1.25)
+    fits = (w for w in BAR_WIDTHS if span / w <= budget * 1.25)
     return next(fits, BAR_WIDTHS[-1])
 
 
 def read_window(
     session: Session, symbols: Sequence[str], start: datetime, end: datetime, budget: int
 ) -> dict[str, Points]:
-    """Prices in [start, end]: every tick if they fit the budget, else the finest fitting rollup.
+    """Prices in [start, end]: every tick if they fit the budget, else the finest fitting bars.
 
     Rows read are about the points shown, not the ticks stored: 7 days at 2,000
     points is 2,016 five-minute closes per stock.
@@ -136,18 +142,7 @@ def read_window(
             PriceTick.observed_at >= start,
             PriceTick.observed_at <= end,
         )
-    if rolled and width == MINUTE:
-        _read_unordered(
-            session,
-            out,
-            PriceMinute,
-            PriceMinute.close_at,
-            PriceMinute.close,
-            PriceMinute.symbol.in_(rolled),
-            PriceMinute.minute >= start,
-            PriceMinute.minute <= end,
-        )
-    elif rolled:
+    if rolled:
         _read_unordered(
             session,
             out,
@@ -155,8 +150,7 @@ def read_window(
             PriceBar.close_at,
             PriceBar.close,
             PriceBar.symbol.in_(rolled),
-            PriceBar.width == width,
-            PriceBar.start >= bucket_start(start, width),
+            *_bars_from(width, start),
             PriceBar.start <= end,
         )
     return out

@@ -1,4 +1,4 @@
-"""Run the alembic migrations from code (the CLI, the tests) with the URL given."""
+"""The alembic migrations from code: upgrade a database, and say when its schema is behind."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -26,11 +25,6 @@ def alembic_config(database_url: str) -> Config:
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Upgrade the database to a revision (head by default)."""
     command.upgrade(alembic_config(database_url), revision)
-
-
-def downgrade(database_url: str, revision: str) -> None:
-    """Downgrade the database to a revision ("base" removes everything)."""
-    command.downgrade(alembic_config(database_url), revision)
 
 
 def head_revision() -> str | None:
@@ -60,9 +54,3 @@ def schema_problem(sessions: sessionmaker[Session]) -> str | None:
         f"the database schema is at revision {current or 'none'}, this code needs {head}: "
         "run `alembic upgrade head` (or `stockstreamer init-db`) first"
     )
-
-
-def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at (None when it has no schema yet)."""
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()

@@ -2,14 +2,14 @@
 
 Storage plan for the 7-day dashboard read: every observation is kept in
 `price_ticks` (primary key symbol + observed_at, so a repeated observation is a
-no-op), and the same transaction that inserts ticks folds the rows it really
-inserted into rollups: `price_minutes`, one open/high/low/close row per symbol
-per UTC minute, and `price_bars`, the same per 5 minutes and per hour. A chart
-reads whichever level fits its point budget (7 days: 2,016 five-minute bars per
-stock, whatever the tick cadence), so it reads rows in proportion to the points
-it shows; only the live edge ("newer than T") touches raw ticks. Every table is
-keyed (symbol, [width,] time), so the window and "newer than T" queries are
-index range scans per symbol and need no further index.
+no-op), and the same statement or transaction that inserts ticks merges the rows
+it really inserted into `price_bars`: one open/high/low/close row per symbol per
+width (a minute, 5 minutes, an hour) per bucket. A chart reads whichever width
+fits its point budget (7 days: 2,016 five-minute bars per stock, whatever the
+tick cadence), so it reads rows in proportion to the points it shows; only the
+live edge ("newer than T") touches raw ticks. Both tables are keyed (symbol,
+[width,] time), so the window and "newer than T" queries are index range scans
+per symbol and need no further index.
 """
 
 from __future__ import annotations
@@ -88,9 +88,24 @@ class PriceTick(Base):
     )
 
 
-class Rollup:
-    """The columns every rollup shares: a bar's open, high, low and close."""
+class PriceBar(Base):
+    """Open/high/low/close of one symbol's ticks over `width` seconds from `start`."""
 
+    __tablename__ = "price_bars"
+    __table_args__ = (
+        CheckConstraint("low > 0 AND low <= high", name="ohlc_ordered"),
+        CheckConstraint("tick_count > 0", name="tick_count_positive"),
+        CheckConstraint("width > 0", name="width_positive"),
+        # Every tick updates its bars: room on the page keeps those updates HOT.
+        {"postgresql_with": {"fillfactor": 70}},
+    )
+
+    # No foreign key: bars are derived data, written only from ticks that carry
+    # one, in the same statement; a key check per row per width would cost a third
+    # of every write.
+    symbol: Mapped[str] = mapped_column(String(16), primary_key=True)
+    width: Mapped[int] = mapped_column(Integer, primary_key=True)  # seconds
+    start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
     open: Mapped[Decimal] = mapped_column(PRICE)
     high: Mapped[Decimal] = mapped_column(PRICE)
     low: Mapped[Decimal] = mapped_column(PRICE)
@@ -103,40 +118,3 @@ class Rollup:
     simulated: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default="0", nullable=False
     )
-
-
-class PriceMinute(Rollup, Base):
-    """Open/high/low/close of the ticks of one symbol in one UTC minute."""
-
-    __tablename__ = "price_minutes"
-    __table_args__ = (
-        CheckConstraint("low > 0 AND low <= high", name="ohlc_ordered"),
-        CheckConstraint("tick_count > 0", name="tick_count_positive"),
-        # Every tick updates its rollup rows: room on the page keeps those updates HOT.
-        {"postgresql_with": {"fillfactor": 70}},
-    )
-
-    # No foreign key: rollups are derived data, written only from ticks that carry
-    # one, in the same statement; a key check per row per level would cost a third
-    # of every write.
-    symbol: Mapped[str] = mapped_column(String(16), primary_key=True)
-    minute: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
-
-
-class PriceBar(Rollup, Base):
-    """Open/high/low/close of one symbol over a coarser span: `width` seconds from `start`."""
-
-    __tablename__ = "price_bars"
-    __table_args__ = (
-        CheckConstraint("low > 0 AND low <= high", name="ohlc_ordered"),
-        CheckConstraint("tick_count > 0", name="tick_count_positive"),
-        CheckConstraint("width > 0", name="width_positive"),
-        {"postgresql_with": {"fillfactor": 70}},
-    )
-
-    # No foreign key: rollups are derived data, written only from ticks that carry
-    # one, in the same statement; a key check per row per level would cost a third
-    # of every write.
-    symbol: Mapped[str] = mapped_column(String(16), primary_key=True)
-    width: Mapped[int] = mapped_column(Integer, primary_key=True)
-    start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)

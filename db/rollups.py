@@ -1,68 +1,40 @@
-"""Rollups of ticks into open/high/low/close bars: per minute, per 5 minutes, per hour.
+"""Bars of ticks (a minute, 5 minutes, an hour) and the one rule that merges bars.
 
-The portable fold (SQLite) lives here: writes.py hands it the rows its INSERT
-really inserted, so a repeated observation is never counted twice. PostgreSQL
-folds the same way on the server (writes_postgresql.py); the tests hold both
-to the raw ticks.
+`merge_bars` builds the only statement that writes bars, on both databases: an
+INSERT … SELECT of the bars of some freshly inserted ticks, one per symbol,
+width and bucket, ON CONFLICT merging each into the stored bar. PostgreSQL
+groups the ticks first (a statement may not update a row twice); SQLite takes
+them one row per tick and width, and merges each in turn. Either way a bar
+equals what its raw ticks give, in any order of arrival; the tests hold both to
+the raw ticks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from decimal import Decimal
 
-from sqlalchemy import case, func
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Float,
+    FromClause,
+    Integer,
+    String,
+    case,
+    cast,
+    func,
+    literal_column,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects.postgresql import aggregate_order_by, array_agg
+from sqlalchemy.sql.dml import Insert
 
-from db.models import PriceBar, PriceMinute
+from db.models import PriceBar
 
-BAR_WIDTHS = (300, 3600)  # seconds: 7 days are 2,016 five-minute or 168 hourly bars
-
-
-@dataclass(slots=True)
-class Bar:
-    """A bar being built from ticks."""
-
-    open: Decimal
-    high: Decimal
-    low: Decimal
-    close: Decimal
-    open_at: datetime
-    close_at: datetime
-    tick_count: int
-    simulated: bool
-
-    @classmethod
-    def of(cls, at: datetime, price: Decimal, simulated: bool) -> Bar:
-        """A bar of one tick."""
-        return cls(price, price, price, price, at, at, 1, simulated)
-
-    def add(self, at: datetime, price: Decimal, simulated: bool) -> None:
-        """Fold one more tick in, in any order."""
-        if at < self.open_at:
-            self.open, self.open_at = price, at
-        if at > self.close_at:
-            self.close, self.close_at = price, at
-        self.high = max(self.high, price)
-        self.low = min(self.low, price)
-        self.tick_count += 1
-        self.simulated = self.simulated or simulated
-
-    def values(self) -> dict[str, object]:
-        """The bar's columns."""
-        return {
-            "open": self.open,
-            "high": self.high,
-            "low": self.low,
-            "close": self.close,
-            "open_at": self.open_at,
-            "close_at": self.close_at,
-            "tick_count": self.tick_count,
-            "simulated": self.simulated,
-        }
+BAR_WIDTHS = (60, 300, 3600)  # seconds: 7 days are 2,016 five-minute or 168 hourly bars
 
 
 def bucket_start(at: datetime, width: int) -> datetime:
@@ -71,55 +43,77 @@ def bucket_start(at: datetime, width: int) -> datetime:
     return datetime.fromtimestamp(seconds, tz=timezone.utc)
 
 
-def build_bars(ticks: Iterable[tuple], width: int) -> dict[tuple[str, datetime], Bar]:
-    """(symbol, at, price, simulated) rows -> bars keyed by (symbol, bucket start)."""
-    bars: dict[tuple[str, datetime], Bar] = {}
-    for symbol, at, price, simulated in ticks:
-        key = (symbol, bucket_start(at, width))
-        bar = bars.get(key)
-        if bar is None:
-            bars[key] = Bar.of(at, Decimal(price), bool(simulated))
-        else:
-            bar.add(at, Decimal(price), bool(simulated))
-    return bars
+def bucket_start_sql(dialect: str, at: ColumnElement, width: ColumnElement) -> ColumnElement:
+    """`bucket_start` computed by the database, as the value the bar's key column stores."""
+    if dialect == "postgresql":
+        epoch = func.date_part("epoch", at, type_=Float)
+        return func.to_timestamp(epoch // width * width, type_=DateTime(timezone=True))
+    # SQLite keeps UTCDateTime as 'YYYY-MM-DD HH:MM:SS.ffffff' text: the key must be that text.
+    seconds = cast(func.strftime("%s", at), Integer) // width * width
+    return func.strftime("%Y-%m-%d %H:%M:%S", seconds, "unixepoch", type_=String) + ".000000"
 
 
-def fold(session: Session, inserted: list[tuple]) -> None:
-    """Merge freshly inserted ticks into price_minutes and price_bars."""
-    if not inserted:
-        return
-    minutes = [
-        {"symbol": symbol, "minute": start, **bar.values()}
-        for (symbol, start), bar in build_bars(inserted, 60).items()
-    ]
-    _upsert(session, PriceMinute, ["symbol", "minute"], minutes)
-    bars = [
-        {"symbol": symbol, "width": width, "start": start, **bar.values()}
-        for width in BAR_WIDTHS
-        for (symbol, start), bar in build_bars(inserted, width).items()
-    ]
-    _upsert(session, PriceBar, ["symbol", "width", "start"], bars)
-
-
-def _upsert(session: Session, model: type, key: list[str], rows: list[dict]) -> None:
-    """INSERT … ON CONFLICT DO UPDATE that merges a bar into the stored one."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    greatest, least = (func.greatest, func.least) if postgres else (func.max, func.min)
-    statement = (postgresql if postgres else sqlite).insert(model)
-    new, old = statement.excluded, model.__table__.c
-    statement = statement.on_conflict_do_update(
-        index_elements=key,
-        set_={
-            # A CASE per column keeps open/close right when ticks arrive out of order.
-            "open": case((new.open_at < old.open_at, new.open), else_=old.open),
-            "close": case((new.close_at > old.close_at, new.close), else_=old.close),
-            "open_at": least(old.open_at, new.open_at),
-            "close_at": greatest(old.close_at, new.close_at),
-            "high": greatest(old.high, new.high),
-            "low": least(old.low, new.low),
-            "tick_count": old.tick_count + new.tick_count,
-            "simulated": old.simulated | new.simulated,
-        },
+def merge_rule(dialect: str, new, old) -> dict[str, ColumnElement]:
+    """How a new bar merges into a stored one: earlier open, later close, wider range, summed."""
+    greatest, least = (
+        (func.greatest, func.least) if dialect == "postgresql" else (func.max, func.min)
     )
-    # RETURNING lets SQLAlchemy send the rows as one statement; each key appears once.
-    session.execute(statement.returning(old.symbol), rows).all()
+    return {
+        # A CASE per column keeps open/close right when ticks arrive out of order.
+        "open": case((new.open_at < old.open_at, new.open), else_=old.open),
+        "close": case((new.close_at > old.close_at, new.close), else_=old.close),
+        "open_at": least(old.open_at, new.open_at),
+        "close_at": greatest(old.close_at, new.close_at),
+        "high": greatest(old.high, new.high),
+        "low": least(old.low, new.low),
+        "tick_count": old.tick_count + new.tick_count,
+        "simulated": old.simulated | new.simulated,
+    }
+
+
+def merge_bars(dialect: str, ticks: FromClause) -> Insert:
+    """INSERT the bars of `ticks` (symbol, observed_at, price, simulated) at every width, merged."""
+    # A UNION rather than VALUES: SQLite cannot name the columns of a VALUES list.
+    widths = union_all(
+        *(select(literal_column(str(w), Integer).label("width")) for w in BAR_WIDTHS)
+    ).subquery("widths")
+    at, price, simulated = ticks.c.observed_at, ticks.c.price, ticks.c.simulated
+    key = {
+        "symbol": ticks.c.symbol,
+        "width": widths.c.width,
+        "start": bucket_start_sql(dialect, at, widths.c.width),
+    }
+    if dialect == "postgresql":  # one bar per key: a statement may not update a row twice
+        bar = {
+            "open": array_agg(aggregate_order_by(price, at))[1],
+            "high": func.max(price),
+            "low": func.min(price),
+            "close": array_agg(aggregate_order_by(price, at.desc()))[1],
+            "open_at": func.min(at),
+            "close_at": func.max(at),
+            "tick_count": func.count(),
+            "simulated": func.bool_or(simulated),
+        }
+    else:  # a bar per tick and width, merged in turn
+        bar = {
+            "open": price,
+            "high": price,
+            "low": price,
+            "close": price,
+            "open_at": at,
+            "close_at": at,
+            "tick_count": literal_column("1", Integer),
+            "simulated": simulated,
+        }
+    bars = select(*key.values(), *bar.values()).select_from(ticks.join(widths, true()))
+    if dialect == "postgresql":
+        # Ordered by key: one lock order for concurrent writers.
+        bars = bars.group_by(*key.values()).order_by(*key.values())
+    else:
+        bars = bars.where(true())  # SQLite's grammar needs a WHERE before ON CONFLICT
+    statement = (postgresql if dialect == "postgresql" else sqlite).insert(PriceBar.__table__)
+    statement = statement.from_select([*key, *bar], bars)
+    return statement.on_conflict_do_update(
+        index_elements=list(key),
+        set_=merge_rule(dialect, statement.excluded, PriceBar.__table__.c),
+    )

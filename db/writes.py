@@ -1,4 +1,4 @@
-"""Idempotent writes: prices (with their minute rollups), stock profiles, the watchlist.
+"""Idempotent writes: prices (with their bars), stock profiles, the watchlist.
 
 Every function takes the caller's session and leaves the commit to it, so that a
 poll run writes its whole batch in one transaction.
@@ -7,18 +7,32 @@ poll run writes its whole batch in one transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import Boolean, String, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
-from core.records import Quote, StockProfile, WriteCounts
+from core.records import Quote, StockProfile
 from core.times import whole_ms
-from db.models import PriceTick, Stock
-from db.rollups import fold
+from db.models import PRICE, PriceTick, Stock
+from db.rollups import merge_bars
+from db.types import UTCDateTime
 from db.writes_postgresql import write_quotes_postgresql
+
+# Bound parameter names of one tick: not column names, which an INSERT reserves.
+TICK = ("tick_symbol", "tick_at", "tick_price", "tick_simulated")
+
+
+@dataclass(frozen=True, slots=True)
+class WriteCounts:
+    """How many rows a write inserted and how many were already stored."""
+
+    written: int = 0
+    duplicates: int = 0
 
 
 def _insert(session: Session, model: type):
@@ -62,7 +76,7 @@ def _assign_color_slots(session: Session) -> None:
 
 
 def write_quotes(session: Session, quotes: Sequence[Quote], fetched_at: datetime) -> WriteCounts:
-    """Insert validated quotes once each and fold the new ones into the rollups."""
+    """Insert validated quotes once each and merge the new ones into the bars."""
     if not quotes:
         return WriteCounts()
     if any(q.observed_at is None or q.observed_at.tzinfo is None for q in quotes):
@@ -71,7 +85,14 @@ def write_quotes(session: Session, quotes: Sequence[Quote], fetched_at: datetime
     # T" must not see a tick again because of the microseconds it dropped.
     quotes = [replace(q, observed_at=whole_ms(q.observed_at)) for q in quotes]
     if session.get_bind().dialect.name == "postgresql":
-        return write_quotes_postgresql(session, quotes, fetched_at)
+        written = write_quotes_postgresql(session, quotes, fetched_at)
+    else:
+        written = _write_quotes_sqlite(session, quotes, fetched_at)
+    return WriteCounts(written=written, duplicates=len(quotes) - written)
+
+
+def _write_quotes_sqlite(session: Session, quotes: Sequence[Quote], fetched_at: datetime) -> int:
+    """Stocks, then ticks (RETURNING what was new), then one bar merge per new tick and width."""
     ensure_stocks(session, (q.symbol for q in quotes))
     rows = [
         {
@@ -89,8 +110,22 @@ def write_quotes(session: Session, quotes: Sequence[Quote], fetched_at: datetime
         .returning(PriceTick.symbol, PriceTick.observed_at, PriceTick.price, PriceTick.simulated)
     )
     inserted = session.execute(statement, rows).all()
-    fold(session, inserted)
-    return WriteCounts(written=len(inserted), duplicates=len(quotes) - len(inserted))
+    if inserted:
+        # executemany of one prepared statement: no limit on bound variables.
+        session.execute(_merge_one_tick(), [dict(zip(TICK, row, strict=True)) for row in inserted])
+    return len(inserted)
+
+
+@cache
+def _merge_one_tick() -> Insert:
+    """The bar merge for one tick given as bound parameters (SQLite)."""
+    tick = select(
+        bindparam(TICK[0], type_=String()).label("symbol"),
+        bindparam(TICK[1], type_=UTCDateTime()).label("observed_at"),
+        bindparam(TICK[2], type_=PRICE).label("price"),
+        bindparam(TICK[3], type_=Boolean()).label("simulated"),
+    ).subquery("tick")
+    return merge_bars("sqlite", tick)
 
 
 def upsert_profiles(
@@ -114,17 +149,3 @@ def upsert_profiles(
             )
         session.execute(update(Stock).where(Stock.symbol == profile.symbol).values(**values))
     return len(profiles)
-
-
-def symbols_without_history(session: Session, symbols: Sequence[str]) -> list[str]:
-    """Those of these symbols that have no stored tick at all."""
-    # EXISTS per symbol is one index probe each, however many ticks are stored.
-    have = set(
-        session.scalars(
-            select(Stock.symbol).where(
-                Stock.symbol.in_(list(symbols)),
-                exists().where(PriceTick.symbol == Stock.symbol),
-            )
-        )
-    )
-    return [s for s in symbols if s not in have]

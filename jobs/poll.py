@@ -17,12 +17,12 @@ from decimal import Decimal
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.records import WriteCounts
 from core.settings import Settings
 from core.times import Clock, utc_now
 from db.engine import unit_of_work
 from db.locks import NotLeader
-from db.writes import symbols_without_history, sync_watchlist, upsert_profiles, write_quotes
+from db.queries import symbols_without_history
+from db.writes import WriteCounts, sync_watchlist, upsert_profiles, write_quotes
 from jobs.failures import Failure, FailureKind, ProviderError, Rejection
 from jobs.metrics import PollerMetrics
 from jobs.providers.base import Provider

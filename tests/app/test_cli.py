@@ -13,8 +13,8 @@ import time
 from sqlalchemy import inspect
 
 from db.engine import make_engine, make_session_factory
-from db.migrate import current_revision, head_revision
-from db.queries import count_ticks
+from db.migrate import head_revision
+from tests.db.helpers import count_ticks, current_revision
 
 
 def cli_env(database_url: str, **extra: str) -> dict[str, str]:

@@ -13,7 +13,7 @@ import pytest
 
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
-from db.queries import ticks_between
+from tests.db.helpers import ticks_between
 from tests.fakes import alpaca_server, finnhub_server, twelvedata_server
 from tests.fakes.alpaca_server import FakeAlpaca
 from tests.fakes.finnhub_server import FakeFinnhub

@@ -9,9 +9,9 @@ import pytest
 from app.runtime import build_runtime
 from core.market import ALWAYS_OPEN, US_EQUITIES
 from core.settings import load_settings
-from db.migrate import SchemaNotCurrent, current_revision, head_revision
-from db.queries import count_ticks
+from db.migrate import SchemaNotCurrent, head_revision
 from jobs.providers.registry import PROVIDERS
+from tests.db.helpers import count_ticks, current_revision
 
 
 def test_a_new_sqlite_file_is_migrated_and_polled_once(tmp_path):

@@ -2,80 +2,71 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
-from sqlalchemy import inspect
+import pytest
+from sqlalchemy import Engine, inspect
 
-from db.engine import make_engine
-from db.migrate import current_revision, downgrade, head_revision, upgrade
+from core.records import Quote
+from db.engine import make_engine, make_session_factory, unit_of_work
+from db.migrate import head_revision, upgrade
 from db.models import Base
+from db.writes import sync_watchlist, write_quotes
+from tests.db.helpers import (
+    count_ticks,
+    current_revision,
+    downgrade,
+    operator_alembic,
+    stored_rows,
+)
+
+T0 = datetime(2026, 11, 27, 15, tzinfo=timezone.utc)
+BAR_ORDER = "symbol, width, start"
 
 
-def operator_alembic(url: str, root):
-    """`alembic …` run as an operator would: from the repository root, only DATABASE_URL set."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKSTREAMER_")}
-    env["DATABASE_URL"] = url
-
-    def alembic(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "alembic", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=root,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    return alembic
-
-
-TABLES = {"stocks", "price_ticks", "price_minutes", "price_bars"}
-
-
-def test_upgrade_creates_what_the_models_describe_and_downgrade_removes_it(
-    database_url_factory, backend
-):
+@pytest.fixture
+def migrated(database_url_factory, backend) -> Iterator[tuple[str, Engine]]:
+    """A new database of the backend upgraded to head, and an engine on it."""
     url = database_url_factory(backend)
     upgrade(url)
     engine = make_engine(url)
-    try:
-        inspector = inspect(engine)
-        assert set(inspector.get_table_names()) >= TABLES
-        for table in Base.metadata.sorted_tables:
-            stored = {c["name"] for c in inspector.get_columns(table.name)}
-            assert stored == {c.name for c in table.columns}, table.name
-            assert inspector.get_pk_constraint(table.name)["constrained_columns"] == [
-                c.name for c in table.primary_key.columns
-            ]
-        assert current_revision(engine) == head_revision() == "0003"
-        downgrade(url, "base")
-        assert not TABLES & set(inspect(engine).get_table_names())
-        assert current_revision(engine) is None
-        upgrade(url)  # and back up again on the same database
-        assert current_revision(engine) == head_revision()
-    finally:
-        engine.dispose()
+    yield url, engine
+    engine.dispose()
 
 
-def test_models_and_migrations_agree(database_url_factory, backend):
+TABLES = {"stocks", "price_ticks", "price_bars"}
+
+
+def test_upgrade_creates_what_the_models_describe_and_downgrade_removes_it(migrated):
+    url, engine = migrated
+    inspector = inspect(engine)
+    assert set(inspector.get_table_names()) >= TABLES
+    for table in Base.metadata.sorted_tables:
+        stored = {c["name"] for c in inspector.get_columns(table.name)}
+        assert stored == {c.name for c in table.columns}, table.name
+        assert inspector.get_pk_constraint(table.name)["constrained_columns"] == [
+            c.name for c in table.primary_key.columns
+        ]
+    assert current_revision(engine) == head_revision() == "0004"
+    downgrade(url, "base")
+    assert not TABLES & set(inspect(engine).get_table_names())
+    assert current_revision(engine) is None
+    upgrade(url)  # and back up again on the same database
+    assert current_revision(engine) == head_revision()
+
+
+def test_models_and_migrations_agree(migrated):
     """Autogenerate against a migrated database finds nothing to do."""
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    url = database_url_factory(backend)
-    upgrade(url)
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(connection)
-            diff = compare_metadata(context, Base.metadata)
-        assert diff == []
-    finally:
-        engine.dispose()
+    _, engine = migrated
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == []
 
 
 def test_the_alembic_command_works_from_the_root_with_only_database_url(
@@ -85,75 +76,95 @@ def test_the_alembic_command_works_from_the_root_with_only_database_url(
     alembic = operator_alembic(url, project_root)
 
     alembic("upgrade", "head")
-    assert "0003 (head)" in alembic("current")
+    assert "0004 (head)" in alembic("current")
     alembic("downgrade", "base")
-    assert "0003" not in alembic("current")
+    assert "0004" not in alembic("current")
     alembic("upgrade", "head")
-    assert "0003 (head)" in alembic("current")
+    assert "0004 (head)" in alembic("current")
+
+
+def write_history(sessions) -> None:
+    """Several symbols over several minutes, written by the app out of order, with repeats."""
+    ticks = [
+        Quote(s, Decimal(f"{10 + k % 7}.{k:02d}"), T0 + timedelta(seconds=k * 13), s == "GE")
+        for s in ("AAPL", "GE", "NVDA")
+        for k in range(40)
+    ]
+    with unit_of_work(sessions) as session:
+        sync_watchlist(session, ["AAPL", "GE", "NVDA"])
+    for part in (ticks[60:], ticks[:50][::-1], ticks[30:90]):
+        with unit_of_work(sessions) as session:
+            write_quotes(session, part, T0)
 
 
 def test_downgrade_one_step_and_up_again_keeps_the_data(database_url_factory, project_root):
     """What an operator's rollback does: `alembic downgrade -1`, then `upgrade head`."""
-    from datetime import datetime, timedelta, timezone
-    from decimal import Decimal
-
-    from core.records import Quote
-    from db.engine import make_session_factory, unit_of_work
-    from db.queries import count_ticks
-    from db.writes import sync_watchlist, write_quotes
-
     url = database_url_factory("postgresql")
     alembic = operator_alembic(url, project_root)
 
     alembic("upgrade", "head")
     engine = make_engine(url)
     sessions = make_session_factory(engine)
-    at = datetime(2026, 11, 27, 15, tzinfo=timezone.utc)
     try:
         quotes = [
-            Quote(s, Decimal(p), at + timedelta(seconds=k * 61))
+            Quote(s, Decimal(p), T0 + timedelta(seconds=k * 61))
             for s, p in (("AAPL", "1.5"), ("GE", "2"))
             for k in range(3)
         ]
         with unit_of_work(sessions) as session:
             sync_watchlist(session, ["AAPL", "GE"])
-            write_quotes(session, quotes, at)
-        bars_before = _bars(sessions)
-        assert len(bars_before) == 2 * 2  # one 5-minute and one hourly bar per stock
-        assert "0002 -> 0003 (head)" in alembic("history")
+            write_quotes(session, quotes, T0)
+        with sessions() as session:
+            bars_before = stored_rows(session, "price_bars", BAR_ORDER)
+        # Per stock: three minutes, one 5-minute and one hourly bar.
+        assert [r[1] for r in bars_before] == [60, 60, 60, 300, 3600] * 2
+        assert "0003 -> 0004 (head)" in alembic("history")
+        alembic("downgrade", "-1")
+        assert alembic("current").strip().startswith("0003")
+        assert "price_minutes" in inspect(engine).get_table_names()
         alembic("downgrade", "-1")
         assert alembic("current").strip().startswith("0002")
         assert "price_bars" not in inspect(engine).get_table_names()
         with sessions() as session:
             assert count_ticks(session) == 6  # revision 0002 keeps every price and minute
         alembic("upgrade", "head")
-        assert "0003 (head)" in alembic("current")
+        assert "0004 (head)" in alembic("current")
         with sessions() as session:
             assert count_ticks(session) == 6
-        assert _bars(sessions) == bars_before  # rebuilt from the minutes, exactly
+            # Rebuilt from the minutes by 0003, the minutes moved back by 0004: exactly.
+            assert stored_rows(session, "price_bars", BAR_ORDER) == bars_before
     finally:
         engine.dispose()
 
 
-def _bars(sessions) -> list[tuple]:
-    from sqlalchemy import select
-
-    from db.models import PriceBar
-
+def test_0004_moves_the_minutes_into_the_bars_and_back_row_for_row(migrated):
+    url, engine = migrated
+    sessions = make_session_factory(engine)
+    write_history(sessions)
     with sessions() as session:
-        rows = session.scalars(select(PriceBar).order_by(PriceBar.symbol, PriceBar.width)).all()
-        return [
-            (
-                b.symbol,
-                b.width,
-                b.start,
-                b.open,
-                b.high,
-                b.low,
-                b.close,
-                b.open_at,
-                b.close_at,
-                b.tick_count,
-            )
-            for b in rows
-        ]
+        before = stored_rows(session, "price_bars", BAR_ORDER)
+    minutes_before = [r for r in before if r[1] == 60]
+    assert len({r[0] for r in minutes_before}) == 3 and len(minutes_before) >= 3 * 8
+
+    downgrade(url, "0003")
+    assert current_revision(engine) == "0003"
+    with sessions() as session:
+        minutes = stored_rows(session, "price_minutes", "symbol, minute")
+        bars = stored_rows(session, "price_bars", BAR_ORDER)
+    # Every column of every row, as stored (SQLite: the same time text).
+    assert [(r[0], 60, *r[1:]) for r in minutes] == minutes_before
+    assert bars == [r for r in before if r[1] != 60]
+
+    upgrade(url)
+    assert current_revision(engine) == "0004"
+    assert "price_minutes" not in inspect(engine).get_table_names()
+    with sessions() as session:
+        assert stored_rows(session, "price_bars", BAR_ORDER) == before
+    # The moved keys are the app's own: a late tick merges into its stored minute.
+    first = minutes_before[0]
+    with unit_of_work(sessions) as session:
+        write_quotes(session, [Quote(first[0], Decimal("99"), T0 + timedelta(seconds=1))], T0)
+    with sessions() as session:
+        after = stored_rows(session, "price_bars", BAR_ORDER)
+    assert len(after) == len(before)
+    assert after[0][:3] == first[:3] and after[0][9] == first[9] + 1

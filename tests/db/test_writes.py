@@ -1,4 +1,4 @@
-"""Idempotent price writes and the minute rollups they maintain, on both databases."""
+"""Idempotent price writes and the bars they maintain, on both databases."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ from sqlalchemy import func, select
 
 from core.records import Quote, StockProfile
 from db.engine import unit_of_work
-from db.models import PriceMinute, PriceTick, Stock
-from db.queries import count_ticks, latest_observation, minutes_between, ticks_between
-from db.writes import (
-    symbols_without_history,
-    sync_watchlist,
-    upsert_profiles,
-    write_quotes,
+from db.models import PriceBar, Stock
+from db.queries import latest_observation, symbols_without_history
+from db.rollups import BAR_WIDTHS
+from db.writes import sync_watchlist, upsert_profiles, write_quotes
+from tests.db.helpers import (
+    as_reference,
+    bars_between,
+    count_ticks,
+    reference_bars,
+    ticks_between,
 )
 
 T0 = datetime(2026, 11, 27, 15, 0, 0, tzinfo=timezone.utc)
@@ -48,7 +51,7 @@ def test_duplicates_inside_one_batch_count_once(sessions):
         counts = write_quotes(session, [q("AAPL", 0, "1.00"), q("AAPL", 0, "1.00")], T0)
     assert (counts.written, counts.duplicates) == (1, 1)
     with sessions() as session:
-        (bar,) = minutes_between(session, ["AAPL"], T0)
+        (bar,) = bars_between(session, ["AAPL"], 60, T0)
         assert bar.tick_count == 1
 
 
@@ -72,7 +75,14 @@ def test_two_writers_at_once_store_each_observation_once(sessions):
     assert sum(r.duplicates for r in results) == 3 * len(batch)
     with sessions() as session:
         assert count_ticks(session) == len(batch)
-        assert session.scalar(select(func.sum(PriceMinute.tick_count))) == len(batch)
+        for width in BAR_WIDTHS:
+            total = select(func.sum(PriceBar.tick_count)).where(PriceBar.width == width)
+            assert session.scalar(total) == len(batch)
+        raw = ticks_between(session, ["AAPL", "GE", "NVDA"], T0)
+        bars = session.scalars(select(PriceBar)).all()
+    for width in BAR_WIDTHS:
+        expected = reference_bars(raw, width)
+        assert {(b.symbol, b.start): as_reference(b) for b in bars if b.width == width} == expected
 
 
 def test_rollups_equal_what_the_raw_ticks_give(sessions):
@@ -83,20 +93,11 @@ def test_rollups_equal_what_the_raw_ticks_give(sessions):
         with unit_of_work(sessions) as session:
             write_quotes(session, part, T0)
     with sessions() as session:
-        bars = minutes_between(session, ["AAPL"], T0 - timedelta(minutes=1))
+        bars = bars_between(session, ["AAPL"], 60, T0 - timedelta(minutes=1))
         raw = ticks_between(session, ["AAPL"], T0 - timedelta(minutes=1))
-    expected: dict[datetime, list[PriceTick]] = {}
-    for tick in raw:
-        expected.setdefault(tick.observed_at.replace(second=0, microsecond=0), []).append(tick)
-    assert [b.minute for b in bars] == sorted(expected)
-    for bar in bars:
-        group = expected[bar.minute]
-        assert bar.open == group[0].price
-        assert bar.close == group[-1].price
-        assert bar.high == max(t.price for t in group)
-        assert bar.low == min(t.price for t in group)
-        assert bar.tick_count == len(group)
-        assert (bar.open_at, bar.close_at) == (group[0].observed_at, group[-1].observed_at)
+    expected = reference_bars(raw, 60)
+    assert [("AAPL", b.start) for b in bars] == sorted(expected)
+    assert {("AAPL", b.start): as_reference(b) for b in bars} == expected
 
 
 def test_latest_observation_and_missing_history(sessions):
@@ -164,7 +165,7 @@ def test_a_failed_batch_stores_nothing(sessions):
         raise AssertionError("the database accepted a negative price")
     with sessions() as session:
         assert count_ticks(session) == 0
-        assert session.scalar(select(func.count()).select_from(PriceMinute)) == 0
+        assert session.scalar(select(func.count()).select_from(PriceBar)) == 0
 
 
 def test_colour_slots_are_given_once_and_kept(sessions):
@@ -192,31 +193,36 @@ def test_times_are_stored_to_the_millisecond_so_a_retry_is_still_a_duplicate(ses
     assert tick.observed_at == T0 + timedelta(microseconds=123_000)
 
 
-def test_five_minute_and_hourly_bars_equal_what_the_raw_ticks_give(sessions):
-    from db.models import PriceBar
-    from db.rollups import BAR_WIDTHS, bucket_start
-
-    ticks = [q("GE", i * 47, f"{100 + (i * 37) % 23}.{i % 100:02d}") for i in range(160)]
+def test_bars_of_every_width_equal_what_the_raw_ticks_give(sessions):
+    ticks = [
+        Quote(
+            s,
+            Decimal(f"{100 + (i * 37) % 23}.{i % 100:02d}"),
+            T0 + timedelta(seconds=i * 47),
+            s == "GE" and i % 3 == 0,
+        )
+        for s in ("GE", "NVDA")
+        for i in range(160)
+    ]
     for part in (ticks[100:], ticks[:60], ticks[40:120], ticks):  # out of order, with repeats
         with unit_of_work(sessions) as session:
-            write_quotes(session, part, T0)
+            write_quotes(session, part[::-1], T0)
     with sessions() as session:
-        raw = ticks_between(session, ["GE"], T0 - timedelta(hours=2))
+        raw = ticks_between(session, ["GE", "NVDA"], T0 - timedelta(hours=2))
         bars = session.scalars(select(PriceBar).order_by(PriceBar.width, PriceBar.start)).all()
+        # Each bar is found by its key as the app binds it: on SQLite the start the
+        # database computed is the same text that UTCDateTime writes.
+        for bar in bars:
+            key = (PriceBar.symbol == bar.symbol, PriceBar.width == bar.width)
+            found = select(func.count()).where(*key, PriceBar.start == bar.start)
+            assert session.scalar(found) == 1
     assert {b.width for b in bars} == set(BAR_WIDTHS)
     for width in BAR_WIDTHS:
-        expected: dict[datetime, list[PriceTick]] = {}
-        for tick in raw:
-            expected.setdefault(bucket_start(tick.observed_at, width), []).append(tick)
+        expected = reference_bars(raw, width)
         mine = [b for b in bars if b.width == width]
-        assert [b.start for b in mine] == sorted(expected)
-        for bar in mine:
-            group = expected[bar.start]
-            assert (bar.open, bar.close) == (group[0].price, group[-1].price)
-            assert bar.high == max(t.price for t in group)
-            assert bar.low == min(t.price for t in group)
-            assert (bar.open_at, bar.close_at, bar.tick_count) == (
-                group[0].observed_at,
-                group[-1].observed_at,
-                len(group),
-            )
+        assert sorted((b.symbol, b.start) for b in mine) == sorted(expected)
+        assert {(b.symbol, b.start): as_reference(b) for b in mine} == expected
+    # Every third GE tick is simulated: a bar is simulated when any of its ticks is.
+    assert {b.simulated for b in bars if b.symbol == "GE"} == {False, True}
+    assert all(b.simulated for b in bars if b.symbol == "GE" and b.width == 3600)
+    assert {b.simulated for b in bars if b.symbol == "NVDA"} == {False}

@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 
 import jobs.poll
-from db.queries import count_ticks
 from jobs.failures import FailureKind, ProviderError
 from jobs.poll import Poller
 from jobs.providers.alpaca import AlpacaProvider
+from tests.db.helpers import count_ticks
 from tests.fakes.alpaca_server import KEY_ID, SECRET_KEY, FakeAlpaca, bar, daily_bars, trade
 from tests.jobs.helpers import LAST_PRICES, keyed_on, kinds, serving, settings, texts
 

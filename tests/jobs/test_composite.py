@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 
 from core.settings import SettingsError
-from db.queries import count_ticks, get_stock
 from jobs.poll import Poller
 from jobs.providers.composite import CompositeProvider
 from jobs.providers.finnhub import FinnhubProvider
 from jobs.providers.registry import build_provider
+from tests.db.helpers import count_ticks, get_stock
 from tests.fakes.alpaca_server import KEY_ID, SECRET_KEY, FakeAlpaca, bar
 from tests.fakes.finnhub_server import TOKEN, FakeFinnhub
 from tests.jobs.helpers import settings, texts

@@ -9,9 +9,9 @@ from sqlalchemy import text
 from db.engine import make_engine, make_session_factory
 from db.locks import AdvisoryLock, SQLiteFileLock
 from db.migrate import upgrade
-from db.queries import count_ticks
 from jobs.election import ElectedPoller, build_election
 from jobs.scheduler import PollingService
+from tests.db.helpers import count_ticks
 from tests.jobs.helpers import settings, wait_for
 
 WAIT = 10.0

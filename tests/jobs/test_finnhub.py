@@ -9,10 +9,10 @@ from decimal import Decimal
 
 import pytest
 
-from db.queries import count_ticks
 from jobs.failures import FailureKind
 from jobs.providers.finnhub import FinnhubProvider
 from jobs.scheduler import PollingService
+from tests.db.helpers import count_ticks
 from tests.fakes.finnhub_server import T0, TOKEN, FakeFinnhub
 from tests.jobs.helpers import LAST_PRICES, keyed_on, kinds, serving, settings, texts, wait_for
 

@@ -12,12 +12,12 @@ from decimal import Decimal
 
 import pytest
 
-from db.queries import count_ticks, ticks_between
 from jobs.failures import FailureKind, RejectionKind
 from jobs.http import RetryPolicy
 from jobs.poll import Poller
 from jobs.providers.iex import IEXProvider
 from jobs.providers.registry import build_provider
+from tests.db.helpers import count_ticks, ticks_between
 from tests.fakes.iex_server import T0_MS, FakeIEX
 from tests.jobs.helpers import FAST, FAST_HTTP, kinds, made_on, serving, settings, texts
 

@@ -9,13 +9,14 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
 
 from core.records import Quote, StockProfile
-from db.models import PriceMinute, Stock
-from db.queries import count_ticks, latest_observation, watched_stocks
+from db.models import PriceBar, Stock
+from db.queries import latest_observation
 from jobs.failures import Failure, FailureKind, RejectionKind
 from jobs.metrics import PollerMetrics
 from jobs.poll import Poller
 from jobs.providers.base import Fetched, Provider
 from jobs.providers.simulated import SimulatedMarket
+from tests.db.helpers import count_ticks, watched_stocks
 from tests.jobs import helpers
 
 NOW = datetime(2026, 11, 25, 18, 30, 0, tzinfo=timezone.utc)
@@ -132,7 +133,7 @@ def test_backfill_writes_history_once_and_only_where_none_is_stored(sessions):
     with sessions() as session:
         assert count_ticks(session, "GE") == 1
         assert count_ticks(session, "AAPL") == 24 * 12 + 1
-        minutes = session.scalar(select(func.sum(PriceMinute.tick_count)))
+        minutes = session.scalar(select(func.sum(PriceBar.tick_count)).where(PriceBar.width == 60))
         assert minutes == count_ticks(session)
 
 

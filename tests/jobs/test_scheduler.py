@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from db.queries import count_ticks, get_stock
 from jobs.scheduler import PollingService
+from tests.db.helpers import count_ticks, get_stock
 from tests.jobs.helpers import settings, wait_for
 
 WAIT = 15.0

@@ -8,11 +8,11 @@ Create Date: 2026-11-28
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from alembic import op
 
-from db.rollups import BAR_WIDTHS, bucket_start
 from db.types import UTCDateTime
 
 revision: str = "0003"
@@ -23,6 +23,15 @@ depends_on: str | Sequence[str] | None = None
 PRICE = sa.Numeric(18, 6)
 TIME = sa.DateTime(timezone=True)
 CHUNK = 20_000
+# This revision's own copy of the widths and the bucket rule: a migration must not
+# change when the app's code does.
+BAR_WIDTHS = (300, 3600)
+
+
+def bucket_start(at: datetime, width: int) -> datetime:
+    """The start of the `width`-second bucket (aligned on the Unix epoch) holding `at`."""
+    seconds = int(at.timestamp()) // width * width
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
 
 
 def upgrade() -> None:
