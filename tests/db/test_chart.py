@@ -6,15 +6,12 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from core.records import Quote
+from core.times import to_ms
 from db.chart import chart_stocks, read_after, read_window, resolution_for, ticks_in_window
 from db.engine import unit_of_work
 from db.writes import sync_watchlist, write_quotes
 
 T0 = datetime(2026, 11, 27, 15, 0, 0, 250000, tzinfo=timezone.utc)
-
-
-def ms(moment: datetime) -> int:
-    return round(moment.timestamp() * 1000)
 
 
 def seed(sessions, count: int, step: float = 5.0) -> list[Quote]:
@@ -33,7 +30,7 @@ def test_a_small_window_reads_every_tick_with_exact_times(sessions):
     with sessions() as session:
         points = read_window(session, ["AAPL", "GE"], T0, T0 + timedelta(hours=1), budget=100)
     assert points["AAPL"].resolution == "tick"
-    assert points["AAPL"].times == [ms(q.observed_at) for q in quotes]
+    assert points["AAPL"].times == [to_ms(q.observed_at) for q in quotes]
     assert points["AAPL"].prices == [float(q.price) for q in quotes]
     assert points["GE"].times == []
 
@@ -51,7 +48,7 @@ def test_a_large_window_reads_one_close_per_minute(sessions):
     closes = {}
     for q in quotes:  # the last tick of each minute
         closes[q.observed_at.replace(second=0, microsecond=0)] = q
-    assert points["AAPL"].times == [ms(q.observed_at) for q in closes.values()]
+    assert points["AAPL"].times == [to_ms(q.observed_at) for q in closes.values()]
     assert points["AAPL"].prices == [float(q.price) for q in closes.values()]
 
 
@@ -60,9 +57,9 @@ def test_read_after_returns_only_newer_ticks_per_symbol(sessions):
     with sessions() as session:
         newer = read_after(session, {"AAPL": quotes[6].observed_at, "GE": T0})
         capped = read_after(session, {"AAPL": T0 - timedelta(days=1)}, limit=4)
-    assert newer["AAPL"].times == [ms(q.observed_at) for q in quotes[7:]]
+    assert newer["AAPL"].times == [to_ms(q.observed_at) for q in quotes[7:]]
     assert newer["GE"].times == []
-    assert capped["AAPL"].times == [ms(q.observed_at) for q in quotes[:4]]  # oldest first
+    assert capped["AAPL"].times == [to_ms(q.observed_at) for q in quotes[:4]]  # oldest first
 
 
 def test_chart_stocks_are_the_watched_ones_with_their_slots(sessions):
@@ -95,6 +92,6 @@ def test_a_week_reads_five_minute_closes_and_a_budget_of_few_reads_hours(session
         stamp = int(q.observed_at.timestamp())
         by_five[stamp // 300] = q
         by_hour[stamp // 3600] = q
-    assert fives.times == [ms(q.observed_at) for q in by_five.values()]
+    assert fives.times == [to_ms(q.observed_at) for q in by_five.values()]
     assert fives.prices == [float(q.price) for q in by_five.values()]
-    assert hours.times == [ms(q.observed_at) for q in by_hour.values()]
+    assert hours.times == [to_ms(q.observed_at) for q in by_hour.values()]
