@@ -1,120 +1,176 @@
 """Thin Dash callbacks, registered on an app instance: they wire page_updates.py to the page.
 
-Two stores: "view" (a PageState: what the chart holds) is written by every
-callback; "mode" (a ViewMode: following live or zoomed) only by the user's own
-actions, so a tick answered late can never undo a zoom.
+The URL holds what the user chose (view, range, hidden stocks): the controls
+only rewrite it, and one callback draws whatever it says, or on a tick appends
+to what is drawn. Being one callback, a tick can never land on a view that
+replaced the one it was computed for. The cards' text, the freshness and the
+"no updates" banner are drawn in the browser (assets/page.js).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 
-from dash import Dash, Input, Output, State, html, no_update
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
+from dash.exceptions import PreventUpdate
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
-from app.page_state import LIVE, NOT_LOADED, PageState, ViewMode
-from app.page_updates import DB_DOWN, PageUpdate, load_window, refresh, zoom
-from core.times import Clock, to_ms, utc_of_exchange_text
+from app.page_state import NOT_LOADED, PageState
+from app.page_updates import DB_DOWN, Page, PageUpdate
+from app.query import RANGES, VIEWS, parse_query
+from core.times import utc_of_exchange_text
 
 log = logging.getLogger(__name__)
+X_RANGE = re.compile(r"^xaxis\d*\.range(\[[01]\])?$")
 
 
 class Callbacks(NamedTuple):
-    """The registered callback functions, callable as plain functions (as the tests do)."""
+    """The registered server callbacks, callable as plain functions (as the tests do)."""
 
-    on_tick: Callable
-    on_follow_live: Callable
-    on_relayout: Callable
-    on_mode: Callable
-
-
-def _outputs(update: PageUpdate) -> tuple:
-    messages = [html.Div(m, className="status-line") for m in update.messages]
-    patch = update.patch if update.patch is not None else no_update
-    return patch, update.state.to_store(), messages, not update.simulated
-
-
-def _down(exc: Exception) -> tuple:
-    log.warning("chart read failed: %s", type(exc).__name__)
-    message = html.Div(DB_DOWN, className="status-line status-error")
-    # Nothing loaded: the next tick that works reloads the window.
-    return no_update, NOT_LOADED.to_store(), [message], no_update
+    on_update: Callable
+    on_control: Callable
 
 
 def zoomed_range(relayout: dict) -> tuple[datetime, datetime] | None:
-    """The x range a relayout event sets (UTC), or None when it sets none (a y pan, a hover…)."""
-    bounds = relayout.get("xaxis.range") or [
-        relayout.get("xaxis.range[0]"),
-        relayout.get("xaxis.range[1]"),
-    ]
-    if None in bounds:
-        return None
-    start, end = sorted(utc_of_exchange_text(str(b)) for b in bounds)
-    return start, end
+    """The x range a relayout event sets (UTC), or None when it sets none (a hover, a resize…)."""
+    for key, value in relayout.items():
+        if X_RANGE.match(key) and key.endswith("range") and isinstance(value, list):
+            bounds = value[:2]
+            break
+    else:
+        firsts = [v for k, v in relayout.items() if X_RANGE.match(k) and k.endswith("[0]")]
+        lasts = [v for k, v in relayout.items() if X_RANGE.match(k) and k.endswith("[1]")]
+        if not firsts or not lasts:
+            return None
+        bounds = [firsts[0], lasts[0]]
+    try:
+        start, end = sorted(utc_of_exchange_text(str(b)) for b in bounds)
+    except (ValueError, TypeError):
+        return None  # not a time: a hand-made request, ignored
+    return (start, end) if start < end else None
 
 
-def register_callbacks(
-    app: Dash, sessions: sessionmaker[Session], clock: Clock, days: float
-) -> Callbacks:
-    """Attach the page's callbacks to `app` and return them."""
-    outputs = [
-        Output("chart", "figure", allow_duplicate=True),
-        Output("view", "data", allow_duplicate=True),
-        Output("status", "children", allow_duplicate=True),
-        Output("simulated-notice", "hidden", allow_duplicate=True),
+def register_callbacks(app: Dash, page: Page) -> Callbacks:
+    """Attach the page's callbacks to `app` and return the server-side ones."""
+    ranges = [k for k, span in RANGES.items() if span <= page.longest]
+    pressed = [Output(f"view-{k}", "aria-pressed") for k in VIEWS] + [
+        Output(f"range-{k}", "aria-pressed") for k in ranges
     ]
-    mode_output = Output("mode", "data", allow_duplicate=True)
+
+    def answer(update: PageUpdate) -> tuple:
+        messages = [html.Div(m, className="status-line") for m in update.messages]
+        drawn = update.query
+        marks = (
+            [str(drawn.view == k).lower() for k in VIEWS]
+            + [str(not drawn.custom and drawn.range == k).lower() for k in ranges]
+            if drawn
+            else [no_update] * len(pressed)
+        )
+        return (
+            update.figure if update.figure is not None else no_update,
+            {"height": f"{update.height}px"} if update.height else no_update,
+            update.state.to_store(),
+            messages,
+            not update.simulated,
+            update.numbers if update.numbers is not None else no_update,
+            update.cards if update.cards is not None else no_update,
+            *marks,
+            not drawn.custom if drawn else no_update,
+            not drawn.custom if drawn else no_update,
+        )
 
     @app.callback(
-        *outputs,
+        Output("chart", "figure"),
+        Output("chart", "style"),
+        Output("page", "data"),
+        Output("status", "children"),
+        Output("simulated-notice", "hidden"),
+        Output("numbers", "data"),
+        Output("cards", "children"),
+        *pressed,
+        Output("range-custom", "hidden"),
+        Output("follow-live", "hidden"),
+        Input("url", "search"),
         Input("tick", "n_intervals"),
-        State("view", "data"),
-        State("mode", "data"),
-        prevent_initial_call="initial_duplicate",
+        Input("theme", "data"),
+        State("page", "data"),
     )
-    def on_tick(_n, store, mode):
-        state, view_mode = PageState.from_store(store), ViewMode.from_store(mode)
+    def on_update(search, _n, theme, store):
+        state = PageState.from_store(store)
         try:
-            return _outputs(refresh(sessions, clock, days, state, view_mode))
+            if ctx.triggered_id == "tick":
+                return answer(page.tick(state, search, theme))
+            return answer(page.load(search, theme, state.preset))
         except SQLAlchemyError as exc:
-            return _down(exc)
+            log.warning("chart read failed: %s", type(exc).__name__)
+            message = html.Div(DB_DOWN, className="status-line status-error")
+            # Nothing loaded: the next tick that works draws the view again.
+            return (no_update, no_update, NOT_LOADED.to_store(), [message]) + (no_update,) * (
+                len(pressed) + 5
+            )
 
     @app.callback(
-        *outputs, mode_output, Input("follow-live", "n_clicks"), prevent_initial_call=True
-    )
-    def on_follow_live(_clicks):
-        try:
-            update = load_window(sessions, clock, days, reset_view=to_ms(clock()))
-            return (*_outputs(update), LIVE.to_store())
-        except SQLAlchemyError as exc:
-            return (*_down(exc), no_update)
-
-    @app.callback(
-        *outputs,
-        mode_output,
+        Output("url", "search"),
+        *[Input(f"view-{k}", "n_clicks") for k in VIEWS],
+        *[Input(f"range-{k}", "n_clicks") for k in ranges],
+        Input({"type": "card", "symbol": ALL}, "n_clicks"),
+        Input("follow-live", "n_clicks"),
         Input("chart", "relayoutData"),
-        State("view", "data"),
+        State("url", "search"),
+        State("page", "data"),
         prevent_initial_call=True,
     )
-    def on_relayout(relayout, store):
-        relayout = relayout if isinstance(relayout, dict) else {}
-        try:
-            if relayout.get("xaxis.autorange"):  # a double click: plotly already refitted
-                return (*_outputs(load_window(sessions, clock, days)), LIVE.to_store())
-            bounds = zoomed_range(relayout)
-            if bounds is None:
-                return (no_update,) * 5
-            update = zoom(sessions, PageState.from_store(store), *bounds)
-            return (*_outputs(update), ViewMode.zoomed(*bounds).to_store())
-        except SQLAlchemyError as exc:
-            return (*_down(exc), no_update)
+    def on_control(*args):
+        search, store, relayout = args[-2], args[-1], args[-3]
+        query, _ = parse_query(search, page.longest)
+        preset = PageState.from_store(store).preset
+        trigger = ctx.triggered_id
+        if isinstance(trigger, dict):  # a card; new cards arrive with no clicks
+            if not ctx.triggered or not ctx.triggered[0].get("value"):
+                raise PreventUpdate
+            query = query.toggled(trigger["symbol"])
+        elif trigger in {f"view-{k}" for k in VIEWS}:
+            query = query.with_view(trigger.removeprefix("view-"))
+        elif trigger in {f"range-{k}" for k in ranges}:
+            query = query.with_range(trigger.removeprefix("range-"))
+        elif trigger == "follow-live":
+            query = query.with_range(preset)
+        elif trigger == "chart" and isinstance(relayout, dict):
+            if any(k.endswith(".autorange") and v for k, v in relayout.items()):
+                query = query.with_range(preset)  # a double click: back to live
+            elif (bounds := zoomed_range(relayout)) is not None:
+                query = query.with_custom(*bounds)
+        new = query.to_search()
+        if new == (search or ""):
+            raise PreventUpdate
+        return new
 
-    @app.callback(Output("mode-label", "children"), Input("mode", "data"))
-    def on_mode(mode):
-        return ViewMode.from_store(mode).label
-
-    return Callbacks(on_tick, on_follow_live, on_relayout, on_mode)
+    app.clientside_callback(
+        ClientsideFunction("stockstreamer", "theme"),
+        Output("theme-choice", "data"),
+        Output("theme", "data"),
+        Output("theme-toggle", "aria-pressed"),
+        Input("theme-toggle", "n_clicks"),
+        State("theme-choice", "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("stockstreamer", "render"),
+        Output({"type": "card-price", "symbol": ALL}, "children"),
+        Output({"type": "card-change", "symbol": ALL}, "children"),
+        Output({"type": "card-change", "symbol": ALL}, "className"),
+        Output({"type": "card-marker", "symbol": ALL}, "style"),
+        Output({"type": "card-fresh", "symbol": ALL}, "children"),
+        Output({"type": "card-fresh", "symbol": ALL}, "className"),
+        Output("updated", "children"),
+        Output("market-status", "children"),
+        Output("stale-banner", "children"),
+        Output("stale-banner", "hidden"),
+        Output("mode-label", "children"),
+        Input("numbers", "data"),
+        Input("clock", "n_intervals"),
+    )
+    return Callbacks(on_update, on_control)

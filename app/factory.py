@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from dash import Dash
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.callbacks import register_callbacks
 from app.health import register_health_routes
 from app.layout import build_layout
+from app.page_updates import Page
 from core.market import MarketHours
 from core.settings import Settings
 from core.times import Clock, utc_now
@@ -40,7 +42,9 @@ def create_app(
         update_title=None,  # no "Updating…" flicker in the tab on every tick
         serve_locally=True,  # no CDN: the page works on a closed network
     )
-    app.layout = build_layout(settings.refresh_interval, settings.window_days)
-    register_callbacks(app, sessions, clock, settings.window_days)
+    longest = timedelta(days=settings.window_days)
+    app.layout = build_layout(settings.refresh_interval, longest)
+    page = Page(sessions, clock, market, longest, settings.refresh_interval, settings.price_interval)
+    register_callbacks(app, page)
     register_health_routes(app.server, settings, sessions, clock, market, registry)
     return app

@@ -1,14 +1,12 @@
-"""The chart's figure and each stock's parts on it: colour, line, 52-week band, logo anchor.
+"""What both views share: each stock's colour, the themes, a line, the axes, the title.
 
-Pure functions of db.chart's records; no I/O. Logos are not plotly layout
-images, whose size is in axis units and so grows with every zoom: the figure
-carries their anchor points in layout.meta.logos and assets/chart.js draws them
-as fixed-size overlays at those points.
-
-Times on the chart are exchange time (America/New_York) sent as epoch
-milliseconds of the local wall clock: plotly has no time zones, and numbers
-are a third of the size of date strings. Traces that grow are sent as lists,
-because Patch.extend onto a base64-packed array silently replaces it.
+Pure functions of db.chart's records; no I/O. Times on the chart are exchange
+time (America/New_York) sent as epoch milliseconds of the local wall clock:
+plotly has no time zones, and numbers are a third of the size of date strings.
+Traces that grow are sent as lists, because Patch.extend onto a base64-packed
+array silently replaces it. Every axis range is set here, never autoranged:
+plotly's autorange spans all of a trace and every shape (the 52-week bands),
+not what is visible.
 """
 
 from __future__ import annotations
@@ -17,20 +15,38 @@ import html
 from collections.abc import Sequence
 
 import numpy as np
-from plotly.colors import qualitative
 
 from core.times import to_exchange_ms
 from db.chart import ChartStock
 
-PALETTE: tuple[str, ...] = tuple(qualitative.Dark24)
-FOOTNOTE = (
-    "Shaded bands: each stock's 52-week low–high range. Times are exchange time (America/New_York)."
+# Tableau 10: distinct, and readable on both the light and the dark paper.
+PALETTE: tuple[str, ...] = (
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#59a14f",
+    "#b07aa1",
+    "#76b7b2",
+    "#edc948",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
 )
+THEMES = {
+    "light": {"paper": "#ffffff", "ink": "#17202a", "muted": "#5f6b7a", "grid": "#e7ebf0"},
+    "dark": {"paper": "#161b22", "ink": "#e6edf3", "muted": "#9aa7b4", "grid": "#2b323c"},
+}
+FONT = '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, Arial, sans-serif'
 
 
 def color_of(stock: ChartStock) -> str:
     """The stock's colour, fixed by its slot."""
     return PALETTE[stock.color_slot % len(PALETTE)]
+
+
+def dash_of(stock: ChartStock) -> str:
+    """Solid for the first ten slots, dotted beyond, so that no two lines look alike."""
+    return "solid" if stock.color_slot % (2 * len(PALETTE)) < len(PALETTE) else "dot"
 
 
 def rgba(hex_color: str, alpha: float) -> str:
@@ -39,90 +55,103 @@ def rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def rounded(prices: Sequence[float]) -> list[float]:
-    """Prices to 4 decimals (smaller JSON), as a list."""
-    return np.round(np.asarray(prices, dtype="float64"), 4).tolist()
+def rounded(values: Sequence[float], decimals: int = 4) -> list[float]:
+    """Values rounded (smaller JSON), as a list."""
+    return np.round(np.asarray(values, dtype="float64"), decimals).tolist()
 
 
-def base_figure(title: str = "Stock prices, last 7 days") -> dict:
-    """The chart with no data yet: axes, legend, footnote; every load and tick patches it."""
-    return {
-        "data": [],
-        "layout": {
-            "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 20}},
-            "template": "plotly_white",
-            "uirevision": "chart",  # keeps the user's zoom across Patches
-            "hovermode": "closest",
-            "margin": {"l": 70, "r": 30, "t": 90, "b": 60},
-            "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
-            "xaxis": {
-                "type": "date",
-                "title": {"text": "Time (America/New_York)"},
-                "showspikes": True,
-                "spikemode": "across",
-                "spikethickness": 1,
-            },
-            "yaxis": {
-                "title": {"text": "Price (USD)"},
-                "tickprefix": "$",
-                "tickformat": ",.2f",
-                "ticks": "outside",
-                "ticklen": 6,
-                "tickcolor": "rgba(0,0,0,0)",  # room between labels and the bands' edges
-                "automargin": True,
-            },
-            "shapes": [],
-            "meta": {"logos": []},
-        },
-    }
+def theme_of(name: object) -> str:
+    """A theme name from the browser: "dark" or else "light"."""
+    return "dark" if name == "dark" else "light"
 
 
-def trace(stock: ChartStock, times_utc: Sequence[int], prices: Sequence[float]) -> dict:
-    """One stock's line with small markers and its hover text."""
+def line(
+    stock: ChartStock,
+    times_utc: Sequence[int],
+    values: Sequence[float],
+    value_format: str,
+    axes: tuple[str, str] = ("x", "y"),
+) -> dict:
+    """One stock's line (no markers: thousands of them freeze the page) with its hover text."""
     name = html.escape(stock.company_name or stock.symbol)
     return {
         "type": "scatter",
-        "mode": "lines+markers",
+        "mode": "lines",
         "name": stock.symbol,
         "legendgroup": stock.symbol,
         "x": to_exchange_ms(times_utc),
-        "y": rounded(prices),
-        "line": {"color": color_of(stock), "width": 1.6},
-        "marker": {"color": color_of(stock), "size": 3},
-        "hovertemplate": (
-            f"<b>{html.escape(stock.symbol)}</b> · {name}<br>"
-            "$%{y:,.2f}<br>%{x|%a %b %d %Y, %H:%M:%S} ET<extra></extra>"
-        ),
+        "y": list(values),
+        "xaxis": axes[0],
+        "yaxis": axes[1],
+        "line": {"color": color_of(stock), "width": 1.8, "dash": dash_of(stock)},
+        "hovertemplate": f"<b>{html.escape(stock.symbol)}</b> {name}: {value_format}<extra></extra>",
     }
 
 
-def band(stock: ChartStock) -> dict | None:
-    """The 52-week low–high band across the visible window, under the lines."""
-    if stock.week52_low is None or stock.week52_high is None:
-        return None
+def x_axis(theme: str, bounds_ms: tuple[int, int], **extra: object) -> dict:
+    """A time axis in exchange time over exactly `bounds_ms` (exchange wall-clock ms)."""
+    colors = THEMES[theme]
     return {
-        "type": "rect",
-        "xref": "paper",  # spans whatever window is visible, at any zoom
-        "x0": 0,
-        "x1": 1,
-        "yref": "y",
-        "y0": stock.week52_low,
-        "y1": stock.week52_high,
-        "fillcolor": rgba(color_of(stock), 0.08),
-        # Dotted edges in the stock's colour tell overlapping bands apart.
-        "line": {"width": 1, "dash": "dot", "color": rgba(color_of(stock), 0.55)},
-        "layer": "below",
-        "name": f"band-{stock.symbol}",
+        "type": "date",
+        "range": list(bounds_ms),
+        "gridcolor": colors["grid"],
+        "linecolor": colors["grid"],
+        "showspikes": True,
+        "spikemode": "across",
+        "spikethickness": 1,
+        "spikecolor": colors["muted"],
+        "hoverformat": "%a %b %d, %H:%M:%S ET",
+        "automargin": True,
+        **extra,
     }
 
 
-def logo_anchor(stock: ChartStock, first_time_utc: int, first_price: float) -> dict | None:
-    """Where the stock's logo goes: the first point of its line (drawn by assets/chart.js)."""
-    if not stock.logo_url:
-        return None
+def y_axis(theme: str, bounds: tuple[float, float], **extra: object) -> dict:
+    """A value axis fitted to `bounds` and fixed: zoom is for time, the fit is the server's."""
+    colors = THEMES[theme]
     return {
-        "symbol": stock.symbol,
-        "url": stock.logo_url,
-        "x": to_exchange_ms([first_time_utc])[0],
-        "y": first_price,
+        "range": list(bounds),
+        "fixedrange": True,
+        "gridcolor": colors["grid"],
+        "zerolinecolor": colors["muted"],
+        "automargin": True,
+        **extra,
     }
+
+
+def layout(theme: str, title: str, **extra: object) -> dict:
+    """The figure's layout in a theme, with its title; the views add axes and parts."""
+    colors = THEMES[theme]
+    return {
+        "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 17}},
+        "paper_bgcolor": colors["paper"],
+        "plot_bgcolor": colors["paper"],
+        "font": {"family": FONT, "color": colors["ink"], "size": 12},
+        "hovermode": "x unified",
+        "hoverlabel": {"bgcolor": colors["paper"], "font": {"color": colors["ink"]}},
+        "dragmode": "zoom",
+        "uirevision": "chart",
+        "showlegend": False,
+        **extra,
+    }
+
+
+def fitted(values: Sequence[float], floor: float = 0.0) -> tuple[float, float] | None:
+    """A range around `values` with a margin, or None for no values.
+
+    A flat line still gets a visible range: at least `floor` wide, or 0.1% of its level.
+    """
+    if not len(values):
+        return None
+    lo, hi = float(min(values)), float(max(values))
+    pad = max((hi - lo) * 0.08, floor / 2, abs(hi) * 0.0005, 1e-6)
+    return lo - pad, hi + pad
+
+
+def widened(bounds: Sequence[float], values: Sequence[float]) -> tuple[float, float] | None:
+    """`bounds` grown to hold `values` with a margin, or None when they already fit."""
+    lo, hi = float(bounds[0]), float(bounds[1])
+    if not len(values) or (min(values) >= lo and max(values) <= hi):
+        return None
+    pad = (hi - lo) * 0.08
+    return min(lo, float(min(values)) - pad), max(hi, float(max(values)) + pad)

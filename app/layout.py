@@ -1,70 +1,134 @@
-"""The page's layout: header, notices, the chart and its controls, and the stores of its state."""
+"""The page's layout: header and market line, notices, cards, view and range controls, the chart.
+
+Callbacks fill it in. Stores: "page" (what the chart holds), "numbers" (the
+cards' numbers of the last answer), "theme-choice" (the user's toggle, kept by
+the browser) and "theme" (the theme in effect).
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from dash import dcc, html
 
-from app.figure import FOOTNOTE, base_figure
-from app.page_state import LIVE
+from app.query import RANGES, VIEWS
 
+FOOTNOTE = (
+    "Compare: each stock's change from the first point shown. Price: a panel per stock with "
+    "its own dollar axis; the shaded band is its 52-week low–high range. "
+    "Times are exchange time (America/New_York)."
+)
 GRAPH_CONFIG = {
     "displaylogo": False,
     "scrollZoom": True,
-    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
-    "toImageButtonOptions": {"filename": "stockstreamer"},
+    "responsive": True,
+    # Nothing that talks to an outside service ("Share chart", Chart Studio), nor tools
+    # that make no sense with time-only zoom.
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d", "toggleSpikelines"],
+    "toImageButtonOptions": {"filename": "stockstreamer", "scale": 2},
 }
 
 
-def build_layout(refresh_seconds: float, window_days: float) -> html.Div:
-    """The whole page; callbacks fill in the chart, the notices and the store."""
-    days = f"{window_days:g} day" + ("" if window_days == 1 else "s")
+def _segment(group: str, key: str, label: str, title: str) -> html.Button:
+    return html.Button(
+        label,
+        id=f"{group}-{key}",
+        className="segment",
+        title=title,
+        type="button",
+        **{"aria-pressed": "false"},
+    )
+
+
+def controls(longest: timedelta) -> html.Div:
+    """The view switch, the range buttons, the mode label and "Follow live"."""
+    ranges = [key for key, span in RANGES.items() if span <= longest]
+    return html.Div(
+        className="controls",
+        children=[
+            html.Div(
+                [_segment("view", k, v, f"{v} view") for k, v in VIEWS.items()],
+                className="segmented",
+                role="group",
+                **{"aria-label": "View"},
+            ),
+            html.Div(
+                [_segment("range", k, k, f"Show the last {k}") for k in ranges]
+                + [html.Span("Custom", id="range-custom", className="segment-static", hidden=True)],
+                className="segmented",
+                role="group",
+                **{"aria-label": "Time range"},
+            ),
+            html.Span(className="spacer"),
+            html.Span(id="mode-label", className="mode", **{"aria-live": "polite"}),
+            html.Button(
+                "Follow live",
+                id="follow-live",
+                className="button",
+                type="button",
+                title="Go back to the last range and keep it moving",
+                hidden=True,
+            ),
+        ],
+    )
+
+
+def build_layout(refresh_seconds: float, longest: timedelta) -> html.Div:
+    """The whole page; callbacks fill in the chart, the cards, the notices and the stores."""
     return html.Div(
         className="page",
         children=[
+            dcc.Location(id="url", refresh=False),
             html.Header(
                 className="masthead",
                 children=[
                     html.H1("stockstreamer", className="brand"),
-                    html.P(
-                        f"Live prices over the last {days}, refreshed every {refresh_seconds:g} s.",
-                        className="tagline",
+                    html.Span(id="market-status", className="market"),
+                    html.Span(id="updated", className="updated"),
+                    html.Span(className="spacer"),
+                    html.Button(
+                        "Dark mode",
+                        id="theme-toggle",
+                        className="button button-quiet",
+                        type="button",
+                        **{"aria-pressed": "false"},
                     ),
                 ],
             ),
-            html.Div(
-                "Simulated market: these prices are generated offline for demonstration "
-                "and are not real quotes.",
-                id="simulated-notice",
-                className="notice notice-simulated",
-                hidden=True,
-            ),
-            html.Div(id="status", className="status", role="status"),
-            html.Div(
-                className="card",
+            html.Main(
                 children=[
                     html.Div(
-                        className="controls",
+                        "Simulated market: these prices are generated offline for demonstration "
+                        "and are not real quotes.",
+                        id="simulated-notice",
+                        className="notice notice-simulated",
+                        hidden=True,
+                    ),
+                    html.Div(
+                        id="stale-banner", className="notice notice-error", role="alert", hidden=True
+                    ),
+                    html.Div(id="status", className="status", role="status"),
+                    html.Section(
+                        id="cards", className="cards", **{"aria-label": "Stocks (click to show or hide)"}
+                    ),
+                    html.Section(
+                        className="panel",
+                        **{"aria-label": "Chart"},
                         children=[
-                            html.Span(id="mode-label", className="mode", children=LIVE.label),
-                            html.Button(
-                                "Follow live",
-                                id="follow-live",
-                                className="button",
-                                title="Show the latest window and keep it moving",
-                            ),
+                            controls(longest),
+                            dcc.Graph(id="chart", config=GRAPH_CONFIG, className="chart"),
+                            html.P(FOOTNOTE, className="footnote"),
                         ],
                     ),
-                    dcc.Graph(
-                        id="chart",
-                        figure=base_figure(f"Stock prices, last {days}"),
-                        config=GRAPH_CONFIG,
-                        className="chart",
-                    ),
-                    html.P(FOOTNOTE, className="footnote"),
-                ],
+                ]
             ),
             dcc.Interval(id="tick", interval=int(refresh_seconds * 1000)),
-            dcc.Store(id="view", storage_type="memory"),
-            dcc.Store(id="mode", storage_type="memory", data=LIVE.to_store()),
+            dcc.Interval(id="clock", interval=1000),  # freshness text, in the browser only
+            dcc.Store(id="page", storage_type="memory"),
+            dcc.Store(id="numbers", storage_type="memory"),
+            dcc.Store(id="theme-choice", storage_type="local"),
+            dcc.Store(id="theme", storage_type="memory"),
         ],
     )

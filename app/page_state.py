@@ -1,51 +1,69 @@
-"""The page's own state, kept in the browser: what the chart holds, and live or zoomed.
+"""What the page's chart holds, kept in the browser so that any worker can answer its next tick.
 
-Both travel as dcc.Store data, so any worker can answer any request. Whatever
-a browser sends back is read leniently: a store that is missing, old or
-malformed reads as "nothing loaded" (the next tick reloads the window) or as
-"following live", never as an error. Times are UTC epoch milliseconds.
+It travels as dcc.Store data with every tick, so its keys are short. Whatever a
+browser sends back is read leniently: a store that is missing, old or malformed
+reads as "nothing loaded" (the next tick draws the whole view again), never as
+an error. Times are UTC epoch milliseconds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
 
-from core.times import to_ms
-
-FOLLOWING_LIVE = "Following live"
-ZOOMED = "Zoomed: live updates continue"
+from app.query import DEFAULT_RANGE, RANGES
 
 
 def _is_ms(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class PageState:
-    """What the page's chart holds: a window for these stocks, drawn up to each one's last point.
-
-    Stored as {"ok", "fp", "last", "since"}: short keys, because it travels
-    with every tick.
-    """
+    """A drawn view: its query and theme, each stock's newest point, baselines and axis ranges."""
 
     loaded: bool = False
-    fingerprint: str = ""  # patches.fingerprint of the stocks the window was drawn for
+    search: str = ""  # the query string the view was drawn for
+    theme: str = "light"
+    fingerprint: str = ""  # patches.fingerprint of the stocks shown
     last_ms: Mapping[str, int] = field(default_factory=dict)  # each stock's newest point
-    since_ms: int = 0  # the start of the window
+    since_ms: int = 0  # where the window read began
+    base: Mapping[str, float] = field(default_factory=dict)  # compare: each stock's 0%
+    y: Mapping[str, list[float]] = field(default_factory=dict)  # each y axis's range
+    preset: str = DEFAULT_RANGE  # the range "Follow live" returns to
+
+    @property
+    def newest_ms(self) -> int | None:
+        """The newest point on the chart: the live edge."""
+        return max(self.last_ms.values(), default=None)
 
     @classmethod
     def from_store(cls, data: object) -> PageState:
         """The state a browser sent back; anything but a well-formed loaded state is unloaded."""
         if not isinstance(data, dict) or data.get("ok") is not True:
             return NOT_LOADED
-        fp, last, since = data.get("fp"), data.get("last"), data.get("since")
-        if not (isinstance(fp, str) and isinstance(last, dict) and _is_ms(since)):
+        q, th, fp, last, since = (data.get(k) for k in ("q", "th", "fp", "last", "since"))
+        base, y, preset = data.get("base"), data.get("y"), data.get("preset")
+        well_formed = (
+            isinstance(q, str)
+            and th in ("light", "dark")
+            and isinstance(fp, str)
+            and _is_ms(since)
+            and preset in RANGES
+            and isinstance(last, dict)
+            and all(isinstance(k, str) and _is_ms(v) for k, v in last.items())
+            and isinstance(base, dict)
+            and all(isinstance(k, str) and _is_number(v) and v > 0 for k, v in base.items())
+            and isinstance(y, dict)
+            and all(_is_bounds(v) for v in y.values())
+        )
+        if not well_formed:
             return NOT_LOADED
-        if not all(isinstance(k, str) and _is_ms(v) for k, v in last.items()):
-            return NOT_LOADED
-        return cls(True, fp, dict(last), since)
+        return cls(True, q, th, fp, dict(last), since, dict(base), dict(y), preset)
 
     def to_store(self) -> dict:
         """The store's JSON-ready data."""
@@ -53,57 +71,28 @@ class PageState:
             return {"ok": False}
         return {
             "ok": True,
+            "q": self.search,
+            "th": self.theme,
             "fp": self.fingerprint,
             "last": dict(self.last_ms),
             "since": self.since_ms,
+            "base": dict(self.base),
+            "y": {k: list(v) for k, v in self.y.items()},
+            "preset": self.preset,
         }
 
-    def with_points(self, last_ms: Mapping[str, int]) -> PageState:
-        """The same window, drawn up to these newer points as well."""
-        merged = {**self.last_ms, **last_ms}
-        return PageState(self.loaded, self.fingerprint, merged, self.since_ms)
+    def with_points(self, last_ms: Mapping[str, int], y: Mapping[str, list[float]]) -> PageState:
+        """The same view, drawn up to these newer points, with these axes widened."""
+        return replace(self, last_ms={**self.last_ms, **last_ms}, y={**self.y, **y})
+
+
+def _is_bounds(value: object) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(map(_is_number, value))
+        and value[0] < value[1]
+    )
 
 
 NOT_LOADED = PageState()
-
-
-@dataclass(frozen=True)
-class ViewMode:
-    """Following live, or zoomed by the user on a range (UTC ms) that ticks must not undo.
-
-    Stored as {"mode": "live"} or {"mode": "zoomed", "range": [start, end]}.
-    """
-
-    zoom_ms: tuple[int, int] | None = None
-
-    @classmethod
-    def zoomed(cls, start: datetime, end: datetime) -> ViewMode:
-        """Zoomed on [start, end]."""
-        return cls((to_ms(start), to_ms(end)))
-
-    @property
-    def following_live(self) -> bool:
-        return self.zoom_ms is None
-
-    @property
-    def label(self) -> str:
-        """What the page says about it, next to the "Follow live" button."""
-        return FOLLOWING_LIVE if self.following_live else ZOOMED
-
-    @classmethod
-    def from_store(cls, data: object) -> ViewMode:
-        """The mode a browser sent back; anything but a well-formed zoom is following live."""
-        if isinstance(data, dict) and data.get("mode") == "zoomed":
-            bounds = data.get("range")
-            if isinstance(bounds, list) and len(bounds) == 2 and all(map(_is_ms, bounds)):
-                return cls((bounds[0], bounds[1]))
-        return LIVE
-
-    def to_store(self) -> dict:
-        """The store's JSON-ready data."""
-        if self.zoom_ms is None:
-            return {"mode": "live"}
-        return {"mode": "zoomed", "range": list(self.zoom_ms)}
-
-
-LIVE = ViewMode()

@@ -1,126 +1,188 @@
-"""What each callback computes: read through db/, build a Patch, and the page's next state.
+"""What the page's callbacks compute: read through db/, shape a view or a Patch, the next state.
 
-These are plain functions of a session factory, a clock and the page's state,
-so they are tested as functions against real databases; callbacks.py only wires
-them to Dash. The page keeps its state in the browser, so any worker can answer.
+`Page` holds what every answer needs (sessions, clock, market hours, limits);
+its methods are plain functions of the URL, the theme and the page's state, so
+they are tested against real databases; callbacks.py only wires them to Dash.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dash import Patch
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.page_state import NOT_LOADED, PageState, ViewMode
-from app.patches import fingerprint, point_budget, tick_patch, window_patch, zoom_patch
-from core.times import Clock, from_ms, to_ms
+from app.cards import card, card_numbers
+from app.figure import theme_of
+from app.page_state import NOT_LOADED, PageState
+from app.patches import downsample, fingerprint, point_budget, tick_patch
+from app.query import COMPARE, DEFAULT_RANGE, RANGE_NAMES, VIEWS, PageQuery, parse_query
+from app.views import Drawn, compare_view, price_view
+from core.market import MarketHours
+from core.times import NEW_YORK, Clock, from_ms, to_ms
+from db.cards import card_prices
 from db.chart import ChartStock, Points, chart_stocks, read_after, read_window
 
 DB_DOWN = "The database cannot be reached; the chart will catch up when it is back (retrying)."
 NO_STOCKS = "No stocks are on the watchlist yet."
 NO_PRICES = "No prices yet: the poller is fetching the first ones."
+ALL_HIDDEN = "Every stock is hidden: click a card to show it again."
 
 
 @dataclass(frozen=True)
 class PageUpdate:
-    """A callback's answer: a Patch (None leaves the chart), the page's next state, notes."""
+    """An answer: the figure (a whole one, a Patch, or None to leave it), state, notes, cards."""
 
-    patch: Patch | None
+    figure: dict | Patch | None
     state: PageState
     messages: list[str] = field(default_factory=list)
+    numbers: dict | None = None  # the cards' numbers and the market line, for assets/page.js
+    cards: list | None = None  # card components, when the view is drawn anew
+    height: int | None = None  # the chart's height in px, when drawn anew
+    query: PageQuery | None = None  # what was drawn (None: the tick kept the view)
     simulated: bool = False  # some stock's prices are simulated: the page says so
 
 
-def notes(stocks: Sequence[ChartStock], series: Mapping[str, Points] | None) -> list[str]:
+def title_of(query: PageQuery) -> str:
+    """The chart's title: the view and the range it shows."""
+    view = VIEWS[query.view]
+    if query.custom and query.start and query.end:
+        start, end = (t.astimezone(NEW_YORK) for t in (query.start, query.end))
+        same_day = start.date() == end.date()
+        end_text = end.strftime("%H:%M" if same_day else "%b %d %H:%M")
+        return f"{view} · {start:%b %d %H:%M} – {end_text} ET (custom range)"
+    return f"{view} · last {RANGE_NAMES[query.range]}"
+
+
+def notes(stocks: Sequence[ChartStock], series: dict[str, Points] | None) -> list[str]:
     """Plain-language notes about what is missing."""
     out = []
-    if series is not None and not any(p.times for p in series.values()):
+    if series is not None and stocks and not any(p.times for p in series.values()):
         out.append(NO_PRICES)
     no_band = [s.symbol for s in stocks if s.week52_high is None or s.week52_low is None]
-    no_logo = [s.symbol for s in stocks if not s.logo_url]
     if no_band:
         out.append(f"No 52-week range yet for {', '.join(no_band)}.")
-    if no_logo:
-        out.append(f"No logo yet for {', '.join(no_logo)}.")
     return out
 
 
-def _update(
-    patch: Patch,
-    state: PageState,
-    stocks: Sequence[ChartStock],
-    series: Mapping[str, Points] | None = None,
-) -> PageUpdate:
-    return PageUpdate(patch, state, notes(stocks, series), any(s.simulated for s in stocks))
+@dataclass(frozen=True)
+class Page:
+    """The page's reads and shapes, for one database and market."""
 
+    sessions: sessionmaker[Session]
+    clock: Clock
+    market: MarketHours
+    longest: timedelta  # the longest range the database serves
+    refresh_seconds: float  # how often the page asks
+    price_seconds: float  # how often the poller fetches: 3 missed make a price stale
 
-def load_window(
-    sessions: sessionmaker[Session],
-    clock: Clock,
-    days: float,
-    reset_view: object | None = None,
-) -> PageUpdate:
-    """A whole-window load: the first one, "follow live", or after an outage or a stock change.
+    def load(self, search: str, theme: object, preset: str = DEFAULT_RANGE) -> PageUpdate:
+        """The whole view the URL asks for: the first load, a control, back/forward, a reload.
 
-    Only `reset_view` (follow live) drops the user's zoom; any other reload keeps it.
-    """
-    with sessions() as session:
-        stocks = chart_stocks(session)
+        `preset` is the range "Follow live" returns to from a custom range.
+        """
+        query, url_notices = parse_query(search, self.longest)
+        theme = theme_of(theme)
+        now = self.clock()
+        with self.sessions() as session:
+            stocks = chart_stocks(session)
+            shown = [s for s in stocks if s.symbol not in query.hidden]
+            start, end = (query.start, query.end) if query.custom else (now - query.span(), now)
+            assert start is not None and end is not None
+            budget = point_budget(len(shown))
+            series = read_window(session, [s.symbol for s in shown], start, end, budget)
+            numbers = self._numbers(session, stocks, now, live=not query.custom)
+        series = {k: downsample(v, budget) for k, v in series.items()}
+        last_ms = {k: p.times[-1] for k, p in series.items() if p.times}
+        if query.custom:
+            bounds = (to_ms(start), to_ms(end))
+        else:
+            edge = max(last_ms.values(), default=to_ms(now))
+            bounds = (edge - int(query.span().total_seconds() * 1000), edge)
+        build = compare_view if query.view == COMPARE else price_view
+        drawn: Drawn = build(shown, series, bounds, theme, title_of(query))
+        messages = url_notices + notes(shown, series)
         if not stocks:
-            return PageUpdate(None, NOT_LOADED, [NO_STOCKS])
-        now = clock()
-        start = now - timedelta(days=days)
-        series = read_window(
-            session, [s.symbol for s in stocks], start, now, point_budget(len(stocks))
+            messages.append(NO_STOCKS)
+        elif not shown:
+            messages.append(ALL_HIDDEN)
+        state = PageState(
+            True,
+            search or "",
+            theme,
+            fingerprint(shown),
+            last_ms,
+            to_ms(start),
+            drawn.base,
+            drawn.y,
+            preset if query.custom else query.range,
         )
-    patch, last_ms = window_patch(stocks, series, reset_view)
-    state = PageState(True, fingerprint(stocks), last_ms, to_ms(start))
-    return _update(patch, state, stocks, series)
+        cards = [card(s, s.symbol not in query.hidden) for s in stocks]
+        simulated = any(s.simulated for s in stocks)
+        return PageUpdate(
+            drawn.figure, state, messages, numbers, cards, drawn.height, query, simulated
+        )
 
+    def tick(self, state: PageState, search: str, theme: object) -> PageUpdate:
+        """One interval: append what is new since the page's last point, as a Patch.
 
-def refresh(
-    sessions: sessionmaker[Session],
-    clock: Clock,
-    days: float,
-    state: PageState,
-    mode: ViewMode,
-) -> PageUpdate:
-    """One interval tick: append what is new since the page's last point, as a Patch.
-
-    The whole window is read again instead after an outage, when what the chart
-    shows about the stocks changed, or (following live) once the window's start
-    is an hour stale, so that a page left open does not grow without end.
-    """
-    with sessions() as session:
-        stocks = chart_stocks(session)
-        now = clock()
-        stale = mode.following_live and state.since_ms < to_ms(now - timedelta(days=days, hours=1))
-        current = state.loaded and state.fingerprint == fingerprint(stocks) and not stale
-        if current:
+        The whole view is drawn again instead when the page holds none, when the
+        URL, the theme or what the chart shows about the stocks changed, and
+        (following live) once the window read has aged a tenth of its range, so
+        that a page left open does not grow without end.
+        """
+        theme = theme_of(theme)
+        if not state.loaded or state.search != (search or "") or state.theme != theme:
+            return self.load(search, theme, state.preset)
+        query, _ = parse_query(search, self.longest)
+        now = self.clock()
+        span = query.span()
+        with self.sessions() as session:
+            stocks = chart_stocks(session)
+            shown = [s for s in stocks if s.symbol not in query.hidden]
+            aged = not query.custom and state.since_ms < to_ms(now - span - span / 10)
+            if aged or state.fingerprint != fingerprint(shown):
+                return self.load(search, theme, state.preset)
             since = from_ms(state.since_ms)
             after = {
                 s.symbol: from_ms(state.last_ms[s.symbol]) if s.symbol in state.last_ms else since
-                for s in stocks
+                for s in shown
             }
             new = read_after(session, after)
-    if not current:
-        return load_window(sessions, clock, days)
-    patch, last_ms = tick_patch(stocks, new)
-    return _update(patch, state.with_points(last_ms), stocks)
-
-
-def zoom(
-    sessions: sessionmaker[Session], state: PageState, start: datetime, end: datetime
-) -> PageUpdate:
-    """Re-read a zoomed range at the best resolution that fits the point budget."""
-    with sessions() as session:
-        stocks = chart_stocks(session)
-        if not state.loaded or state.fingerprint != fingerprint(stocks):
-            return PageUpdate(None, state)  # the next tick reloads everything first
-        series = read_window(
-            session, [s.symbol for s in stocks], start, end, point_budget(len(stocks))
+            numbers = self._numbers(session, stocks, now, live=not query.custom)
+        if query.view == COMPARE and any(p.times and s not in state.base for s, p in new.items()):
+            # A stock's first point: it needs a baseline, so the view is drawn again.
+            return self.load(search, theme, state.preset)
+        live = None
+        newest = max(
+            [*state.last_ms.values(), *(p.times[-1] for p in new.values() if p.times)],
+            default=None,
         )
-    return _update(zoom_patch(stocks, series), state, stocks)
+        if not query.custom and newest is not None:
+            live = (newest - int(span.total_seconds() * 1000), newest)
+        extended = tick_patch(query.view, shown, new, state.base, state.y, live)
+        return PageUpdate(
+            extended.patch,
+            state.with_points(extended.last_ms, extended.y),
+            notes(shown, None),
+            numbers,
+            simulated=any(s.simulated for s in stocks),
+        )
+
+    def _numbers(self, session: Session, stocks: list[ChartStock], now: datetime, live: bool):
+        """The cards' numbers, the market line and when this answer was made."""
+        prices = card_prices(session, [s.symbol for s in stocks], self.market.session_open(now))
+        status = self.market.status(now)
+        return {
+            "at": to_ms(now),
+            "live": live,
+            "refresh": int(self.refresh_seconds * 1000),
+            "every": int(self.price_seconds * 1000),
+            "open": status.open,
+            "market": status.text,
+            "cards": card_numbers(stocks, prices),
+        }
+
+

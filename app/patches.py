@@ -1,9 +1,10 @@
-"""The Patches that change the chart: a whole window, a zoom's re-read, a tick's new points.
+"""A tick's Patch: each stock's new points appended, the live edge moved, axes widened.
 
-Pure functions: stocks and points in, a dash.Patch out. Each keeps to a point
-budget per stock, downsampling with MinMaxLTTB so a line keeps its shape.
-`fingerprint` says whether the figure on a page still shows the stocks as
-they are, so that a tick may only append to it.
+Pure functions: stocks and points in, a dash.Patch out. A Patch, unlike a new
+figure, keeps whatever the user did to the chart. Loads keep to a point budget
+per stock, downsampling with MinMaxLTTB so a line keeps its shape.
+`fingerprint` says whether the figure on a page still shows the stocks as they
+are, so that a tick may only append to it.
 """
 
 from __future__ import annotations
@@ -11,20 +12,21 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import astuple
+from dataclasses import astuple, dataclass
 
 import numpy as np
 from dash import Patch
 from tsdownsample import MinMaxLTTBDownsampler
 
-from app.figure import band, logo_anchor, rounded, trace
+from app.figure import rounded, widened
+from app.query import COMPARE
+from app.views import percent
 from core.times import to_exchange_ms
 from db.chart import ChartStock, Points
 
 POINT_BUDGET = 2_000  # per stock, for any window
 FIGURE_BUDGET = 40_000  # per page: 100 stocks get 400 points each, not 4.6 MB of them
 MIN_POINTS = 200
-NO_POINTS = Points([], [], "tick")
 
 
 def point_budget(stocks: int) -> int:
@@ -32,14 +34,14 @@ def point_budget(stocks: int) -> int:
     return min(POINT_BUDGET, max(MIN_POINTS, FIGURE_BUDGET // max(stocks, 1)))
 
 
-def downsample(points: Points, budget: int) -> tuple[list[int], list[float]]:
+def downsample(points: Points, budget: int) -> Points:
     """At most `budget` points that keep the shape (MinMaxLTTB), as lists."""
     if len(points.times) <= budget:
-        return list(points.times), list(points.prices)
+        return points
     x = np.asarray(points.times, dtype="int64")
     y = np.asarray(points.prices, dtype="float64")
     keep = MinMaxLTTBDownsampler().downsample(x, y, n_out=budget)
-    return x[keep].tolist(), y[keep].tolist()
+    return Points(x[keep].tolist(), y[keep].tolist(), points.resolution)
 
 
 def fingerprint(stocks: Sequence[ChartStock]) -> str:
@@ -48,64 +50,59 @@ def fingerprint(stocks: Sequence[ChartStock]) -> str:
     return hashlib.sha1(payload.encode()).hexdigest()[:16]
 
 
-def window_patch(
-    stocks: Sequence[ChartStock],
-    series: Mapping[str, Points],
-    reset_view: object | None = None,
-) -> tuple[Patch, dict[str, int]]:
-    """Replace traces, bands and logos with a window's data; the view is left alone.
-
-    With `reset_view` (any value not used before), the axes drop the user's
-    zoom and fit the data again: a new per-axis uirevision is what tells plotly
-    to let go of it. Returns the Patch and each symbol's newest time (UTC ms).
-    """
-    traces, logos, last_ms = [], [], {}
-    budget = point_budget(len(stocks))
-    for stock in stocks:
-        times, prices = downsample(series.get(stock.symbol, NO_POINTS), budget)
-        traces.append(trace(stock, times, prices))
-        if times:
-            last_ms[stock.symbol] = times[-1]
-            anchor = logo_anchor(stock, times[0], prices[0])
-            if anchor:
-                logos.append(anchor)
-    patch = Patch()
-    patch["data"] = traces
-    patch["layout"]["shapes"] = [b for b in (band(s) for s in stocks) if b]
-    patch["layout"]["meta"] = {"logos": logos}
-    if reset_view is not None:
-        for axis in ("xaxis", "yaxis"):
-            patch["layout"][axis]["autorange"] = True
-            patch["layout"][axis]["uirevision"] = reset_view
-    return patch, last_ms
+def axis_names(view: str, count: int) -> list[str]:
+    """The y axis of each trace: one shared in Compare, one per panel in Price."""
+    if view == COMPARE:
+        return ["yaxis"] * count
+    return ["yaxis" + ("" if i == 0 else str(i + 1)) for i in range(count)]
 
 
-def zoom_patch(stocks: Sequence[ChartStock], series: Mapping[str, Points]) -> Patch:
-    """Replace only the traces' points (a zoom re-read); styling, range and zoom stay."""
-    patch = Patch()
-    budget = point_budget(len(stocks))
-    for i, stock in enumerate(stocks):
-        times, prices = downsample(series.get(stock.symbol, NO_POINTS), budget)
-        patch["data"][i]["x"] = to_exchange_ms(times)
-        patch["data"][i]["y"] = rounded(prices)
-    return patch
+@dataclass(frozen=True)
+class Extended:
+    """A tick's Patch, each stock's newest time (UTC ms), and the axes it widened."""
+
+    patch: Patch
+    last_ms: dict[str, int]
+    y: dict[str, list[float]]
 
 
 def tick_patch(
-    stocks: Sequence[ChartStock], new: Mapping[str, Points]
-) -> tuple[Patch, dict[str, int]]:
-    """Append each stock's new points; nothing else, so no zoom or pan is ever undone.
+    view: str,
+    stocks: Sequence[ChartStock],
+    new: Mapping[str, Points],
+    base: Mapping[str, float],
+    y: Mapping[str, list[float]],
+    live_bounds_ms: tuple[int, int] | None,
+) -> Extended:
+    """Append each stock's new points; while live, move the time axis to the newest one.
 
-    While following live, the x axis autoranges, so the appended points move
-    the live edge on the page itself, whatever order answers arrive in.
-    Returns the Patch and the newest time (UTC ms) of each stock that had new points.
+    Nothing else changes, so no zoom is undone: a range the user chose (custom) is
+    kept, and a y axis only widens when a new point would fall outside it.
     """
     patch = Patch()
     last_ms: dict[str, int] = {}
+    grown: dict[str, list[float]] = {}
+    axes = axis_names(view, len(stocks))
     for i, stock in enumerate(stocks):
         points = new.get(stock.symbol)
-        if points and points.times:
-            patch["data"][i]["x"].extend(to_exchange_ms(points.times))
-            patch["data"][i]["y"].extend(rounded(points.prices))
-            last_ms[stock.symbol] = points.times[-1]
-    return patch, last_ms
+        if not points or not points.times:
+            continue
+        if view == COMPARE:
+            values = percent(points.prices, base[stock.symbol])
+        else:
+            values = rounded(points.prices)
+        patch["data"][i]["x"].extend(to_exchange_ms(points.times))
+        patch["data"][i]["y"].extend(values)
+        last_ms[stock.symbol] = points.times[-1]
+        if live_bounds_ms is not None:
+            axis = axes[i]
+            wider = widened(grown.get(axis) or y[axis], values)
+            if wider:
+                grown[axis] = list(wider)
+    for axis, bounds in grown.items():
+        patch["layout"][axis]["range"] = bounds
+    if live_bounds_ms is not None and last_ms:
+        edge = list(to_exchange_ms(list(live_bounds_ms)))
+        for axis in sorted({a.replace("y", "x") for a in axes}):
+            patch["layout"][axis]["range"] = edge
+    return Extended(patch, last_ms, grown)

@@ -1,0 +1,97 @@
+// The page's clientside callbacks: the theme, and the cards' text, freshness and status
+// line drawn from the numbers of the last answer. The server sends numbers only (a few
+// dozen bytes per stock); this file writes them as text and keeps "2 s ago" current
+// between ticks, and notices when answers stop arriving.
+(function () {
+  "use strict";
+  var ET = new Intl.DateTimeFormat("en-US", {
+    timeZone: "America/New_York", hour: "2-digit", minute: "2-digit", second: "2-digit",
+    hour12: false,
+  });
+  var received = { at: null, client: null }; // the last answer: server time, client time
+
+  function money(value) {
+    return "$" + value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  }
+
+  function signed(value, digits) {
+    var text = Math.abs(value).toLocaleString("en-US", {
+      minimumFractionDigits: digits, maximumFractionDigits: digits,
+    });
+    return (value > 0 ? "+" : value < 0 ? "−" : "±") + text;
+  }
+
+  function change(row) {
+    if (row[1] === null || row[2] === null) return ["No previous close yet", "card-change flat"];
+    var arrow = row[1] > 0 ? "▲ " : row[1] < 0 ? "▼ " : "■ ";
+    var kind = row[1] > 0 ? "up" : row[1] < 0 ? "down" : "flat";
+    return [arrow + signed(row[1], 2) + " (" + signed(row[2], 2) + "%)", "card-change " + kind];
+  }
+
+  function ago(ms) {
+    var s = Math.max(0, Math.round(ms / 1000));
+    if (s < 60) return s + " s ago";
+    if (s < 3600) return Math.round(s / 60) + " min ago";
+    if (s < 172800) return Math.round(s / 3600) + " h ago";
+    return Math.round(s / 86400) + " days ago";
+  }
+
+  function fresh(row, numbers, serverNow) {
+    if (row[3] === null) return ["No price yet", "card-fresh"];
+    var age = serverNow - row[3];
+    if (!numbers.open) return ["Market closed · " + ago(age), "card-fresh closed"];
+    if (age > 3 * numbers.every) return ["Stale · " + ago(age), "card-fresh stale"];
+    return [ago(age), "card-fresh"];
+  }
+
+  function render(numbers) {
+    var no = window.dash_clientside.no_update;
+    var outputs = window.dash_clientside.callback_context.outputs_list;
+    var triggered = window.dash_clientside.callback_context.triggered || [];
+    if (!numbers) return outputs.map(function (o) { return Array.isArray(o) ? o.map(function () { return no; }) : no; });
+    if (triggered.some(function (t) { return t.prop_id === "numbers.data"; }) || received.at !== numbers.at) {
+      received = { at: numbers.at, client: Date.now() };
+    }
+    var serverNow = numbers.at + (Date.now() - received.client);
+    var rows = numbers.cards || {};
+    function each(index, fn) {
+      return outputs[index].map(function (o) {
+        var row = rows[o.id.symbol];
+        return row ? fn(row) : no;
+      });
+    }
+    var silent = Date.now() - received.client > 3 * numbers.refresh;
+    var since = ET.format(new Date(numbers.at)) + " ET";
+    var mode = silent ? "Not updating since " + since
+      : numbers.live ? "Following live" : "Custom range · live updates continue";
+    return [
+      each(0, function (r) { return r[0] === null ? "—" : money(r[0]); }),
+      each(1, function (r) { return change(r)[0]; }),
+      each(2, function (r) { return change(r)[1]; }),
+      each(3, function (r) { return r[4] === null ? { display: "none" } : { left: (r[4] * 100).toFixed(1) + "%" }; }),
+      each(4, function (r) { return fresh(r, numbers, serverNow)[0]; }),
+      each(5, function (r) { return fresh(r, numbers, serverNow)[1]; }),
+      "Updated " + since,
+      numbers.market,
+      silent ? "No updates since " + since + ": the server cannot be reached. Retrying; the page catches up by itself." : "",
+      !silent,
+      mode,
+    ];
+  }
+
+  function theme(clicks, choice) {
+    var triggered = (window.dash_clientside.callback_context.triggered || []).map(function (t) { return t.prop_id; });
+    var system = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+    if (triggered.indexOf("theme-toggle.n_clicks") >= 0 && clicks) {
+      var current = document.documentElement.dataset.theme || choice || system;
+      choice = current === "dark" ? "light" : "dark";
+    }
+    var effective = choice === "dark" || choice === "light" ? choice : system;
+    document.documentElement.dataset.theme = effective;
+    return [choice || null, effective, effective === "dark" ? "true" : "false"];
+  }
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    stockstreamer: { render: render, theme: theme },
+  });
+})();
