@@ -54,6 +54,17 @@ def zoomed_range(relayout: dict) -> tuple[datetime, datetime] | None:
     return (start, end) if start < end else None
 
 
+def _joined(store: object, edge: object) -> object:
+    """The page's state from its two stores: the view, and the newest points."""
+    if isinstance(store, dict) and isinstance(edge, dict):
+        return {**store, "last": edge.get("last")}
+    return store
+
+
+def _is_tick(update: PageUpdate) -> bool:
+    return update.query is None
+
+
 def register_callbacks(app: Dash, page: Page) -> Callbacks:
     """Attach the page's callbacks to `app` and return the server-side ones."""
     ranges = [k for k, span in RANGES.items() if span <= page.longest]
@@ -61,7 +72,7 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         Output(f"range-{k}", "aria-pressed") for k in ranges
     ]
 
-    def answer(update: PageUpdate) -> tuple:
+    def answer(update: PageUpdate, before: PageState) -> tuple:
         messages = [html.Div(m, className="status-line") for m in update.messages]
         drawn = update.query
         marks = (
@@ -70,10 +81,14 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
             if drawn
             else [no_update] * len(pressed)
         )
+        store = update.state.to_store()
+        edge = {"last": store.pop("last", {})}
         return (
             update.figure if update.figure is not None else no_update,
             {"height": f"{update.height}px"} if update.height else no_update,
-            update.state.to_store(),
+            # Only the newest points change on a tick: the rest is sent when it changes.
+            store if not _is_tick(update) or update.state.y != before.y else no_update,
+            edge,
             messages,
             not update.simulated,
             update.numbers if update.numbers is not None else no_update,
@@ -87,6 +102,7 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         Output("chart", "figure"),
         Output("chart", "style"),
         Output("page", "data"),
+        Output("edge", "data"),
         Output("status", "children"),
         Output("simulated-notice", "hidden"),
         Output("numbers", "data"),
@@ -98,18 +114,19 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         Input("tick", "n_intervals"),
         Input("theme", "data"),
         State("page", "data"),
+        State("edge", "data"),
     )
-    def on_update(search, _n, theme, store):
-        state = PageState.from_store(store)
+    def on_update(search, _n, theme, store, edge):
+        state = PageState.from_store(_joined(store, edge))
         try:
             if ctx.triggered_id == "tick":
-                return answer(page.tick(state, search, theme))
-            return answer(page.load(search, theme, state.preset))
+                return answer(page.tick(state, search, theme), state)
+            return answer(page.load(search, theme, state.preset), state)
         except SQLAlchemyError as exc:
             log.warning("chart read failed: %s", type(exc).__name__)
             message = html.Div(DB_DOWN, className="status-line status-error")
             # Nothing loaded: the next tick that works draws the view again.
-            return (no_update, no_update, NOT_LOADED.to_store(), [message]) + (no_update,) * (
+            return (no_update, no_update, NOT_LOADED.to_store(), {}, [message]) + (no_update,) * (
                 len(pressed) + 5
             )
 
@@ -125,9 +142,9 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         prevent_initial_call=True,
     )
     def on_control(*args):
-        search, store, relayout = args[-2], args[-1], args[-3]
+        search, store, relayout = args[-2], args[-1], args[-3]  # the page store without "last"
         query, _ = parse_query(search, page.longest)
-        preset = PageState.from_store(store).preset
+        preset = PageState.from_store(_joined(store, {"last": {}})).preset
         trigger = ctx.triggered_id
         if isinstance(trigger, dict):  # a card; new cards arrive with no clicks
             if not ctx.triggered or not ctx.triggered[0].get("value"):

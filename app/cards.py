@@ -22,14 +22,14 @@ def price_change(last: float | None, previous: float | None) -> tuple[float, flo
     if last is None or previous is None or previous <= 0:
         return None
     change = last - previous
-    return round(change, 4), round(change / previous * 100.0, 4)
+    return round(change, 4), round(change / previous * 100.0, 2)
 
 
 def range_position(last: float | None, low: float | None, high: float | None) -> float | None:
     """Where `last` sits in [low, high] from 0 to 1 (clamped), or None when unknown."""
     if last is None or low is None or high is None or high <= low:
         return None
-    return round(min(max((last - low) / (high - low), 0.0), 1.0), 4)
+    return round(min(max((last - low) / (high - low), 0.0), 1.0), 3)
 
 
 def card_numbers(stocks: Sequence[ChartStock], prices: Mapping[str, CardPrice]) -> dict:

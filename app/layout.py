@@ -127,6 +127,7 @@ def build_layout(refresh_seconds: float, longest: timedelta) -> html.Div:
             dcc.Interval(id="tick", interval=int(refresh_seconds * 1000)),
             dcc.Interval(id="clock", interval=1000),  # freshness text, in the browser only
             dcc.Store(id="page", storage_type="memory"),
+            dcc.Store(id="edge", storage_type="memory"),
             dcc.Store(id="numbers", storage_type="memory"),
             dcc.Store(id="theme-choice", storage_type="local"),
             dcc.Store(id="theme", storage_type="memory"),

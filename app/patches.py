@@ -102,7 +102,6 @@ def tick_patch(
     for axis, bounds in grown.items():
         patch["layout"][axis]["range"] = bounds
     if live_bounds_ms is not None and last_ms:
-        edge = list(to_exchange_ms(list(live_bounds_ms)))
-        for axis in sorted({a.replace("y", "x") for a in axes}):
-            patch["layout"][axis]["range"] = edge
+        # The other panels' time axes match this one and follow it.
+        patch["layout"]["xaxis"]["range"] = list(to_exchange_ms(list(live_bounds_ms)))
     return Extended(patch, last_ms, grown)
