@@ -45,7 +45,7 @@ def symbol_key(symbol: str) -> int:
 
 
 class SimulatedOptions(ProviderOptions, env_prefix="STOCKSTREAMER_SIMULATED_"):
-    """STOCKSTREAMER_SIMULATED_SEED and _HOURS: `us` trades 09:30-16:00 New York on weekdays."""
+    """STOCKSTREAMER_SIMULATED_SEED and _HOURS: `us` trades by the NYSE calendar."""
 
     seed: int = 2017
     hours: Literal["always", "us"] = "always"

@@ -94,7 +94,8 @@ def test_every_known_ticker_has_its_monogram(symbol):
 def test_us_hours_repeat_the_last_trade_outside_the_session():
     saturday = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
     sim = market(hours="us", now=saturday)
-    friday_close = datetime(2026, 11, 27, 20, 59, 59, tzinfo=timezone.utc)  # 15:59:59 New York
+    # The day after Thanksgiving is a half day: the session closes at 13:00 New York.
+    friday_close = datetime(2026, 11, 27, 17, 59, 59, tzinfo=timezone.utc)  # 12:59:59 New York
     (quote,) = sim.fetch_quotes(["AAPL"]).items
     assert quote.observed_at == friday_close
     assert sim.market.is_open(datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc))  # 10:00 New York
