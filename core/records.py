@@ -13,12 +13,17 @@ TICKER_RE = re.compile(r"^[A-Z][A-Z0-9]{0,6}(?:[.-][A-Z0-9]{1,3})?$")
 
 @dataclass(frozen=True, slots=True)
 class Quote:
-    """A price observed for a symbol at the provider's own observation time."""
+    """A price observed for a symbol at the provider's own observation time.
+
+    `previous_close` is the close of the session before the one `observed_at` falls
+    in, when the provider's answer carries it.
+    """
 
     symbol: str
     price: Decimal | None
     observed_at: datetime | None
     simulated: bool = False
+    previous_close: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

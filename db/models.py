@@ -66,6 +66,9 @@ class Stock(Base):
     simulated: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default="0", nullable=False
     )
+    # The provider's close of the session before the one it was observed in, and when.
+    previous_close: Mapped[Decimal | None] = mapped_column(PRICE)
+    previous_close_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The chart's colour slot, given once when the stock is first watched, so that
     # a stock keeps its colour when others are added or removed.
     color_slot: Mapped[int | None] = mapped_column(Integer)

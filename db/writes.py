@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Boolean, String, bindparam, select, update
+from sqlalchemy import Boolean, String, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
@@ -126,6 +126,30 @@ def _merge_one_tick() -> Insert:
         bindparam(TICK[3], type_=Boolean()).label("simulated"),
     ).subquery("tick")
     return merge_bars("sqlite", tick)
+
+
+def record_previous_closes(session: Session, quotes: Sequence[Quote]) -> int:
+    """Store each quote's previous close on its stock, unless a later observation is stored."""
+    rows = [
+        {"s": q.symbol, "close": q.previous_close, "at": q.observed_at}
+        for q in quotes
+        if q.previous_close is not None and q.observed_at is not None
+    ]
+    if not rows:
+        return 0
+    at = bindparam("at", type_=UTCDateTime())
+    # One prepared UPDATE for the whole batch; the stocks exist, write_quotes made sure of it.
+    statement = (
+        update(Stock)
+        .where(
+            Stock.symbol == bindparam("s"),
+            or_(Stock.previous_close_at.is_(None), Stock.previous_close_at <= at),
+        )
+        .values(previous_close=bindparam("close", type_=PRICE), previous_close_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    session.connection().execute(statement, rows)
+    return len(rows)
 
 
 def upsert_profiles(

@@ -22,11 +22,23 @@ from core.times import Clock, utc_now
 from db.engine import unit_of_work
 from db.locks import NotLeader
 from db.queries import symbols_without_history
-from db.writes import WriteCounts, sync_watchlist, upsert_profiles, write_quotes
+from db.writes import (
+    WriteCounts,
+    record_previous_closes,
+    sync_watchlist,
+    upsert_profiles,
+    write_quotes,
+)
 from jobs.failures import Failure, FailureKind, ProviderError, Rejection
 from jobs.metrics import PollerMetrics
 from jobs.providers.base import Provider
-from jobs.validate import Limits, profile_problem, quote_problem, split_valid
+from jobs.validate import (
+    Limits,
+    profile_problem,
+    quote_problem,
+    split_valid,
+    without_bad_previous_closes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -121,11 +133,15 @@ class Poller:
         valid, result.rejected = split_valid(
             fetched.items, lambda q: quote_problem(q, now, self.limits, expected)
         )
+        valid, dropped = without_bad_previous_closes(valid, self.limits)
+        for symbol, reason in dropped.items():
+            log.warning("prices: kept %s without its %s", symbol, reason)
         new = [q for q in valid if self._last_stored.get(q.symbol) != q.observed_at]
         counts = WriteCounts()
         if new:  # nothing but repeats: no transaction at all
             with self._writing() as session:
                 counts = write_quotes(session, new, fetched_at=now)
+                record_previous_closes(session, new)
         # Remembered only once committed; a repeat counts as the duplicate it would have been.
         self._last_stored.update((q.symbol, q.observed_at) for q in new)
         result.written = counts.written

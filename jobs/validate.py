@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol, TypeVar
@@ -71,6 +71,27 @@ def _quote_problem(
     if quote.observed_at > now + limits.max_future_skew:
         return Kind.FUTURE, f"observation time {quote.observed_at.isoformat()} is in the future"
     return None
+
+
+def without_bad_previous_closes(
+    quotes: Sequence[Quote], limits: Limits
+) -> tuple[list[Quote], dict[str, str]]:
+    """The quotes, each previous close that is no valid price left out, and why per symbol.
+
+    A previous close is checked like a price, but only it is dropped: the quote stays.
+    """
+    kept: list[Quote] = []
+    dropped: dict[str, str] = {}
+    for quote in quotes:
+        problem = (
+            None if quote.previous_close is None else price_problem(quote.previous_close, limits)
+        )
+        if problem is None:
+            kept.append(quote)
+        else:
+            kept.append(replace(quote, previous_close=None))
+            dropped[quote.symbol] = f"previous close: {problem[1]}"
+    return kept, dropped
 
 
 def logo_problem(url: str | None) -> str | None:

@@ -1,6 +1,7 @@
 """Alpaca Market Data on the free IEX feed: latest trades, and bars for 52-week bands and history.
 
-Prices come from `/v2/stocks/trades/latest` for up to 100 symbols a request. The
+Prices come from `/v2/stocks/snapshots` for up to 100 symbols a request: the
+latest trade, and the previous session's daily bar for the previous close. The
 52-week band is the max/min of a year of daily bars, computed once a day; the
 history backfill reads minute bars. Alpaca has no company name or logo URL.
 """
@@ -19,7 +20,14 @@ from jobs.budget import Budget
 from jobs.failures import FailureKind, ProviderError
 from jobs.providers.base import Fetched, chunks, fetch_parts
 from jobs.providers.keyed import KeyedOptions, KeyedProvider
-from jobs.providers.parsing import bad_body, collect, number, object_of, rfc3339
+from jobs.providers.parsing import (
+    bad_body,
+    collect,
+    extra_number,
+    number,
+    object_of,
+    rfc3339,
+)
 from jobs.providers.spec import ProviderSpec
 
 BATCH_LIMIT = 100  # symbols per request: keeps the URL short
@@ -68,14 +76,19 @@ class AlpacaProvider(KeyedProvider):
         return {"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret_key}
 
     def fetch_quotes(self, symbols: Sequence[str]) -> Fetched[Quote]:
-        """The latest trade of each symbol, timed by Alpaca (nanoseconds cut to microseconds)."""
+        """Each symbol's latest trade (nanoseconds cut to microseconds) and previous close."""
 
         def batch(part: Sequence[str]) -> Fetched[Quote]:
-            body = self._client.get(
-                "v2/stocks/trades/latest", {"symbols": ",".join(part), "feed": self._feed}
+            body = object_of(
+                self._client.get(
+                    "v2/stocks/snapshots", {"symbols": ",".join(part), "feed": self._feed}
+                ),
+                "the snapshots answer",
             )
-            trades = object_of(object_of(body, "the latest-trades answer").get("trades"), "trades")
-            return collect(part, trades, _quote, "alpaca's answer")
+            # Documented with the symbols at the top level; some mirrors wrap them.
+            if "snapshots" in body:
+                body = object_of(body["snapshots"], "snapshots")
+            return collect(part, body, _quote, "alpaca's answer")
 
         return fetch_parts(chunks(symbols, BATCH_LIMIT), batch, self._concurrency)
 
@@ -141,8 +154,16 @@ class AlpacaProvider(KeyedProvider):
         raise bad_body(f"bars did not end within {MAX_PAGES} pages")
 
 
-def _quote(symbol: str, trade: Mapping[str, object]) -> Quote:
-    return Quote(symbol, number(trade.get("p"), "p"), rfc3339(trade.get("t"), "t"))
+def _quote(symbol: str, snapshot: Mapping[str, object]) -> Quote:
+    trade = object_of(snapshot.get("latestTrade"), "latestTrade")
+    previous = snapshot.get("prevDailyBar")
+    close = previous.get("c") if isinstance(previous, Mapping) else None
+    return Quote(
+        symbol,
+        number(trade.get("p"), "p"),
+        rfc3339(trade.get("t"), "t"),
+        previous_close=extra_number(close, "prevDailyBar.c", symbol),
+    )
 
 
 def _band(symbol: str, entry: Mapping[str, object]) -> StockProfile:

@@ -15,7 +15,7 @@ from jobs.budget import Budget
 from jobs.failures import FailureKind, ProviderError
 from jobs.providers.base import Fetched, chunks, fetch_parts
 from jobs.providers.keyed import KeyedOptions, KeyedProvider
-from jobs.providers.parsing import epoch_seconds, number, object_of, text
+from jobs.providers.parsing import epoch_seconds, extra_number, number, object_of, text
 from jobs.providers.spec import ProviderSpec
 
 
@@ -45,7 +45,7 @@ class FinnhubProvider(KeyedProvider):
         return {"X-Finnhub-Token": token}
 
     def fetch_quotes(self, symbols: Sequence[str]) -> Fetched[Quote]:
-        """Each symbol's current price `c` at its time `t`."""
+        """Each symbol's current price `c` at its time `t`, and the previous close `pc`."""
         return self._each(symbols, self._quote)
 
     def fetch_profiles(self, symbols: Sequence[str]) -> Fetched[StockProfile]:
@@ -67,7 +67,12 @@ class FinnhubProvider(KeyedProvider):
             raise ProviderError(
                 FailureKind.UNKNOWN_SYMBOL, f"finnhub has no quote for {symbol} (all zeros)"
             )
-        return Quote(symbol, number(price, "c"), epoch_seconds(when, "t"))
+        return Quote(
+            symbol,
+            number(price, "c"),
+            epoch_seconds(when, "t"),
+            previous_close=extra_number(body.get("pc"), "pc", symbol),
+        )
 
     def _profile(self, symbol: str) -> StockProfile:
         profile = object_of(

@@ -15,7 +15,7 @@ from core.records import Quote, StockProfile
 from jobs.failures import FailureKind, ProviderError
 from jobs.http import DEFAULT_HTTP, HttpOptions, JsonClient
 from jobs.providers.base import Fetched, Provider, chunks, fetch_parts
-from jobs.providers.parsing import bad_body, collect, epoch_millis, number
+from jobs.providers.parsing import bad_body, collect, epoch_millis, extra_number, number
 from jobs.providers.spec import ProviderSpec, Setup
 
 BATCH_LIMIT = 100
@@ -92,6 +92,7 @@ def _quote(symbol: str, entry: Mapping[str, object]) -> Quote:
         symbol=symbol,
         price=number(quote.get("latestPrice"), "latestPrice"),
         observed_at=epoch_millis(quote.get("latestUpdate"), "latestUpdate"),
+        previous_close=extra_number(quote.get("previousClose"), "previousClose", symbol),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -14,6 +15,7 @@ from jobs.failures import FailureKind, ProviderError
 from jobs.providers.base import Fetched
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # 2022-03-18T14:02:09.722539521Z: Python keeps microseconds, so digits past six are cut.
 RFC3339 = re.compile(
@@ -38,6 +40,15 @@ def number(value: object, field: str) -> Decimal | None:
         return Decimal(str(value))
     except InvalidOperation:
         raise bad_body(f"{field} is not a number") from None
+
+
+def extra_number(value: object, field: str, symbol: str) -> Decimal | None:
+    """A number that is worth having but not worth losing the quote for: None when it is not one."""
+    try:
+        return number(value, field)
+    except ProviderError as exc:
+        log.warning("%s: %s, left out: %s", symbol, field, exc)
+        return None
 
 
 def rfc3339(value: object, field: str) -> datetime:

@@ -20,7 +20,7 @@ from jobs.budget import Budget
 from jobs.failures import FailureKind, ProviderError
 from jobs.providers.base import Fetched, chunks, fetch_parts
 from jobs.providers.keyed import KeyedOptions, KeyedProvider
-from jobs.providers.parsing import epoch_seconds, number, object_of, text
+from jobs.providers.parsing import epoch_seconds, extra_number, number, object_of, text
 from jobs.providers.spec import ProviderSpec
 
 BATCH_LIMIT = 120  # symbols per /quote request (uncertain: from client code)
@@ -76,7 +76,7 @@ class TwelveDataProvider(KeyedProvider):
         return {"Authorization": f"apikey {key}"}
 
     def fetch_quotes(self, symbols: Sequence[str]) -> Fetched[Quote]:
-        """Each symbol's `close` at its minute's `timestamp`."""
+        """Each symbol's `close` at its minute's `timestamp`, and its `previous_close`."""
         return self._quotes(symbols, _quote)
 
     def fetch_profiles(self, symbols: Sequence[str]) -> Fetched[StockProfile]:
@@ -139,7 +139,8 @@ class TwelveDataProvider(KeyedProvider):
 
 def _quote(symbol: str, entry: Mapping[str, object]) -> Quote:
     when = epoch_seconds(entry.get("timestamp"), "timestamp")
-    return Quote(symbol, number(entry.get("close"), "close"), when)
+    previous = extra_number(entry.get("previous_close"), "previous_close", symbol)
+    return Quote(symbol, number(entry.get("close"), "close"), when, previous_close=previous)
 
 
 def _profile(symbol: str, entry: Mapping[str, object]) -> StockProfile:

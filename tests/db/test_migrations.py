@@ -13,11 +13,12 @@ from core.records import Quote
 from db.engine import make_engine, make_session_factory, unit_of_work
 from db.migrate import head_revision, upgrade
 from db.models import Base
-from db.writes import sync_watchlist, write_quotes
+from db.writes import record_previous_closes, sync_watchlist, write_quotes
 from tests.db.helpers import (
     count_ticks,
     current_revision,
     downgrade,
+    get_stock,
     operator_alembic,
     stored_rows,
 )
@@ -49,7 +50,7 @@ def test_upgrade_creates_what_the_models_describe_and_downgrade_removes_it(migra
         assert inspector.get_pk_constraint(table.name)["constrained_columns"] == [
             c.name for c in table.primary_key.columns
         ]
-    assert current_revision(engine) == head_revision() == "0004"
+    assert current_revision(engine) == head_revision() == "0005"
     downgrade(url, "base")
     assert not TABLES & set(inspect(engine).get_table_names())
     assert current_revision(engine) is None
@@ -76,11 +77,11 @@ def test_the_alembic_command_works_from_the_root_with_only_database_url(
     alembic = operator_alembic(url, project_root)
 
     alembic("upgrade", "head")
-    assert "0004 (head)" in alembic("current")
+    assert "0005 (head)" in alembic("current")
     alembic("downgrade", "base")
-    assert "0004" not in alembic("current")
+    assert "0005" not in alembic("current")
     alembic("upgrade", "head")
-    assert "0004 (head)" in alembic("current")
+    assert "0005 (head)" in alembic("current")
 
 
 def write_history(sessions) -> None:
@@ -118,7 +119,10 @@ def test_downgrade_one_step_and_up_again_keeps_the_data(database_url_factory, pr
             bars_before = stored_rows(session, "price_bars", BAR_ORDER)
         # Per stock: three minutes, one 5-minute and one hourly bar.
         assert [r[1] for r in bars_before] == [60, 60, 60, 300, 3600] * 2
-        assert "0003 -> 0004 (head)" in alembic("history")
+        assert "0004 -> 0005 (head)" in alembic("history")
+        alembic("downgrade", "-1")
+        assert alembic("current").strip().startswith("0004")
+        assert "previous_close" not in {c["name"] for c in inspect(engine).get_columns("stocks")}
         alembic("downgrade", "-1")
         assert alembic("current").strip().startswith("0003")
         assert "price_minutes" in inspect(engine).get_table_names()
@@ -128,7 +132,7 @@ def test_downgrade_one_step_and_up_again_keeps_the_data(database_url_factory, pr
         with sessions() as session:
             assert count_ticks(session) == 6  # revision 0002 keeps every price and minute
         alembic("upgrade", "head")
-        assert "0004 (head)" in alembic("current")
+        assert "0005 (head)" in alembic("current")
         with sessions() as session:
             assert count_ticks(session) == 6
             # Rebuilt from the minutes by 0003, the minutes moved back by 0004: exactly.
@@ -156,7 +160,7 @@ def test_0004_moves_the_minutes_into_the_bars_and_back_row_for_row(migrated):
     assert bars == [r for r in before if r[1] != 60]
 
     upgrade(url)
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == head_revision()
     assert "price_minutes" not in inspect(engine).get_table_names()
     with sessions() as session:
         assert stored_rows(session, "price_bars", BAR_ORDER) == before
@@ -168,3 +172,34 @@ def test_0004_moves_the_minutes_into_the_bars_and_back_row_for_row(migrated):
         after = stored_rows(session, "price_bars", BAR_ORDER)
     assert len(after) == len(before)
     assert after[0][:3] == first[:3] and after[0][9] == first[9] + 1
+
+
+def stock_columns(engine: Engine) -> set[str]:
+    return {c["name"] for c in inspect(engine).get_columns("stocks")}
+
+
+def test_0005_adds_the_previous_close_and_its_time_and_drops_them_again(migrated):
+    url, engine = migrated
+    sessions = make_session_factory(engine)
+    write_history(sessions)
+    with unit_of_work(sessions) as session:
+        quote = Quote("AAPL", Decimal("11.25"), T0, previous_close=Decimal("10.5"))
+        assert record_previous_closes(session, [quote]) == 1
+    with sessions() as session:
+        apple = get_stock(session, "AAPL")
+        assert (apple.previous_close, apple.previous_close_at) == (Decimal("10.5"), T0)
+        ticks, bars = count_ticks(session), stored_rows(session, "price_bars", BAR_ORDER)
+
+    downgrade(url, "0004")
+    assert current_revision(engine) == "0004"
+    assert not {"previous_close", "previous_close_at"} & stock_columns(engine)
+    with sessions() as session:  # the prices stay
+        assert count_ticks(session) == ticks
+        assert stored_rows(session, "price_bars", BAR_ORDER) == bars
+
+    upgrade(url)
+    assert {"previous_close", "previous_close_at"} <= stock_columns(engine)
+    with sessions() as session:
+        apple = get_stock(session, "AAPL")
+        assert (apple.previous_close, apple.previous_close_at) == (None, None)
+        assert apple.on_watchlist and count_ticks(session) == ticks

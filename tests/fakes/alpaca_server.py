@@ -1,4 +1,4 @@
-"""A fake Alpaca Market Data API (IEX feed): latest trades and paginated bars, keys in headers."""
+"""A fake Alpaca Market Data API (IEX feed): snapshots and paginated bars, keys in headers."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ KEY_ID = "AKFAKE7Q2M4X9KEYID"
 SECRET_KEY = "fake-alpaca-secret-3f9d2c1b0a"
 MAX_LIMIT = 10_000
 
-# Latest trades as /v2/stocks/trades/latest answers them: nanosecond times, Z.
+# Latest trades as /v2/stocks/snapshots answers them: nanosecond times, Z.
 TRADES = {
     "AAPL": ("2025-06-02T14:30:01.123456789Z", 201.45),
     "MSFT": ("2025-06-02T14:30:02.5Z", 461.97),
@@ -25,6 +25,21 @@ TRADES = {
 def trade(t: str, p: float) -> dict:
     """A trade object with every field Alpaca sends."""
     return {"t": t, "x": "V", "p": p, "s": 100, "c": ["@"], "i": 22730, "z": "C"}
+
+
+def snapshot(latest: dict, previous_close: float | None) -> dict:
+    """A snapshot with every part Alpaca sends; no prevDailyBar for a first day of trading."""
+    p = latest["p"]
+    out = {
+        "latestTrade": latest,
+        "latestQuote": {"t": latest["t"], "ax": "V", "ap": p, "as": 1, "bx": "V", "bp": p},
+        "minuteBar": bar("2025-06-02T14:30:00Z", p, p, p, p),
+        "dailyBar": bar("2025-06-02T04:00:00Z", p, p, p, p),
+    }
+    if previous_close is not None:
+        c = previous_close
+        out["prevDailyBar"] = bar("2025-05-30T04:00:00Z", c, c * 1.01, c * 0.99, c)
+    return out
 
 
 def bar(t: str, o: float, h: float, low: float, c: float) -> dict:
@@ -44,12 +59,17 @@ def daily_bars(last: date, days: int, base: float) -> list[dict]:
 
 
 class FakeAlpaca(FakeServer):
-    """Serves /v2/stocks/trades/latest and /v2/stocks/bars; 401 without both keys."""
+    """Serves /v2/stocks/snapshots and /v2/stocks/bars; 401 without both keys."""
 
     def __init__(self) -> None:
         super().__init__()
         self.key_id, self.secret_key = KEY_ID, SECRET_KEY
         self.trades = {s: trade(t, p) for s, (t, p) in TRADES.items()}
+        # prevDailyBar.c per symbol: a dollar below the last trade unless a test says otherwise.
+        self.previous_closes: dict[str, float | None] = {
+            s: round(p - 1, 2) for s, (_, p) in TRADES.items()
+        }
+        self.wrapped = False  # answer {"snapshots": {...}}, as some mirrors do
         self.daily: dict[str, list[dict]] = {}
         self.minutes: dict[str, list[dict]] = {}
         self.page_size = MAX_LIMIT  # the server's own cap per page; tests lower it to paginate
@@ -64,16 +84,25 @@ class FakeAlpaca(FakeServer):
     ) -> tuple[str, list[str], Fault]:
         """Latest trades or bars, once both key headers are right."""
         symbols = symbols_of(query, "symbols")
-        route = {"/v2/stocks/trades/latest": "trades", "/v2/stocks/bars": "bars"}.get(path, "other")
+        routes = {"/v2/stocks/snapshots": "snapshots", "/v2/stocks/bars": "bars"}
+        route = routes.get(path, "other")
         keys = (headers.get("apca-api-key-id"), headers.get("apca-api-secret-key"))
         if keys != (self.key_id, self.secret_key):
             return route, symbols, json_reply({"message": "unauthorized."}, 401)
         if query.get("feed", ["iex"]) != ["iex"]:
             message = "subscription does not permit querying recent SIP data"
             return route, symbols, json_reply({"message": message}, 403)
-        if route == "trades":
-            trades = {s: self.trades[s] for s in symbols if s in self.trades}
-            return route, symbols, json_reply({"trades": trades})
+        if route == "snapshots":
+            snapshots = {
+                s: snapshot(self.trades[s], self.previous_closes.get(s))
+                for s in symbols
+                if s in self.trades
+            }
+            return (
+                route,
+                symbols,
+                json_reply({"snapshots": snapshots} if self.wrapped else snapshots),
+            )
         if route == "bars":
             return route, symbols, self._bars(symbols, query)
         return route, symbols, json_reply({"message": "Not Found"}, 404)

@@ -13,9 +13,18 @@ TABLE = {
     "MSFT": ("Microsoft Corporation", "461.97000", "344.79001", "468.35001"),
     "GE": ("GE Aerospace", "246.30000", "150.20000", "252.85001"),
 }
+PREVIOUS_CLOSES = {"AAPL": "200.25000", "MSFT": "460.36000", "GE": "245.12000"}
 
 
-def quote(symbol: str, name: str, close: str, low: str, high: str, timestamp: int) -> dict:
+def quote(
+    symbol: str,
+    name: str,
+    close: str,
+    low: str,
+    high: str,
+    timestamp: int,
+    previous_close: str | None = None,
+) -> dict:
     """A /quote object with Twelve Data's fields, every number a string."""
     return {
         "symbol": symbol,
@@ -30,7 +39,7 @@ def quote(symbol: str, name: str, close: str, low: str, high: str, timestamp: in
         "low": close,
         "close": close,
         "volume": "132584",
-        "previous_close": close,
+        "previous_close": previous_close or close,
         "change": "0.00000",
         "percent_change": "0.00000",
         "is_market_open": True,
@@ -64,7 +73,7 @@ class FakeTwelveData(FakeServer):
         self.api_key = API_KEY
         self.error_status = 200  # Twelve Data sometimes says 200 even for an error
         self.quotes = {
-            s: quote(s, name, close, low, high, T0 + 60 * i)
+            s: quote(s, name, close, low, high, T0 + 60 * i, PREVIOUS_CLOSES[s])
             for i, (s, (name, close, low, high)) in enumerate(TABLE.items())
         }
         self.logos = {

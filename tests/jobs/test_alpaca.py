@@ -45,7 +45,7 @@ def test_six_latest_trades_come_from_one_request_with_the_keys_in_headers(alpaca
         q.observed_at.utcoffset() == timedelta(0) and not q.simulated for q in quotes.values()
     )
     (seen,) = alpaca.seen()
-    assert (seen.path, seen.status) == ("/v2/stocks/trades/latest", 200)
+    assert (seen.path, seen.status) == ("/v2/stocks/snapshots", 200)
     assert seen.query == {"symbols": [",".join(SIX)], "feed": ["iex"]}
     assert seen.headers["apca-api-key-id"] == KEY_ID
     assert seen.headers["apca-api-secret-key"] == SECRET_KEY
@@ -220,7 +220,7 @@ def test_a_long_reset_pauses_every_request_until_then(alpaca, provider_of):
 
 
 def test_a_503_is_retried_and_then_succeeds(alpaca, provider_of):
-    alpaca.fail(status=503, route="trades", times=2)
+    alpaca.fail(status=503, route="snapshots", times=2)
     fetched = provider_of().fetch_quotes(SIX)
     assert (len(fetched.items), fetched.failures) == (6, {})
     assert [r.status for r in alpaca.seen()] == [503, 503, 200]
@@ -229,8 +229,8 @@ def test_a_503_is_retried_and_then_succeeds(alpaca, provider_of):
 @pytest.mark.parametrize(
     "body, kind",
     [
-        ('{"trades": {"AAPL": ', FailureKind.BAD_JSON),
-        ('{"trades": []}', FailureKind.BAD_BODY),
+        ('{"AAPL": {"latestTrade": ', FailureKind.BAD_JSON),
+        ('{"snapshots": []}', FailureKind.BAD_BODY),
         ("[]", FailureKind.BAD_BODY),
     ],
 )
@@ -265,6 +265,24 @@ def test_a_repeated_trade_is_not_written_again(alpaca, provider_of, sessions, mo
     assert (closed.written, closed.duplicates) == (0, 2)
     assert (moved.written, moved.duplicates) == (1, 1)
     assert writes == [2, 1]  # the market-closed poll opened no transaction
-    assert len(alpaca.seen("trades")) == 3
+    assert len(alpaca.seen("snapshots")) == 3
     with sessions() as session:
         assert count_ticks(session, "AAPL") == 2 and count_ticks(session, "MSFT") == 1
+
+
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_the_previous_close_is_the_previous_daily_bar_close(alpaca, provider_of, wrapped):
+    alpaca.wrapped = wrapped  # some mirrors answer {"snapshots": {...}}
+    alpaca.previous_closes["MSFT"] = None  # no prevDailyBar: a first day of trading
+    fetched = provider_of().fetch_quotes(SIX)
+    quotes = {q.symbol: q for q in fetched.items}
+    assert fetched.failures == {} and len(quotes) == 6
+    assert quotes["AAPL"].previous_close == Decimal("200.45")
+    assert quotes["MSFT"].price == LAST_PRICES["MSFT"] and quotes["MSFT"].previous_close is None
+
+
+def test_a_snapshot_without_a_latest_trade_is_a_bad_body(alpaca, provider_of):
+    body = '{"snapshots": {"AAPL": {"prevDailyBar": {"c": 1}}}}'
+    alpaca.fail(status=200, body=body, content_type="application/json")
+    fetched = provider_of().fetch_quotes(["AAPL"])
+    assert texts(fetched.failures) == {"AAPL": "bad_body: latestTrade is not a JSON object"}

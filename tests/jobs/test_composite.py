@@ -61,14 +61,14 @@ def test_prices_come_from_one_fake_and_metadata_from_the_other(fakes, composite)
         "AAPL": Decimal("201.45"),
         "MSFT": Decimal("461.97"),
     }
-    assert [r.route for r in alpaca.seen()] == ["trades"] and finnhub.seen() == []
+    assert [r.route for r in alpaca.seen()] == ["snapshots"] and finnhub.seen() == []
     profiles = composite.fetch_profiles(["AAPL", "MSFT"])
     assert {p.symbol: (p.company_name, p.source) for p in profiles.items} == {
         "AAPL": ("Apple Inc", "finnhub"),
         "MSFT": ("Microsoft Corp", "finnhub"),
     }
     assert sorted(r.route for r in finnhub.seen()) == ["metric", "metric", "profile2", "profile2"]
-    assert [r.route for r in alpaca.seen()] == ["trades"]  # no daily bars asked of Alpaca
+    assert [r.route for r in alpaca.seen()] == ["snapshots"]  # no daily bars asked of Alpaca
 
 
 def test_history_comes_from_the_price_provider(fakes, composite):

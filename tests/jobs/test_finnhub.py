@@ -199,3 +199,11 @@ def test_the_poller_outlives_a_refused_token_and_takes_the_fixed_one_from_env_fi
 def ticks(sessions) -> int:
     with sessions() as session:
         return count_ticks(session)
+
+
+def test_the_previous_close_is_pc_and_a_bad_one_leaves_the_quote(finnhub, provider_of, caplog):
+    finnhub.quotes["MSFT"]["pc"] = "n/a"
+    quotes = {q.symbol: q for q in provider_of().fetch_quotes(["AAPL", "MSFT"]).items}
+    assert quotes["AAPL"].previous_close == Decimal("200.25")
+    assert quotes["MSFT"].price == LAST_PRICES["MSFT"] and quotes["MSFT"].previous_close is None
+    assert "MSFT: pc, left out: pc is not a number" in caplog.text

@@ -300,3 +300,10 @@ def test_profiles_carry_name_band_and_logo(iex_server, provider_of, fallback):
     batch = iex_server.seen("batch")[0]
     assert batch.query["types"] == ["quote,logo"]
     assert len(iex_server.seen("logo")) == (3 if fallback else 0)
+
+
+def test_the_previous_close_is_the_quotes_previous_close(iex_server, provider_of):
+    iex_server.quotes["MSFT"]["previousClose"] = {"not": "a number"}
+    quotes = {q.symbol: q for q in provider_of().fetch_quotes(["AAPL", "MSFT"]).items}
+    assert quotes["AAPL"].previous_close == Decimal("174.47")
+    assert quotes["MSFT"].price == Decimal("83.26") and quotes["MSFT"].previous_close is None

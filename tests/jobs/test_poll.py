@@ -169,3 +169,27 @@ def test_metadata_run_stores_profiles_and_rejects_bad_logos(sessions):
             NOW,
         )
         assert ge is None or ge.logo_url is None
+
+
+def test_previous_closes_are_stored_with_the_prices_and_a_bad_one_is_dropped(sessions, caplog):
+    provider = ScriptedProvider(
+        quotes=[
+            Quote("AAPL", Decimal("174.97"), NOW, previous_close=Decimal("170.5")),
+            Quote("GE", Decimal("18.21"), NOW, previous_close=Decimal("-2")),
+            Quote("NVDA", Decimal("216.96"), NOW),
+        ]
+    )
+    poller = Poller(settings(), provider, sessions, clock=lambda: NOW)
+    result = poller.poll_prices()
+    assert (result.written, result.rejected) == (3, {})
+    assert "kept GE without its previous close: price is not positive (-2)" in caplog.text
+    # An older observation never replaces a newer one.
+    earlier = NOW - timedelta(minutes=1)
+    provider.quotes = [Quote("AAPL", Decimal("174"), earlier, previous_close=Decimal("1"))]
+    assert poller.poll_prices().written == 1
+    with sessions() as session:
+        stored = {
+            s.symbol: (s.previous_close, s.previous_close_at)
+            for s in session.scalars(select(Stock))
+        }
+    assert stored == {"AAPL": (Decimal("170.5"), NOW), "GE": (None, None), "NVDA": (None, None)}

@@ -105,3 +105,8 @@ def test_us_hours_repeat_the_last_trade_outside_the_session():
     assert history and all(sim.market.is_open(q.observed_at) for q in history)
     # around the clock by default: a Saturday trades
     assert market(now=saturday).fetch_quotes(["AAPL"]).items[0].observed_at == saturday
+
+
+def test_the_simulated_market_gives_no_previous_close():
+    # The page falls back to the last stored price before the session's open.
+    assert all(q.previous_close is None for q in market().fetch_quotes(["AAPL", "XYZ"]).items)

@@ -180,3 +180,11 @@ def test_a_body_that_is_not_json_fails_the_batch(twelvedata, provider_of):
     twelvedata.fail(status=200, body='{"AAPL": {"close": "201.4', content_type="application/json")
     fetched = provider_of().fetch_quotes(THREE)
     assert fetched.items == [] and kinds(fetched.failures) == {FailureKind.BAD_JSON}
+
+
+def test_the_previous_close_comes_with_the_quote(twelvedata, provider_of):
+    twelvedata.quotes["GE"]["previous_close"] = None
+    quotes = {q.symbol: q for q in provider_of().fetch_quotes(THREE).items}
+    assert str(quotes["AAPL"].previous_close) == "200.25000"
+    assert quotes["MSFT"].previous_close == Decimal("460.36")
+    assert quotes["GE"].price == LAST_PRICES["GE"] and quotes["GE"].previous_close is None

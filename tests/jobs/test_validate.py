@@ -9,7 +9,14 @@ import pytest
 
 from core.records import Quote, StockProfile
 from jobs.failures import RejectionKind as Kind
-from jobs.validate import Limits, logo_problem, profile_problem, quote_problem, split_valid
+from jobs.validate import (
+    Limits,
+    logo_problem,
+    profile_problem,
+    quote_problem,
+    split_valid,
+    without_bad_previous_closes,
+)
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc)
 EXPECTED = frozenset({"AAPL", "BRK.B"})
@@ -90,3 +97,26 @@ def test_split_valid_keeps_the_good_and_names_the_bad():
     valid, rejected = split_valid(quotes, lambda q: quote_problem(q, NOW, Limits(), EXPECTED))
     assert valid == quotes[:1]
     assert list(rejected) == ["BRK.B"] and "not positive" in rejected["BRK.B"].message
+
+
+def test_a_bad_previous_close_is_dropped_and_the_quote_kept():
+    good = Quote("AAPL", Decimal("10"), NOW, previous_close=Decimal("9.5"))
+    bad = [
+        Quote(s, Decimal("10"), NOW, previous_close=Decimal(v))
+        for s, v in (("NAN", "NaN"), ("ZERO", "0"), ("HUGE", "12345678901"))
+    ]
+    kept, dropped = without_bad_previous_closes(
+        [good, *bad, Quote("NONE", Decimal(1), NOW)], Limits()
+    )
+    assert kept[0] == good
+    assert [(q.symbol, q.price, q.previous_close) for q in kept[1:]] == [
+        ("NAN", Decimal("10"), None),
+        ("ZERO", Decimal("10"), None),
+        ("HUGE", Decimal("10"), None),
+        ("NONE", Decimal("1"), None),
+    ]
+    assert dropped == {
+        "NAN": "previous close: price is not finite (NaN)",
+        "ZERO": "previous close: price is not positive (0)",
+        "HUGE": "previous close: price is absurd (12345678901 > 10000000)",
+    }
