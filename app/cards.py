@@ -66,8 +66,9 @@ def card(stock: ChartStock, shown: bool) -> html.Button:
                     className="card-range-bar",
                     children=_dynamic("card-marker", symbol, "card-range-marker"),
                 ),
-                html.Span(f"52-wk low ${low:,.2f}", className="card-range-low"),
-                html.Span(f"high ${high:,.2f}", className="card-range-high"),
+                html.Span(f"${low:,.2f}", className="card-range-low", title="52-week low"),
+                html.Span("52-wk", className="card-range-label"),
+                html.Span(f"${high:,.2f}", className="card-range-high", title="52-week high"),
             ],
         )
         if low is not None and high is not None

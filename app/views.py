@@ -18,7 +18,7 @@ from core.times import to_exchange_ms
 from db.chart import ChartStock, Points
 
 COMPARE_HEIGHT = 480
-PANEL, GAP, TOP, BOTTOM = 150, 34, 56, 44
+PANEL, GAP, TOP, BOTTOM = 150, 50, 56, 44
 LOGO_PX = 24
 PCT = "%{y:+.2f}%"
 DOLLARS = "$%{y:,.2f}"
@@ -145,7 +145,7 @@ def price_view(
 def _panel_parts(parts: dict, stock: ChartStock, suffix: str, top: float, area: int, theme: str):
     """A panel's band (shaded, dotted edges), its title line and its logo."""
     color, muted = color_of(stock), THEMES[theme]["muted"]
-    row = top + (GAP - 6) / area  # the title row above the panel
+    row = top + (GAP - 14) / area  # two lines above the panel: its name, then its band
     name = html.escape(stock.company_name or "")
     parts["annotations"].append(
         _note(f"<b>{html.escape(stock.symbol)}</b>  {name}", 0, row, "left", color, 30)
@@ -167,7 +167,7 @@ def _panel_parts(parts: dict, stock: ChartStock, suffix: str, top: float, area: 
             }
         )
         band = f"52-week range ${stock.week52_low:,.2f} – ${stock.week52_high:,.2f} (shaded)"
-        parts["annotations"].append(_note(band, 1, row, "right", muted, 0))
+        parts["annotations"].append(_note(band, 0, row - 16 / area, "left", muted, 30, 11))
     if stock.logo_url:
         parts["images"].append(
             {
@@ -175,9 +175,9 @@ def _panel_parts(parts: dict, stock: ChartStock, suffix: str, top: float, area: 
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0,
-                "y": row + LOGO_PX / 2 / area,
+                "y": row + 8 / area,
                 "sizex": 0.5,
-                "sizey": LOGO_PX / area,
+                "sizey": (LOGO_PX + 4) / area,
                 "xanchor": "left",
                 "yanchor": "top",
                 "sizing": "contain",
@@ -187,7 +187,9 @@ def _panel_parts(parts: dict, stock: ChartStock, suffix: str, top: float, area: 
         )
 
 
-def _note(text: str, x: float, y: float, anchor: str, color: str, shift: int) -> dict:
+def _note(
+    text: str, x: float, y: float, anchor: str, color: str, shift: int, size: int = 13
+) -> dict:
     return {
         "text": text,
         "xref": "paper",
@@ -198,7 +200,7 @@ def _note(text: str, x: float, y: float, anchor: str, color: str, shift: int) ->
         "yanchor": "middle",
         "xshift": shift,
         "showarrow": False,
-        "font": {"color": color, "size": 13},
+        "font": {"color": color, "size": size},
     }
 
 
