@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.cards import card, card_numbers
 from app.figure import theme_of
-from app.page_state import NOT_LOADED, PageState
+from app.page_state import PageState
 from app.patches import axis_names, downsample, fingerprint, point_budget, tick_patch
 from app.query import COMPARE, DEFAULT_RANGE, RANGE_NAMES, VIEWS, PageQuery, parse_query
 from app.views import Drawn, compare_view, price_view

@@ -18,8 +18,8 @@ from core.records import Quote
 from core.times import from_ms, to_exchange_ms, to_ms
 from db.chart import chart_stocks
 from db.engine import unit_of_work
-from db.writes import sync_watchlist, write_quotes
-from tests.app.page_helpers import NOW, SYMBOLS, ManualClock, ops, seed
+from db.writes import sync_watchlist, upsert_profiles, write_quotes
+from tests.app.page_helpers import NOW, PROFILES, SYMBOLS, ManualClock, ops, seed
 
 WEEK = timedelta(days=7)
 CUSTOM = "?start=2026-11-27T10:00:00&end=2026-11-27T11:30:00"  # 15:00-16:30 UTC
@@ -258,6 +258,20 @@ def test_a_tick_picks_up_a_new_stock_by_drawing_the_view_again(sessions, page, c
     update = page.tick(state, "?view=price", None)
     assert reloaded(update) and names(update.figure) == [*SYMBOLS, "NVDA"]
     assert len(update.cards) == 3 and update.state.fingerprint != state.fingerprint
+
+
+def test_new_metadata_draws_the_view_again_with_the_band_and_logo(sessions, page):
+    seed(sessions, NOW - timedelta(hours=1), NOW, profiles=False)
+    state = page.load("?view=price", None)
+    assert state.figure["layout"]["shapes"] == [] and state.figure["layout"]["images"] == []
+    assert state.messages == ["No 52-week range yet for AAPL, GE."]
+    with unit_of_work(sessions) as session:
+        upsert_profiles(session, [PROFILES[1]], NOW)
+    update = page.tick(state.state, "?view=price", None)
+    assert reloaded(update) and update.messages == ["No 52-week range yet for AAPL."]
+    lay = update.figure["layout"]
+    assert [s["name"] for s in lay["shapes"]] == ["band-GE"]
+    assert [i["name"] for i in lay["images"]] == ["logo-GE"]
 
 
 @pytest.mark.parametrize("view", ["compare", "price"])
