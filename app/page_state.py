@@ -13,9 +13,11 @@ from dataclasses import dataclass, field, replace
 
 from app.query import DEFAULT_RANGE, RANGES
 
+MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: the last time a datetime holds
+
 
 def _is_ms(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_MS
 
 
 def _is_number(value: object) -> bool:

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.cards import card, card_numbers
 from app.figure import theme_of
-from app.page_state import NOT_LOADED, PageState
-from app.patches import downsample, fingerprint, point_budget, tick_patch
+from app.page_state import PageState
+from app.patches import axis_names, downsample, fingerprint, point_budget, tick_patch
 from app.query import COMPARE, DEFAULT_RANGE, RANGE_NAMES, VIEWS, PageQuery, parse_query
 from app.views import Drawn, compare_view, price_view
 from core.market import MarketHours
@@ -143,17 +143,22 @@ class Page:
             stocks = chart_stocks(session)
             shown = [s for s in stocks if s.symbol not in query.hidden]
             aged = not query.custom and state.since_ms < to_ms(now - span - span / 10)
-            if aged or state.fingerprint != fingerprint(shown):
+            unfit = not set(axis_names(query.view, len(shown))) <= state.y.keys()
+            if aged or unfit or state.fingerprint != fingerprint(shown):
                 return self.load(search, theme, state.preset)
             since = from_ms(state.since_ms)
             after = {
                 s.symbol: from_ms(state.last_ms[s.symbol]) if s.symbol in state.last_ms else since
                 for s in shown
             }
-            new = read_after(session, after)
+            ended = query.custom and query.end is not None and query.end <= now
+            new = {} if ended else read_after(session, after)  # an ended range gets no points
             numbers = self._numbers(session, stocks, now, live=not query.custom)
-        if query.view == COMPARE and any(p.times and s not in state.base for s, p in new.items()):
-            # A stock's first point: it needs a baseline, so the view is drawn again.
+        if any(
+            p.times and (s not in state.last_ms or (query.view == COMPARE and s not in state.base))
+            for s, p in new.items()
+        ):
+            # A stock's first point needs a baseline (Compare) or a fitted axis (Price).
             return self.load(search, theme, state.preset)
         live = None
         newest = max(

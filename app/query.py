@@ -80,8 +80,11 @@ class PageQuery:
 
 
 def wall_text(moment: datetime) -> str:
-    """A UTC time as New York wall-clock text for the URL."""
-    return moment.astimezone(NEW_YORK).strftime(WALL_FORMAT)
+    """A UTC time as New York wall-clock text for the URL (with its offset when ambiguous)."""
+    local = moment.astimezone(NEW_YORK)
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        return local.isoformat(timespec="seconds")  # 01:00-02:00 happens twice when DST ends
+    return local.strftime(WALL_FORMAT)
 
 
 def parse_wall(text: str) -> datetime | None:

@@ -1,176 +1,229 @@
-"""The page's callbacks, called as functions against seeded PostgreSQL and SQLite databases."""
+"""The page's server callbacks, called as functions against seeded PostgreSQL and SQLite databases.
+
+Dash's callback context (which input fired) is set the way Dash's own testing
+guide does it: `context_value` in a copied contextvars context.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from decimal import Decimal
+import json
+from contextvars import copy_context
+from datetime import datetime, timedelta, timezone
 
 import pytest
-from dash import Dash, no_update
+from dash import Dash, Patch, no_update
+from dash._callback_context import context_value
+from dash._utils import AttributeDict
+from dash.exceptions import PreventUpdate
 
-from app.callbacks import register_callbacks
+from app.callbacks import register_callbacks, zoomed_range
 from app.layout import build_layout
-from app.page_state import LIVE, PageState, ViewMode
-from app.page_updates import DB_DOWN, NO_PRICES, NO_STOCKS
-from app.patches import POINT_BUDGET
-from core.records import Quote
-from core.times import to_exchange_ms, to_ms
-from db.engine import make_engine, make_session_factory, unit_of_work
-from db.writes import sync_watchlist, upsert_profiles, write_quotes
-from tests.app.page_helpers import NOW, PROFILES, SYMBOLS, ManualClock, ops, seed, utc_ms
+from app.page_state import NOT_LOADED, PageState
+from app.page_updates import DB_DOWN, NO_STOCKS, Page
+from core.market import ALWAYS_OPEN
+from db.engine import make_engine, make_session_factory
+from tests.app.page_helpers import NOW, SYMBOLS, ManualClock, seed
 
-LIVE_STORE = LIVE.to_store()  # what the page's "mode" store holds at first
+WEEK = timedelta(days=7)
+PROPS = {"tick": "n_intervals", "url": "search", "theme": "data", "chart": "relayoutData"}
+# on_update's outputs, in order.
+FIGURE, STYLE, STORE, STATUS, SIMULATED_HIDDEN, NUMBERS, CARDS = range(7)
+PRESSED = slice(7, 13)  # view-compare, view-price, range-1H, -1D, -5D, -7D
+CUSTOM_HIDDEN, FOLLOW_HIDDEN = 13, 14
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+def fired(callback, trigger: str | dict | None, value: object, *args: object):
+    """Call a registered callback as Dash would after `trigger` changed to `value`."""
+    if isinstance(trigger, dict):
+        prop_id = json.dumps(trigger, sort_keys=True, separators=(",", ":")) + ".n_clicks"
+    else:
+        prop_id = f"{trigger}.{PROPS.get(trigger, 'n_clicks')}"
+    triggered = [{"prop_id": prop_id, "value": value}] if trigger else []
+
+    def run():
+        context_value.set(AttributeDict(triggered_inputs=triggered))
+        return callback(*args)
+
+    return copy_context().run(run)
+
+
+def registered(sessions, clock):
+    app = Dash(__name__)
+    app.layout = build_layout(5, WEEK)
+    return register_callbacks(app, Page(sessions, clock, ALWAYS_OPEN, WEEK, 5, 5))
+
+
+@pytest.fixture
+def callbacks(sessions):
+    return registered(sessions, ManualClock())
 
 
 def text_of(status) -> str:
     return " ".join(child.children for child in status)
 
 
-def state_of(store) -> PageState:
-    return PageState.from_store(store)
+def control(callbacks, trigger, value=1, search="", store=None, relayout=None, cards=()):
+    """on_control after `trigger`: the new search, or PreventUpdate."""
+    inputs = [None] * 6 + [list(cards), None, relayout]  # 2 views, 4 ranges, cards, follow, chart
+    return fired(callbacks.on_control, trigger, value, *inputs, search, store)
 
 
-@pytest.fixture
-def clock():
-    return ManualClock()
+# zoomed_range: what a relayout event sets (the chart speaks New York wall-clock time).
 
 
-@pytest.fixture
-def callbacks(sessions, clock):
-    app = Dash(__name__)
-    app.layout = build_layout(5, 7)
-    return register_callbacks(app, sessions, clock, 7)
+def test_a_box_zoom_is_read_as_a_utc_range():
+    # 14:00-14:30 New York in November is 19:00-19:30 UTC.
+    zoom = {"xaxis.range[0]": "2026-11-27 14:00:00", "xaxis.range[1]": "2026-11-27 14:30:00"}
+    assert zoomed_range(zoom) == (utc(2026, 11, 27, 19), utc(2026, 11, 27, 19, 30))
+    # A zoom on the third panel of the Price view (its x axis matches the first).
+    third = {"xaxis3.range[0]": "2026-07-01 09:30:00.5", "xaxis3.range[1]": "2026-07-01 16:00"}
+    start, end = zoomed_range(third)
+    assert start == utc(2026, 7, 1, 13, 30).replace(microsecond=500_000)
+    assert end == utc(2026, 7, 1, 20)
 
 
-def test_first_load_draws_every_stock_with_band_logo_and_live_range(sessions, callbacks):
-    seed(sessions, NOW - timedelta(days=8), NOW)  # one day older than the window
-    figure, store, status, hidden = callbacks.on_tick(0, None, LIVE_STORE)
-    changes = ops(figure)
-    traces = changes[("data",)][1]
-    assert [t["name"] for t in traces] == SYMBOLS
-    for t in traces:
-        assert 0 < len(t["x"]) <= POINT_BUDGET
-        assert min(t["x"]) >= to_exchange_ms([to_ms(NOW - timedelta(days=7, minutes=1))])[0]
-    assert [s["name"] for s in changes[("layout", "shapes")][1]] == ["band-AAPL", "band-GE"]
-    assert [a["symbol"] for a in changes[("layout", "meta")][1]["logos"]] == SYMBOLS
-    assert not any(loc[:2] == ("layout", "xaxis") for loc in changes)  # it autoranges
-    assert state_of(store).loaded and set(state_of(store).last_ms) == set(SYMBOLS)
-    assert hidden is False  # the simulated notice shows
-    assert status == []
-
-
-def test_a_tick_appends_only_the_new_points(sessions, callbacks, clock):
-    seed(sessions, NOW - timedelta(hours=1), NOW)
-    _, store, *_ = callbacks.on_tick(0, None, LIVE_STORE)
-    clock.now = NOW + timedelta(seconds=10)
-    with unit_of_work(sessions) as session:
-        write_quotes(
-            session,
-            [
-                Quote("AAPL", Decimal("123.45"), NOW + timedelta(seconds=5), True),
-                Quote("AAPL", Decimal("123.50"), NOW + timedelta(seconds=10), True),
-            ],
-            clock.now,
-        )
-    figure, store2, _, _ = callbacks.on_tick(1, store, LIVE_STORE)
-    changes = ops(figure)
-    assert changes[("data", 0, "x")][0] == "Extend"
-    assert changes[("data", 0, "y")] == ("Extend", [123.45, 123.5])
-    assert ("data", 1, "x") not in changes  # GE has nothing new
-    assert ("data",) not in changes  # never the whole figure
-    assert state_of(store2).last_ms["AAPL"] == to_ms(NOW + timedelta(seconds=10))
-    assert state_of(store2).last_ms["GE"] == state_of(store).last_ms["GE"]
-    again, *_ = callbacks.on_tick(2, store2, LIVE_STORE)
-    assert ("data", 0, "x") not in ops(again)  # nothing twice
-
-
-def test_a_zoom_rereads_the_range_at_full_resolution_and_ticks_keep_it(sessions, callbacks, clock):
-    seed(sessions, NOW - timedelta(days=2), NOW, step=5)  # 34,561 ticks per stock
-    first, store, *_ = callbacks.on_tick(0, None, LIVE_STORE)
-    assert len(ops(first)[("data",)][1][0]["x"]) <= POINT_BUDGET
-    # The chart speaks New York wall-clock time: 14:00-14:30 New York is 19:00-19:30 UTC.
-    figure, same_store, _, _, mode = callbacks.on_relayout(
-        {"xaxis.range[0]": "2026-11-27 14:00:00", "xaxis.range[1]": "2026-11-27 14:30:00"}, store
-    )
-    changes = ops(figure)
-    assert changes[("data", 0, "x")][0] == "Assign"
-    assert len(changes[("data", 0, "x")][1]) == 30 * 12 + 1  # every tick: full resolution
-    assert not any(loc[0] == "layout" for loc in changes)  # the view is the user's
-    assert mode == ViewMode((utc_ms(2026, 11, 27, 19), utc_ms(2026, 11, 27, 19, 30))).to_store()
-    assert same_store == store
-    assert callbacks.on_mode(mode) == "Zoomed: live updates continue"
-    clock.now = NOW + timedelta(seconds=5)
-    with unit_of_work(sessions) as session:
-        write_quotes(session, [Quote("GE", Decimal("150"), clock.now, True)], clock.now)
-    tick, *_ = callbacks.on_tick(1, store, mode)
-    assert not any(loc[0] == "layout" for loc in ops(tick))  # a tick never moves the view
-    assert ops(tick)[("data", 1, "y")] == ("Extend", [150.0])
-    live, _, _, _, back = callbacks.on_follow_live(1)
-    assert back == LIVE_STORE and callbacks.on_mode(back) == "Following live"
-    assert ops(live)[("layout", "xaxis", "autorange")] == ("Assign", True)
-    assert ops(live)[("layout", "xaxis", "uirevision")] == (
-        "Assign",
-        utc_ms(2026, 11, 27, 20, 0, 5),
-    )
-    reset, _, _, _, back = callbacks.on_relayout({"xaxis.autorange": True}, store)
-    assert back == LIVE_STORE and ("data",) in ops(reset)
-    assert (
-        callbacks.on_relayout({"yaxis.range[0]": 1, "yaxis.range[1]": 2}, store) == (no_update,) * 5
+def test_a_pan_or_a_scroll_sets_the_range_as_a_list_in_any_order():
+    pan = {"xaxis.range": ["2026-11-27 14:30:00", "2026-11-27 14:00:00"]}
+    assert zoomed_range(pan) == (utc(2026, 11, 27, 19), utc(2026, 11, 27, 19, 30))
+    assert zoomed_range({"xaxis2.range": ["2026-11-27 14:00", "2026-11-27 15:00", "x"]}) == (
+        utc(2026, 11, 27, 19),
+        utc(2026, 11, 27, 20),
     )
 
 
-def test_a_page_left_open_reloads_its_window_once_an_hour(sessions, callbacks, clock):
+@pytest.mark.parametrize(
+    "relayout",
+    [
+        {},
+        {"autosize": True},
+        {"yaxis.range[0]": 1, "yaxis.range[1]": 2},
+        {"xaxis.range[0]": "2026-11-27 14:00:00"},  # one end only
+        {"xaxis.autorange": True},
+        {"xaxis.range": "2026-11-27 14:00:00"},
+        {"xaxis.range": []},
+        {"xaxis.range": ["2026-11-27 14:00:00"]},
+        {"xaxis.range": [None, None]},
+        {"xaxis.range": ["soon", "later"]},
+        {"xaxis.range": [{"a": 1}, [2]]},
+        {"xaxis.range": ["", "2026-11-27 14:00:00"]},
+        {"xaxis.range": ["2026-11-27 14:00:00", "2026-11-27 14:00:00"]},  # no width
+        {"xaxis.range[0]": "NaT", "xaxis.range[1]": 5},
+        {"xaxis.range": [True, False]},
+        {"xaxis.range": ["99999-01-01", "2026-01-01"]},
+    ],
+)
+def test_anything_but_an_x_range_is_none_and_never_an_error(relayout):
+    assert zoomed_range(relayout) is None
+
+
+# on_control: a click or a zoom becomes the next URL.
+
+
+def test_the_view_and_range_buttons_rewrite_the_url(callbacks):
+    assert control(callbacks, "view-price") == "?view=price"
+    assert control(callbacks, "view-compare", search="?view=price&range=1H") == "?range=1H"
+    assert control(callbacks, "range-1H") == "?range=1H"
+    assert control(callbacks, "range-7D", search="?view=price&hide=GE") == (
+        "?view=price&range=7D&hide=GE"
+    )
+    custom = "?start=2026-11-27T10:00:00&end=2026-11-27T11:00:00"
+    assert control(callbacks, "range-5D", search=custom) == "?range=5D"
+    with pytest.raises(PreventUpdate):  # already there
+        control(callbacks, "range-1D")
+
+
+def test_a_card_click_hides_then_shows_its_stock(callbacks):
+    card = {"type": "card", "symbol": "GE"}
+    assert control(callbacks, card, search="?view=price", cards=[None, 1]) == "?view=price&hide=GE"
+    assert control(callbacks, card, 2, search="?hide=AAPL,GE", cards=[None, 2]) == "?hide=AAPL"
+    with pytest.raises(PreventUpdate):  # new cards arrive with no clicks
+        control(callbacks, card, None, cards=[None, None])
+
+
+def test_follow_live_and_a_double_click_return_to_the_preset_range(callbacks):
+    custom = "?view=price&start=2026-11-27T10:00:00&end=2026-11-27T11:00:00"
+    store = PageState(True, custom, "light", "fp", {}, 0, {}, {}, "5D").to_store()
+    assert control(callbacks, "follow-live", search=custom, store=store) == "?view=price&range=5D"
+    double = {"xaxis.autorange": True, "xaxis.showspikes": False}
+    assert control(callbacks, "chart", search=custom, store=store, relayout=double) == (
+        "?view=price&range=5D"
+    )
+    # A store the page cannot read: the default range.
+    assert control(callbacks, "follow-live", search=custom, store="junk") == "?view=price"
+
+
+def test_a_zoom_becomes_a_custom_range_in_the_url(callbacks):
+    zoom = {"xaxis2.range[0]": "2026-11-27 14:00:00", "xaxis2.range[1]": "2026-11-27 14:30:00"}
+    assert control(callbacks, "chart", search="?view=price", relayout=zoom) == (
+        "?view=price&start=2026-11-27T14:00:00&end=2026-11-27T14:30:00"
+    )
+    for nothing in ({"autosize": True}, {"xaxis.range": ["soon", "later"]}, None, "junk"):
+        with pytest.raises(PreventUpdate):
+            control(callbacks, "chart", search="?view=price", relayout=nothing)
+
+
+def test_a_bad_url_is_rewritten_clean_by_the_next_control(callbacks):
+    assert control(callbacks, "range-1H", search="?view=candles&hide=<b>") == "?range=1H"
+
+
+# on_update: the URL drawn, or a tick appended.
+
+
+def test_the_first_load_draws_the_view_and_marks_the_controls(sessions, callbacks):
     seed(sessions, NOW - timedelta(hours=2), NOW)
-    _, store, *_ = callbacks.on_tick(0, None, LIVE_STORE)
-    clock.now = NOW + timedelta(minutes=59)
-    assert ("data",) not in ops(callbacks.on_tick(1, store, LIVE_STORE)[0])
-    clock.now = NOW + timedelta(minutes=61)
-    assert ("data",) not in ops(callbacks.on_tick(2, store, ViewMode((0, 1)).to_store())[0])
-    reloaded, new_store, *_ = callbacks.on_tick(3, store, LIVE_STORE)
-    assert ("data",) in ops(reloaded) and state_of(new_store).since_ms > state_of(store).since_ms
+    out = fired(callbacks.on_update, None, None, "?view=price&range=1H", None, None, None)
+    assert len(out) == 15
+    figure = out[FIGURE]
+    assert isinstance(figure, dict) and [t["name"] for t in figure["data"]] == SYMBOLS
+    assert out[STYLE] == {"height": f"{figure['layout']['height']}px"}
+    state = PageState.from_store(out[STORE])
+    assert state.loaded and state.search == "?view=price&range=1H" and state.preset == "1H"
+    assert out[STATUS] == [] and out[SIMULATED_HIDDEN] is False  # simulated prices: say so
+    assert set(out[NUMBERS]["cards"]) == set(SYMBOLS) and len(out[CARDS]) == 2
+    assert out[PRESSED] == ("false", "true", "true", "false", "false", "false")
+    assert (out[CUSTOM_HIDDEN], out[FOLLOW_HIDDEN]) == (True, True)
 
 
-def test_a_store_the_page_cannot_read_reloads_the_window_instead_of_failing(sessions, callbacks):
+def test_a_custom_range_shows_custom_and_follow_live(sessions, callbacks):
+    seed(sessions, NOW - timedelta(hours=6), NOW)
+    search = "?start=2026-11-27T10:00:00&end=2026-11-27T11:00:00"
+    out = fired(callbacks.on_update, "url", search, search, None, "dark", None)
+    assert out[PRESSED] == ("true", "false", "false", "false", "false", "false")
+    assert (out[CUSTOM_HIDDEN], out[FOLLOW_HIDDEN]) == (False, False)
+    assert out[FIGURE]["layout"]["title"]["text"].endswith("(custom range)")
+
+
+def test_a_tick_appends_and_leaves_the_rest_of_the_page(sessions, callbacks):
+    seed(sessions, NOW - timedelta(hours=2), NOW)
+    first = fired(callbacks.on_update, None, None, "", None, None, None)
+    out = fired(callbacks.on_update, "tick", 1, "", 1, None, first[STORE])
+    assert isinstance(out[FIGURE], Patch)
+    assert out[STYLE] is no_update and out[CARDS] is no_update
+    assert all(mark is no_update for mark in out[PRESSED])
+    assert out[CUSTOM_HIDDEN] is no_update and out[FOLLOW_HIDDEN] is no_update
+    assert PageState.from_store(out[STORE]) == PageState.from_store(first[STORE])
+    assert out[NUMBERS]["cards"] == first[NUMBERS]["cards"]
+
+
+def test_a_tick_with_a_store_the_page_cannot_read_draws_the_view_again(sessions, callbacks):
     seed(sessions, NOW - timedelta(hours=1), NOW)
-    for store, mode in [({"ok": True, "last": "x"}, {"mode": 7}), ("junk", ["zoomed"])]:
-        figure, new_store, status, _ = callbacks.on_tick(0, store, mode)
-        assert ("data",) in ops(figure) and state_of(new_store).loaded and status == []
-        assert callbacks.on_mode(mode) == "Following live"
-    zoom = {"xaxis.range": ["2026-11-27 14:00:00", "2026-11-27 14:30:00"]}
-    figure, new_store, *_ = callbacks.on_relayout(zoom, {"ok": "yes"})
-    assert figure is no_update and not state_of(new_store).loaded  # the next tick reloads
+    for store in ({"ok": True, "last": "x"}, "junk", None, {"ok": "yes"}):
+        out = fired(callbacks.on_update, "tick", 3, "", 3, None, store)
+        assert isinstance(out[FIGURE], dict) and PageState.from_store(out[STORE]).loaded
+        assert out[STATUS] == []
 
 
-def test_messages_for_no_stocks_no_prices_and_missing_metadata(sessions, callbacks):
-    figure, store, status, *_ = callbacks.on_tick(0, None, LIVE_STORE)
-    assert figure is no_update and text_of(status) == NO_STOCKS and not state_of(store).loaded
-    with unit_of_work(sessions) as session:
-        sync_watchlist(session, SYMBOLS)
-    _, store, status, hidden = callbacks.on_tick(1, store, LIVE_STORE)
-    text = text_of(status)
-    assert NO_PRICES in text and "No 52-week range yet for AAPL, GE" in text
-    assert "No logo yet for AAPL, GE" in text and hidden is True
+def test_no_stocks_says_so(callbacks):
+    out = fired(callbacks.on_update, None, None, "", None, None, None)
+    assert out[FIGURE]["data"] == [] and text_of(out[STATUS]) == NO_STOCKS
+    assert out[SIMULATED_HIDDEN] is True
 
 
-def test_new_metadata_reloads_the_window_by_patch(sessions, callbacks):
-    seed(sessions, NOW - timedelta(hours=1), NOW, profiles=False)
-    _, store, status, *_ = callbacks.on_tick(0, None, LIVE_STORE)
-    assert "No logo yet" in text_of(status)
-    with unit_of_work(sessions) as session:
-        upsert_profiles(
-            session,
-            [PROFILES[1]],
-            NOW,
-        )
-    figure, _, status, *_ = callbacks.on_tick(1, store, LIVE_STORE)
-    changes = ops(figure)
-    assert [s["name"] for s in changes[("layout", "shapes")][1]] == ["band-GE"]
-    assert text_of(status).split("No 52-week range yet for AAPL. ")[-1] == "No logo yet for AAPL."
-
-
-def test_an_unreachable_database_shows_the_message_and_the_page_recovers(
-    database_url, sessions, clock
-):
+def test_an_unreachable_database_shows_the_message_and_the_page_recovers(database_url, sessions):
     seed(sessions, NOW - timedelta(hours=1), NOW)
     url = make_engine(database_url).url
     if url.get_backend_name() == "sqlite":
@@ -178,17 +231,17 @@ def test_an_unreachable_database_shows_the_message_and_the_page_recovers(
     else:
         gone = url.set(port=1)  # nothing listens there
     down_engine = make_engine(gone)
-    app = Dash(__name__)
-    app.layout = build_layout(5, 7)
-    down = register_callbacks(app, make_session_factory(down_engine), clock, 7)
-    figure, store, status, *_ = down.on_tick(
-        0, PageState(True, "x", {}, to_ms(NOW)).to_store(), LIVE_STORE
-    )
-    assert figure is no_update and state_of(store).loaded is False
-    assert text_of(status) == DB_DOWN
-    app2 = Dash(__name__)
-    app2.layout = build_layout(5, 7)
-    back = register_callbacks(app2, sessions, clock, 7)
-    figure, store, status, *_ = back.on_tick(1, store, LIVE_STORE)
-    assert ("data",) in ops(figure) and state_of(store).loaded and status == []
+    clock = ManualClock()
+    down = registered(make_session_factory(down_engine), clock)
+    loaded = fired(registered(sessions, clock).on_update, None, None, "", None, None, None)
+    for trigger in ("tick", "url"):
+        out = fired(down.on_update, trigger, 1, "", 1, None, loaded[STORE])
+        assert len(out) == 15 and out[FIGURE] is no_update
+        assert PageState.from_store(out[STORE]) == NOT_LOADED and out[STORE] == {"ok": False}
+        assert text_of(out[STATUS]) == DB_DOWN
+        assert all(v is no_update for v in out[STATUS + 1 :])
+    back = registered(sessions, clock)
+    out = fired(back.on_update, "tick", 2, "", 2, None, {"ok": False})
+    assert isinstance(out[FIGURE], dict) and PageState.from_store(out[STORE]).loaded
+    assert out[STATUS] == []
     down_engine.dispose()

@@ -1,10 +1,24 @@
-"""The figure and each stock's parts: colours, the empty chart, a line, a band, a logo anchor."""
+"""What both views share: colours, a line, the axes, the layout, fitting and widening a range."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.figure import PALETTE, band, base_figure, color_of, logo_anchor, rgba, trace
+from app.figure import (
+    PALETTE,
+    THEMES,
+    color_of,
+    dash_of,
+    fitted,
+    layout,
+    line,
+    rgba,
+    rounded,
+    theme_of,
+    widened,
+    x_axis,
+    y_axis,
+)
 from tests.app.page_helpers import stock, utc_ms
 
 
@@ -16,41 +30,85 @@ def test_colours_follow_the_slot_and_the_palette_has_more_than_six():
     assert rgba("#1f77b4", 0.1) == "rgba(31,119,180,0.1)"
 
 
-def test_a_trace_is_lists_with_a_safe_hover():
-    t = trace(stock(company_name="<b>Evil</b> & Co"), [utc_ms(2026, 11, 27, 15)], [174.97])
-    assert t["x"] == [utc_ms(2026, 11, 27, 10)] and t["y"] == [174.97]
-    assert isinstance(t["x"], list) and isinstance(t["y"], list)
-    assert "&lt;b&gt;Evil&lt;/b&gt; &amp; Co" in t["hovertemplate"]
-    assert "$%{y:,.2f}" in t["hovertemplate"] and "ET" in t["hovertemplate"]
-    assert t["mode"] == "lines+markers" and t["line"]["color"] == PALETTE[0]
+def test_lines_past_the_palette_are_dotted_so_no_two_look_alike():
+    assert dash_of(stock(slot=0)) == dash_of(stock(slot=len(PALETTE) - 1)) == "solid"
+    assert dash_of(stock(slot=len(PALETTE))) == "dot"
+    assert dash_of(stock(slot=2 * len(PALETTE))) == "solid"
 
 
-def test_band_spans_the_visible_window_under_the_lines_or_is_absent():
-    b = band(stock())
-    assert (b["xref"], b["x0"], b["x1"], b["layer"]) == ("paper", 0, 1, "below")
-    assert (b["y0"], b["y1"]) == (160.0, 260.0)
-    assert band(stock(week52_high=None)) is None
-
-
-def test_logo_sits_at_the_first_point_or_is_absent():
-    anchor = logo_anchor(stock(), utc_ms(2026, 11, 27, 15), 174.97)
-    assert anchor == {
-        "symbol": "AAPL",
-        "url": "/assets/logos/AAPL.svg",
-        "x": utc_ms(2026, 11, 27, 10),
-        "y": 174.97,
-    }
-    assert logo_anchor(stock(logo_url=None), 0, 1.0) is None
-
-
-@pytest.mark.parametrize("title", ["Stock prices, last 7 days"])
-def test_the_base_figure_is_an_empty_chart_with_labelled_axes(title):
-    figure = base_figure(title)
-    assert figure["data"] == []
-    layout = figure["layout"]
-    assert layout["title"]["text"] == title
-    assert (
-        layout["xaxis"]["type"] == "date" and "America/New_York" in layout["xaxis"]["title"]["text"]
+def test_a_line_is_lists_in_exchange_time_with_a_safe_hover():
+    t = line(
+        stock(company_name="<b>Evil</b> & Co"),
+        [utc_ms(2026, 11, 27, 15), utc_ms(2026, 7, 1, 15)],
+        [174.97, 175.0],
+        "$%{y:,.2f}",
     )
-    assert layout["yaxis"]["tickprefix"] == "$"
-    assert layout["uirevision"]
+    # New York is UTC-5 in November and UTC-4 in July.
+    assert t["x"] == [utc_ms(2026, 11, 27, 10), utc_ms(2026, 7, 1, 11)] and t["y"] == [
+        174.97,
+        175.0,
+    ]
+    assert type(t["x"]) is list and type(t["y"]) is list  # never numpy: Patch.extend needs lists
+    assert all(type(v) is int for v in t["x"])
+    assert (
+        "&lt;b&gt;Evil&lt;/b&gt; &amp; Co" in t["hovertemplate"]
+        and "<b>Evil" not in t["hovertemplate"]
+    )
+    assert "$%{y:,.2f}" in t["hovertemplate"]
+    assert (t["mode"], t["name"], t["legendgroup"]) == ("lines", "AAPL", "AAPL")
+    assert t["line"]["color"] == PALETTE[0] and (t["xaxis"], t["yaxis"]) == ("x", "y")
+    assert line(stock(), [], [], "%{y}", ("x2", "y2"))["x"] == []
+    assert line(stock("<i>", company_name=None), [], [], "%{y}")["hovertemplate"].startswith(
+        "<b>&lt;i&gt;</b> &lt;i&gt;:"
+    )
+
+
+def test_rounded_values_are_a_plain_list():
+    values = rounded([1.123456, 2.0])
+    assert values == [1.1235, 2.0] and type(values) is list and type(values[0]) is float
+    assert rounded([1.26], 1) == [1.3] and rounded([]) == []
+
+
+def test_the_theme_is_dark_only_when_asked_for():
+    assert theme_of("dark") == "dark"
+    assert [theme_of(v) for v in ("light", None, "", "DARK", 1, {"x": 1})] == ["light"] * 6
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_axes_and_layout_are_explicit_and_themed(theme):
+    x = x_axis(theme, (1, 2), anchor="y2")
+    assert x["range"] == [1, 2] and x["type"] == "date" and x["anchor"] == "y2"
+    assert x["gridcolor"] == THEMES[theme]["grid"] and "ET" in x["hoverformat"]
+    y = y_axis(theme, (10.0, 20.0), tickprefix="$")
+    assert y["range"] == [10.0, 20.0] and y["fixedrange"] is True and y["tickprefix"] == "$"
+    lay = layout(theme, "Compare · last 1 day", height=480)
+    assert lay["title"]["text"] == "Compare · last 1 day" and lay["height"] == 480
+    assert (
+        lay["paper_bgcolor"] == THEMES[theme]["paper"]
+        and lay["font"]["color"] == THEMES[theme]["ink"]
+    )
+    assert lay["hovermode"] == "x unified" and lay["uirevision"] and lay["showlegend"] is False
+
+
+def test_a_fitted_range_holds_the_values_with_a_margin():
+    lo, hi = fitted([100.0, 110.0])
+    assert lo < 100.0 and hi > 110.0 and lo == pytest.approx(99.2) and hi == pytest.approx(110.8)
+    assert fitted([]) is None
+
+
+def test_a_flat_line_still_gets_a_visible_range():
+    lo, hi = fitted([100.0, 100.0])
+    assert lo < 100.0 < hi and hi - lo == pytest.approx(0.1)  # 0.1% of its level
+    lo, hi = fitted([0.0], floor=0.2)
+    assert (lo, hi) == pytest.approx((-0.1, 0.1))
+    lo, hi = fitted([0.0])
+    assert lo < 0.0 < hi
+
+
+def test_a_range_widens_only_when_a_value_falls_outside_it():
+    assert widened([100.0, 110.0], [101.0, 110.0]) is None
+    assert widened([100.0, 110.0], []) is None
+    lo, hi = widened([100.0, 110.0], [105.0, 120.0])
+    assert lo == 100.0 and hi == pytest.approx(120.8)
+    lo, hi = widened([100.0, 110.0], [90.0])
+    assert lo == pytest.approx(89.2) and hi == 110.0

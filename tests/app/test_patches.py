@@ -1,103 +1,151 @@
-"""The Patches (a window, a zoom's re-read, a tick), downsampling, the budget, the fingerprint."""
+"""A tick's Patch in both views, downsampling, the point budget, the fingerprint."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from app.patches import (
+    FIGURE_BUDGET,
+    MIN_POINTS,
     POINT_BUDGET,
+    axis_names,
     downsample,
     fingerprint,
+    point_budget,
     tick_patch,
-    window_patch,
-    zoom_patch,
 )
+from app.query import COMPARE, PRICE
+from core.times import to_exchange_ms
 from db.chart import Points
 from tests.app.page_helpers import ops, stock, utc_ms
+
+T1, T2 = utc_ms(2026, 11, 27, 15, 0, 10), utc_ms(2026, 11, 27, 15, 0, 15)
+LIVE = (utc_ms(2026, 11, 27, 14, 0, 15), T2)  # one hour up to the newest point
 
 
 def operations(patch) -> list[tuple[str, tuple]]:
     return [(op["operation"], tuple(op["location"])) for op in patch.to_plotly_json()["operations"]]
 
 
-def value_at(patch, location: tuple):
-    return ops(patch)[location][1]
-
-
 def test_downsampling_keeps_the_budget_the_ends_and_the_extremes():
     times = list(range(0, 10_080 * 60_000, 60_000))
     prices = list(100 + np.sin(np.arange(len(times)) / 50.0))
     prices[5_000] = 150.0  # a spike must survive
-    x, y = downsample(Points(times, prices, "minute"), 2_000)
-    assert len(x) <= 2_000 and len(x) == len(y)
+    prices[7_000] = 50.0  # and a dip
+    kept = downsample(Points(times, prices, "minute"), 2_000)
+    x, y = kept.times, kept.prices
+    assert len(x) <= 2_000 and len(x) == len(y) and kept.resolution == "minute"
     assert x[0] == times[0] and x[-1] == times[-1]
-    assert 150.0 in y and x == sorted(x)
-    assert isinstance(x, list) and isinstance(y, list)
+    assert 150.0 in y and 50.0 in y and x == sorted(x)
+    assert type(x) is list and type(y) is list  # lists, never numpy arrays
+    assert type(x[0]) is int and type(y[0]) is float
     short = Points([1, 2, 3], [1.0, 2.0, 3.0], "tick")
-    assert downsample(short, 2_000) == ([1, 2, 3], [1.0, 2.0, 3.0])
+    assert downsample(short, 2_000) == short
+    assert downsample(short, 3) == short
 
 
-def test_window_patch_replaces_traces_bands_logos_and_leaves_the_view():
-    stocks = [stock("AAPL", 0), stock("GE", 1, week52_high=None, logo_url=None)]
-    series = {
-        "AAPL": Points(
-            [utc_ms(2026, 11, 27, 15), utc_ms(2026, 11, 27, 15, 0, 5)], [1.0, 2.0], "tick"
-        ),
-        "GE": Points([], [], "tick"),
-    }
-    patch, last = window_patch(stocks, series)
-    data = value_at(patch, ("data",))
-    assert [t["name"] for t in data] == ["AAPL", "GE"] and data[1]["x"] == []
-    assert [s["name"] for s in value_at(patch, ("layout", "shapes"))] == ["band-AAPL"]
-    assert [a["symbol"] for a in value_at(patch, ("layout", "meta"))["logos"]] == ["AAPL"]
-    assert last == {"AAPL": utc_ms(2026, 11, 27, 15, 0, 5)}
-    assert not [
-        loc for _, loc in operations(patch) if loc[:2] in (("layout", "xaxis"), ("layout", "yaxis"))
-    ]
+def test_the_point_budget_shares_a_page_budget_between_stocks():
+    assert point_budget(0) == point_budget(1) == point_budget(6) == POINT_BUDGET
+    assert point_budget(30) == FIGURE_BUDGET // 30 < POINT_BUDGET
+    assert point_budget(100) == 400
+    assert point_budget(10_000) == MIN_POINTS
+    assert all(point_budget(n) * n <= FIGURE_BUDGET for n in (20, 30, 50, 100, 200))
 
 
-def test_following_live_again_drops_the_zoom_with_a_new_axis_revision():
-    patch, _ = window_patch([stock()], {}, reset_view=1234)
-    for axis in ("xaxis", "yaxis"):
-        assert value_at(patch, ("layout", axis, "autorange")) is True
-        assert value_at(patch, ("layout", axis, "uirevision")) == 1234
+def test_axis_names_are_one_shared_in_compare_and_one_per_panel_in_price():
+    assert axis_names(COMPARE, 3) == ["yaxis"] * 3
+    assert axis_names(PRICE, 3) == ["yaxis", "yaxis2", "yaxis3"]
+    assert axis_names(PRICE, 0) == []
 
 
-def test_a_window_is_downsampled_to_the_point_budget():
-    n = 10_080
-    series = {
-        "AAPL": Points(
-            list(range(0, n * 60_000, 60_000)), [100.0 + i % 7 for i in range(n)], "minute"
-        )
-    }
-    patch, _ = window_patch([stock()], series, None)
-    (t,) = value_at(patch, ("data",))
-    assert len(t["x"]) <= POINT_BUDGET
-
-
-def test_tick_patch_only_extends_the_traces_that_have_new_points():
+def test_a_compare_tick_appends_percent_against_each_baseline():
     stocks = [stock("AAPL", 0), stock("GE", 1)]
-    new = {
-        "AAPL": Points([utc_ms(2026, 11, 27, 15, 0, 10)], [3.5], "tick"),
-        "GE": Points([], [], "tick"),
-    }
-    patch, last = tick_patch(stocks, new)
-    assert operations(patch) == [("Extend", ("data", 0, "x")), ("Extend", ("data", 0, "y"))]
-    assert value_at(patch, ("data", 0, "x")) == [utc_ms(2026, 11, 27, 10, 0, 10)]
-    assert value_at(patch, ("data", 0, "y")) == [3.5]
-    assert last == {"AAPL": utc_ms(2026, 11, 27, 15, 0, 10)}
-    nothing, _ = tick_patch(stocks, {})
-    assert operations(nothing) == []
+    new = {"AAPL": Points([T1, T2], [101.0, 99.5], "tick"), "GE": Points([T2], [210.0], "tick")}
+    base = {"AAPL": 100.0, "GE": 200.0}
+    done = tick_patch(COMPARE, stocks, new, base, {"yaxis": [-10.0, 10.0]}, LIVE)
+    changes = ops(done.patch)
+    assert changes[("data", 0, "x")] == ("Extend", to_exchange_ms([T1, T2]))
+    assert changes[("data", 0, "y")] == ("Extend", [1.0, -0.5])
+    assert changes[("data", 1, "y")] == ("Extend", [5.0])
+    assert all(type(v) is list for op, v in changes.values() if op == "Extend")
+    assert done.last_ms == {"AAPL": T2, "GE": T2}
+    assert done.y == {} and ("layout", "yaxis", "range") not in changes  # 5% fits in ±10%
 
 
-def test_zoom_patch_replaces_points_only():
+def test_a_price_tick_appends_dollars_to_each_panel():
+    stocks = [stock("AAPL", 0), stock("GE", 1)]
+    new = {"GE": Points([T1], [150.123456], "tick")}
+    y = {"yaxis": [160.0, 180.0], "yaxis2": [140.0, 160.0]}
+    done = tick_patch(PRICE, stocks, new, {}, y, LIVE)
+    assert operations(done.patch) == [
+        ("Extend", ("data", 1, "x")),
+        ("Extend", ("data", 1, "y")),
+        ("Assign", ("layout", "xaxis", "range")),
+        ("Assign", ("layout", "xaxis2", "range")),
+    ]
+    assert ops(done.patch)[("data", 1, "y")] == ("Extend", [150.1235])
+    assert done.last_ms == {"GE": T1}
+
+
+def test_following_live_moves_every_time_axis_to_the_newest_point():
+    stocks = [stock("AAPL", 0), stock("GE", 1), stock("NVDA", 2)]
+    new = {"AAPL": Points([T2], [170.0], "tick")}
+    y = {"yaxis": [160.0, 180.0], "yaxis2": [1.0, 2.0], "yaxis3": [1.0, 2.0]}
+    changes = ops(tick_patch(PRICE, stocks, new, {}, y, LIVE).patch)
+    edge = to_exchange_ms(list(LIVE))
+    for axis in ("xaxis", "xaxis2", "xaxis3"):
+        assert changes[("layout", axis, "range")] == ("Assign", edge)
+    compare = ops(tick_patch(COMPARE, stocks, new, {"AAPL": 170.0}, {"yaxis": [-1, 1]}, LIVE).patch)
+    assert compare[("layout", "xaxis", "range")] == ("Assign", edge)
+    assert ("layout", "xaxis2", "range") not in compare
+
+
+def test_a_y_axis_widens_only_when_a_new_point_falls_outside_it():
+    stocks = [stock("AAPL", 0), stock("GE", 1)]
+    y = {"yaxis": [160.0, 180.0], "yaxis2": [140.0, 160.0]}
+    new = {"AAPL": Points([T1, T2], [175.0, 190.0], "tick"), "GE": Points([T2], [150.0], "tick")}
+    done = tick_patch(PRICE, stocks, new, {}, y, LIVE)
+    changes = ops(done.patch)
+    op, (lo, hi) = changes[("layout", "yaxis", "range")]
+    assert op == "Assign" and lo == 160.0 and hi > 190.0
+    assert done.y == {"yaxis": [lo, hi]}
+    assert ("layout", "yaxis2", "range") not in changes  # GE's 150 fits
+
+
+def test_in_compare_the_shared_axis_widens_once_for_every_stock():
+    stocks = [stock("AAPL", 0), stock("GE", 1)]
+    new = {"AAPL": Points([T2], [115.0], "tick"), "GE": Points([T2], [170.0], "tick")}
+    done = tick_patch(COMPARE, stocks, new, {"AAPL": 100.0, "GE": 200.0}, {"yaxis": [-1, 1]}, LIVE)
+    lo, hi = done.y["yaxis"]
+    assert lo < -15.0 and hi > 15.0  # holds GE's -15% and AAPL's +15%
+    assert ops(done.patch)[("layout", "yaxis", "range")] == ("Assign", [lo, hi])
+
+
+@pytest.mark.parametrize("view", [COMPARE, PRICE])
+def test_a_custom_range_only_gets_points_appended_never_an_axis(view):
+    stocks = [stock("AAPL", 0), stock("GE", 1)]
+    new = {"AAPL": Points([T1], [500.0], "tick")}  # far outside every axis
+    y = {"yaxis": [-1.0, 1.0], "yaxis2": [1.0, 2.0]}
+    done = tick_patch(view, stocks, new, {"AAPL": 100.0, "GE": 1.0}, y, None)
+    assert operations(done.patch) == [("Extend", ("data", 0, "x")), ("Extend", ("data", 0, "y"))]
+    assert done.y == {} and done.last_ms == {"AAPL": T1}
+
+
+@pytest.mark.parametrize("view", [COMPARE, PRICE])
+def test_nothing_new_is_an_empty_patch_that_keeps_the_view(view):
     stocks = [stock("AAPL", 0)]
-    patch = zoom_patch(stocks, {"AAPL": Points([utc_ms(2026, 11, 27, 15)], [1.0], "tick")})
-    assert operations(patch) == [("Assign", ("data", 0, "x")), ("Assign", ("data", 0, "y"))]
+    for new in ({}, {"AAPL": Points([], [], "tick")}, {"NVDA": Points([T1], [1.0], "tick")}):
+        done = tick_patch(view, stocks, new, {"AAPL": 100.0}, {"yaxis": [-1.0, 1.0]}, LIVE)
+        assert operations(done.patch) == [] and done.last_ms == {} and done.y == {}
 
 
 def test_fingerprint_changes_with_what_the_chart_shows_about_stocks():
     base = [stock("AAPL", 0)]
     assert fingerprint(base) == fingerprint([stock("AAPL", 0)])
+    assert len(fingerprint(base)) == 16
     assert fingerprint(base) != fingerprint([stock("AAPL", 0, week52_high=270.0)])
+    assert fingerprint(base) != fingerprint([stock("AAPL", 0, logo_url="/other.svg")])
+    assert fingerprint(base) != fingerprint([stock("AAPL", 1)])
     assert fingerprint(base) != fingerprint([stock("AAPL", 0), stock("GE", 1)])
+    assert fingerprint([]) != fingerprint(base)

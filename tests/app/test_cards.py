@@ -1,0 +1,134 @@
+"""The cards: change against the previous close, place in the 52-week range, numbers, a card."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from dash import html
+from plotly.utils import PlotlyJSONEncoder
+
+from app.cards import card, card_numbers, price_change, range_position
+from app.figure import PALETTE
+from db.cards import CardPrice
+from tests.app.page_helpers import stock, utc_ms
+
+
+def parts(component) -> list:
+    """The component and every component under it, depth first."""
+    found = [component]
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if hasattr(child, "to_plotly_json"):
+            found += parts(child)
+    return found
+
+
+def by_class(component, name: str):
+    """The one part whose class list holds `name`."""
+    (found,) = [p for p in parts(component) if name in (getattr(p, "className", "") or "").split()]
+    return found
+
+
+def test_change_is_against_the_previous_close_in_dollars_and_percent():
+    assert price_change(101.0, 100.0) == (1.0, 1.0)
+    assert price_change(99.0, 100.0) == (-1.0, -1.0)
+    assert price_change(100.0, 100.0) == (0.0, 0.0)
+    assert price_change(123.45, 122.81) == (0.64, 0.5211)
+
+
+@pytest.mark.parametrize(
+    ("last", "previous"), [(None, 100.0), (100.0, None), (None, None), (100.0, 0.0), (1.0, -5.0)]
+)
+def test_no_change_without_a_price_and_a_positive_previous_close(last, previous):
+    assert price_change(last, previous) is None
+
+
+def test_the_place_in_the_52_week_range_is_between_0_and_1():
+    assert range_position(130.0, 100.0, 200.0) == 0.3
+    assert range_position(100.0, 100.0, 200.0) == 0.0 and range_position(200.0, 100.0, 200.0) == 1.0
+    assert range_position(90.0, 100.0, 200.0) == 0.0  # below the low: clamped
+    assert range_position(250.0, 100.0, 200.0) == 1.0  # above the high: clamped
+    assert range_position(1.0, 1.0, 4.0) == 0.0 and range_position(2.0, 1.0, 4.0) == 0.3333
+
+
+@pytest.mark.parametrize(
+    ("last", "low", "high"),
+    [(None, 1.0, 2.0), (1.5, None, 2.0), (1.5, 1.0, None), (1.5, 2.0, 2.0), (1.5, 3.0, 2.0)],
+)
+def test_no_place_without_a_price_and_a_range(last, low, high):
+    assert range_position(last, low, high) is None
+
+
+def test_card_numbers_are_last_change_percent_time_and_place_per_stock():
+    stocks = [
+        stock("AAPL", 0, week52_low=100.0, week52_high=200.0),
+        stock("GE", 1, week52_low=None, week52_high=None),
+        stock("NVDA", 2),
+    ]
+    at = utc_ms(2026, 11, 27, 20)
+    prices = {
+        "AAPL": CardPrice(symbol="AAPL", last_price=150.0, last_ms=at, previous_close=120.0),
+        "GE": CardPrice(symbol="GE", last_price=210.123456, last_ms=at - 5, previous_close=None),
+    }
+    numbers = card_numbers(stocks, prices)
+    assert numbers == {
+        "AAPL": [150.0, 30.0, 25.0, at, 0.5],
+        "GE": [210.1235, None, None, at - 5, None],
+        "NVDA": [None, None, None, None, None],  # no price yet
+    }
+    json.dumps(numbers)  # plain JSON: no numpy, no Decimal
+    assert card_numbers([], prices) == {}
+
+
+def test_a_card_is_a_pressed_button_in_the_stock_colour_that_names_the_stock():
+    c = card(stock("GE", 3, company_name="GE Aerospace", logo_url="/assets/logos/GE.svg"), True)
+    assert isinstance(c, html.Button)
+    assert c.id == {"type": "card", "symbol": "GE"}
+    props = c.to_plotly_json()["props"]
+    assert props["aria-pressed"] == "true" and props["data-symbol"] == "GE"
+    assert c.className == "stock-card" and c.style == {"--accent": PALETTE[3]}
+    assert c.title == "Hide GE on the chart"
+    assert by_class(c, "card-symbol").children == "GE"
+    assert by_class(c, "card-name").children == "GE Aerospace"
+    logo = by_class(c, "card-logo")
+    assert isinstance(logo, html.Img) and logo.src == "/assets/logos/GE.svg" and logo.alt == ""
+    assert by_class(c, "card-range-low").children == "52-wk low $160.00"
+    assert by_class(c, "card-range-high").children == "high $260.00"
+    assert by_class(c, "card-range-marker").id == {"type": "card-marker", "symbol": "GE"}
+    for kind in ("card-price", "card-change", "card-fresh"):  # written by assets/page.js
+        assert by_class(c, kind).id == {"type": kind, "symbol": "GE"}
+    assert by_class(c, "card-price").children == "—"
+
+
+def test_a_hidden_card_is_unpressed_and_marked_hidden():
+    c = card(stock("AAPL", 0), False)
+    assert c.to_plotly_json()["props"]["aria-pressed"] == "false"
+    assert c.className.split() == ["stock-card", "is-hidden"]
+    assert c.title == "Show AAPL on the chart"
+
+
+def test_a_card_without_logo_name_or_range_says_so():
+    c = card(
+        stock("NVDA", 12, company_name=None, logo_url=None, week52_low=None, week52_high=None),
+        True,
+    )
+    assert c.style == {"--accent": PALETTE[2]}
+    monogram = by_class(c, "card-logo")
+    assert isinstance(monogram, html.Span) and monogram.children == "N"
+    assert by_class(c, "card-name").children == ""
+    assert by_class(c, "card-range").children == "No 52-week range yet"
+    assert not [p for p in parts(c) if p.className == "card-range-marker"]
+
+
+def test_a_hostile_company_name_is_text_not_markup():
+    hostile = '<img src=x onerror="alert(1)"> & Co'
+    c = card(stock(company_name=hostile), True)
+    name = by_class(c, "card-name")
+    assert name.children == hostile  # React renders a string as text
+    assert not [p for p in parts(c) if "dangerously_allow_html" in p.to_plotly_json()["props"]]
+    sent = json.dumps(c, cls=PlotlyJSONEncoder)
+    assert json.loads(sent)["props"]["children"][1]["props"]["children"][1]["props"] == {
+        "children": hostile,
+        "className": "card-name",
+    }
