@@ -54,11 +54,11 @@ def zoomed_range(relayout: dict) -> tuple[datetime, datetime] | None:
     return (start, end) if start < end else None
 
 
-def _joined(store: object, edge: object) -> object:
-    """The page's state from its two stores: the view, and the newest points."""
+def joined_state(store: object, edge: object) -> PageState:
+    """The page's state from its two stores: the view ("page"), and the newest points ("edge")."""
     if isinstance(store, dict) and isinstance(edge, dict):
-        return {**store, "last": edge.get("last")}
-    return store
+        store = {**store, "last": edge.get("last")}
+    return PageState.from_store(store)
 
 
 def _is_tick(update: PageUpdate) -> bool:
@@ -117,7 +117,7 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         State("edge", "data"),
     )
     def on_update(search, _n, theme, store, edge):
-        state = PageState.from_store(_joined(store, edge))
+        state = joined_state(store, edge)
         try:
             if ctx.triggered_id == "tick":
                 return answer(page.tick(state, search, theme), state)
@@ -144,7 +144,7 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
     def on_control(*args):
         search, store, relayout = args[-2], args[-1], args[-3]  # the page store without "last"
         query, _ = parse_query(search, page.longest)
-        preset = PageState.from_store(_joined(store, {"last": {}})).preset
+        preset = joined_state(store, {"last": {}}).preset
         trigger = ctx.triggered_id
         if isinstance(trigger, dict):  # a card; new cards arrive with no clicks
             if not ctx.triggered or not ctx.triggered[0].get("value"):

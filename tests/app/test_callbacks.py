@@ -16,7 +16,7 @@ from dash._callback_context import context_value
 from dash._utils import AttributeDict
 from dash.exceptions import PreventUpdate
 
-from app.callbacks import register_callbacks, zoomed_range
+from app.callbacks import joined_state, register_callbacks, zoomed_range
 from app.layout import build_layout
 from app.page_state import NOT_LOADED, PageState
 from app.page_updates import DB_DOWN, NO_STOCKS, Page
@@ -27,9 +27,10 @@ from tests.app.page_helpers import NOW, SYMBOLS, ManualClock, seed
 WEEK = timedelta(days=7)
 PROPS = {"tick": "n_intervals", "url": "search", "theme": "data", "chart": "relayoutData"}
 # on_update's outputs, in order.
-FIGURE, STYLE, STORE, STATUS, SIMULATED_HIDDEN, NUMBERS, CARDS = range(7)
-PRESSED = slice(7, 13)  # view-compare, view-price, range-1H, -1D, -5D, -7D
-CUSTOM_HIDDEN, FOLLOW_HIDDEN = 13, 14
+FIGURE, STYLE, STORE, EDGE, STATUS, SIMULATED_HIDDEN, NUMBERS, CARDS = range(8)
+PRESSED = slice(8, 14)  # view-compare, view-price, range-1H, -1D, -5D, -7D
+CUSTOM_HIDDEN, FOLLOW_HIDDEN = 14, 15
+OUTPUTS = 16
 
 
 def utc(*args: int) -> datetime:
@@ -175,12 +176,12 @@ def test_a_bad_url_is_rewritten_clean_by_the_next_control(callbacks):
 
 def test_the_first_load_draws_the_view_and_marks_the_controls(sessions, callbacks):
     seed(sessions, NOW - timedelta(hours=2), NOW)
-    out = fired(callbacks.on_update, None, None, "?view=price&range=1H", None, None, None)
-    assert len(out) == 15
+    out = fired(callbacks.on_update, None, None, "?view=price&range=1H", None, None, None, None)
+    assert len(out) == OUTPUTS
     figure = out[FIGURE]
     assert isinstance(figure, dict) and [t["name"] for t in figure["data"]] == SYMBOLS
     assert out[STYLE] == {"height": f"{figure['layout']['height']}px"}
-    state = PageState.from_store(out[STORE])
+    state = joined_state(out[STORE], out[EDGE])
     assert state.loaded and state.search == "?view=price&range=1H" and state.preset == "1H"
     assert out[STATUS] == [] and out[SIMULATED_HIDDEN] is False  # simulated prices: say so
     assert set(out[NUMBERS]["cards"]) == set(SYMBOLS) and len(out[CARDS]) == 2
@@ -191,7 +192,7 @@ def test_the_first_load_draws_the_view_and_marks_the_controls(sessions, callback
 def test_a_custom_range_shows_custom_and_follow_live(sessions, callbacks):
     seed(sessions, NOW - timedelta(hours=6), NOW)
     search = "?start=2026-11-27T10:00:00&end=2026-11-27T11:00:00"
-    out = fired(callbacks.on_update, "url", search, search, None, "dark", None)
+    out = fired(callbacks.on_update, "url", search, search, None, "dark", None, None)
     assert out[PRESSED] == ("true", "false", "false", "false", "false", "false")
     assert (out[CUSTOM_HIDDEN], out[FOLLOW_HIDDEN]) == (False, False)
     assert out[FIGURE]["layout"]["title"]["text"].endswith("(custom range)")
@@ -199,26 +200,28 @@ def test_a_custom_range_shows_custom_and_follow_live(sessions, callbacks):
 
 def test_a_tick_appends_and_leaves_the_rest_of_the_page(sessions, callbacks):
     seed(sessions, NOW - timedelta(hours=2), NOW)
-    first = fired(callbacks.on_update, None, None, "", None, None, None)
-    out = fired(callbacks.on_update, "tick", 1, "", 1, None, first[STORE])
+    first = fired(callbacks.on_update, None, None, "", None, None, None, None)
+    out = fired(callbacks.on_update, "tick", 1, "", 1, None, first[STORE], first[EDGE])
     assert isinstance(out[FIGURE], Patch)
     assert out[STYLE] is no_update and out[CARDS] is no_update
     assert all(mark is no_update for mark in out[PRESSED])
     assert out[CUSTOM_HIDDEN] is no_update and out[FOLLOW_HIDDEN] is no_update
-    assert PageState.from_store(out[STORE]) == PageState.from_store(first[STORE])
+    # A tick sends the newest points only: the rest of the state is unchanged.
+    assert out[STORE] is no_update and out[EDGE] == first[EDGE]
+    assert joined_state(first[STORE], out[EDGE]) == joined_state(first[STORE], first[EDGE])
     assert out[NUMBERS]["cards"] == first[NUMBERS]["cards"]
 
 
 def test_a_tick_with_a_store_the_page_cannot_read_draws_the_view_again(sessions, callbacks):
     seed(sessions, NOW - timedelta(hours=1), NOW)
     for store in ({"ok": True, "last": "x"}, "junk", None, {"ok": "yes"}):
-        out = fired(callbacks.on_update, "tick", 3, "", 3, None, store)
-        assert isinstance(out[FIGURE], dict) and PageState.from_store(out[STORE]).loaded
+        out = fired(callbacks.on_update, "tick", 3, "", 3, None, store, {"last": {}})
+        assert isinstance(out[FIGURE], dict) and joined_state(out[STORE], out[EDGE]).loaded
         assert out[STATUS] == []
 
 
 def test_no_stocks_says_so(callbacks):
-    out = fired(callbacks.on_update, None, None, "", None, None, None)
+    out = fired(callbacks.on_update, None, None, "", None, None, None, None)
     assert out[FIGURE]["data"] == [] and text_of(out[STATUS]) == NO_STOCKS
     assert out[SIMULATED_HIDDEN] is True
 
@@ -233,15 +236,15 @@ def test_an_unreachable_database_shows_the_message_and_the_page_recovers(databas
     down_engine = make_engine(gone)
     clock = ManualClock()
     down = registered(make_session_factory(down_engine), clock)
-    loaded = fired(registered(sessions, clock).on_update, None, None, "", None, None, None)
+    loaded = fired(registered(sessions, clock).on_update, None, None, "", None, None, None, None)
     for trigger in ("tick", "url"):
-        out = fired(down.on_update, trigger, 1, "", 1, None, loaded[STORE])
-        assert len(out) == 15 and out[FIGURE] is no_update
-        assert PageState.from_store(out[STORE]) == NOT_LOADED and out[STORE] == {"ok": False}
+        out = fired(down.on_update, trigger, 1, "", 1, None, loaded[STORE], loaded[EDGE])
+        assert len(out) == OUTPUTS and out[FIGURE] is no_update
+        assert joined_state(out[STORE], out[EDGE]) == NOT_LOADED and out[STORE] == {"ok": False}
         assert text_of(out[STATUS]) == DB_DOWN
         assert all(v is no_update for v in out[STATUS + 1 :])
     back = registered(sessions, clock)
-    out = fired(back.on_update, "tick", 2, "", 2, None, {"ok": False})
-    assert isinstance(out[FIGURE], dict) and PageState.from_store(out[STORE]).loaded
+    out = fired(back.on_update, "tick", 2, "", 2, None, {"ok": False}, {})
+    assert isinstance(out[FIGURE], dict) and joined_state(out[STORE], out[EDGE]).loaded
     assert out[STATUS] == []
     down_engine.dispose()

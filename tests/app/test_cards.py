@@ -34,7 +34,7 @@ def test_change_is_against_the_previous_close_in_dollars_and_percent():
     assert price_change(101.0, 100.0) == (1.0, 1.0)
     assert price_change(99.0, 100.0) == (-1.0, -1.0)
     assert price_change(100.0, 100.0) == (0.0, 0.0)
-    assert price_change(123.45, 122.81) == (0.64, 0.5211)
+    assert price_change(123.45, 122.81) == (0.64, 0.52)  # % to the hundredth, as shown
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,7 @@ def test_the_place_in_the_52_week_range_is_between_0_and_1():
     assert range_position(100.0, 100.0, 200.0) == 0.0 and range_position(200.0, 100.0, 200.0) == 1.0
     assert range_position(90.0, 100.0, 200.0) == 0.0  # below the low: clamped
     assert range_position(250.0, 100.0, 200.0) == 1.0  # above the high: clamped
-    assert range_position(1.0, 1.0, 4.0) == 0.0 and range_position(2.0, 1.0, 4.0) == 0.3333
+    assert range_position(1.0, 1.0, 4.0) == 0.0 and range_position(2.0, 1.0, 4.0) == 0.333
 
 
 @pytest.mark.parametrize(
@@ -93,8 +93,11 @@ def test_a_card_is_a_pressed_button_in_the_stock_colour_that_names_the_stock():
     assert by_class(c, "card-name").children == "GE Aerospace"
     logo = by_class(c, "card-logo")
     assert isinstance(logo, html.Img) and logo.src == "/assets/logos/GE.svg" and logo.alt == ""
-    assert by_class(c, "card-range-low").children == "52-wk low $160.00"
-    assert by_class(c, "card-range-high").children == "high $260.00"
+    assert by_class(c, "card-range-low").children == "$160.00"
+    assert by_class(c, "card-range-low").title == "52-week low"
+    assert by_class(c, "card-range-label").children == "52-wk"
+    assert by_class(c, "card-range-high").children == "$260.00"
+    assert by_class(c, "card-range-high").title == "52-week high"
     assert by_class(c, "card-range-marker").id == {"type": "card-marker", "symbol": "GE"}
     for kind in ("card-price", "card-change", "card-fresh"):  # written by assets/page.js
         assert by_class(c, kind).id == {"type": kind, "symbol": "GE"}

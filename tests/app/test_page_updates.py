@@ -358,9 +358,9 @@ def test_previous_close_and_card_numbers_agree_with_the_seeded_rows(sessions, pa
         assert numbers["cards"][s] == [
             last,
             change,
-            round((last - previous) / previous * 100, 4),
+            round((last - previous) / previous * 100, 2),
             to_ms(NOW),
-            round(min(max((last - low) / (high - low), 0), 1), 4),
+            round(min(max((last - low) / (high - low), 0), 1), 3),
         ]
     assert numbers["at"] == to_ms(NOW) and numbers["live"] is True
     assert (numbers["refresh"], numbers["every"]) == (5_000, 5_000)
