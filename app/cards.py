@@ -77,7 +77,9 @@ def card(stock: ChartStock, shown: bool) -> html.Button:
     logo = (
         [html.Img(src=stock.logo_url, alt="", className="card-logo", width=32, height=32)]
         if stock.logo_url
-        else [html.Span(symbol[:1], className="card-logo card-logo-none", **{"aria-hidden": "true"})]
+        else [
+            html.Span(symbol[:1], className="card-logo card-logo-none", **{"aria-hidden": "true"})
+        ]
     )
     return html.Button(
         id={"type": "card", "symbol": symbol},

@@ -44,7 +44,9 @@ def create_app(
     )
     longest = timedelta(days=settings.window_days)
     app.layout = build_layout(settings.refresh_interval, longest)
-    page = Page(sessions, clock, market, longest, settings.refresh_interval, settings.price_interval)
+    page = Page(
+        sessions, clock, market, longest, settings.refresh_interval, settings.price_interval
+    )
     register_callbacks(app, page)
     register_health_routes(app.server, settings, sessions, clock, market, registry)
     return app

@@ -84,7 +84,9 @@ def line(
         "xaxis": axes[0],
         "yaxis": axes[1],
         "line": {"color": color_of(stock), "width": 1.8, "dash": dash_of(stock)},
-        "hovertemplate": f"<b>{html.escape(stock.symbol)}</b> {name}: {value_format}<extra></extra>",
+        "hovertemplate": (
+            f"<b>{html.escape(stock.symbol)}</b> {name}: {value_format}<extra></extra>"
+        ),
     }
 
 

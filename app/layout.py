@@ -107,11 +107,16 @@ def build_layout(refresh_seconds: float, longest: timedelta) -> html.Div:
                         hidden=True,
                     ),
                     html.Div(
-                        id="stale-banner", className="notice notice-error", role="alert", hidden=True
+                        id="stale-banner",
+                        className="notice notice-error",
+                        role="alert",
+                        hidden=True,
                     ),
                     html.Div(id="status", className="status", role="status"),
                     html.Section(
-                        id="cards", className="cards", **{"aria-label": "Stocks (click to show or hide)"}
+                        id="cards",
+                        className="cards",
+                        **{"aria-label": "Stocks (click to show or hide)"},
                     ),
                     html.Section(
                         className="panel",

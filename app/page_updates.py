@@ -189,5 +189,3 @@ class Page:
             "market": status.text,
             "cards": card_numbers(stocks, prices),
         }
-
-

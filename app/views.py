@@ -126,7 +126,9 @@ def price_view(
         axes[f"yaxis{suffix}"] = y_axis(
             theme, (y[0], y[1]), domain=domain, tickprefix="$", tickformat=",.2f", nticks=5
         )
-        parts["data"].append(line(stock, times, rounded(prices), DOLLARS, (f"x{suffix}", f"y{suffix}")))
+        parts["data"].append(
+            line(stock, times, rounded(prices), DOLLARS, (f"x{suffix}", f"y{suffix}"))
+        )
         _panel_parts(parts, stock, suffix, top, area, theme)
     figure = {
         "data": parts.pop("data"),
