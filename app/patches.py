@@ -20,7 +20,7 @@ from tsdownsample import MinMaxLTTBDownsampler
 
 from app.figure import rounded, widened
 from app.query import COMPARE
-from app.views import percent
+from app.views import logo_height, logo_order, percent
 from core.times import to_exchange_ms
 from db.chart import ChartStock, Points
 
@@ -83,6 +83,7 @@ def tick_patch(
     last_ms: dict[str, int] = {}
     grown: dict[str, list[float]] = {}
     axes = axis_names(view, len(stocks))
+    logos = logo_order(stocks, base) if view == COMPARE else []
     for i, stock in enumerate(stocks):
         points = new.get(stock.symbol)
         if not points or not points.times:
@@ -94,6 +95,9 @@ def tick_patch(
         patch["data"][i]["x"].extend(to_exchange_ms(points.times))
         patch["data"][i]["y"].extend(values)
         last_ms[stock.symbol] = points.times[-1]
+        if live_bounds_ms is not None and stock.symbol in logos:
+            # Compare's logo follows its line's newest value while following live.
+            patch["layout"]["images"][logos.index(stock.symbol)]["y"] = values[-1]
         if live_bounds_ms is not None:
             axis = axes[i]
             wider = widened(grown.get(axis) or y[axis], values)
@@ -101,6 +105,8 @@ def tick_patch(
                 grown[axis] = list(wider)
     for axis, bounds in grown.items():
         patch["layout"][axis]["range"] = bounds
+        for k in range(len(logos)):  # the logos keep their size on the wider axis
+            patch["layout"]["images"][k]["sizey"] = logo_height(bounds)
     if live_bounds_ms is not None and last_ms:
         # The other panels' time axes match this one and follow it.
         patch["layout"]["xaxis"]["range"] = list(to_exchange_ms(list(live_bounds_ms)))

@@ -18,6 +18,8 @@ from core.times import to_exchange_ms
 from db.chart import ChartStock, Points
 
 COMPARE_HEIGHT = 480
+COMPARE_MARGIN = {"l": 56, "r": 40, "t": 84, "b": 44}
+COMPARE_PLOT_PX = COMPARE_HEIGHT - COMPARE_MARGIN["t"] - COMPARE_MARGIN["b"]
 PANEL, GAP, TOP, BOTTOM = 150, 50, 56, 44
 LOGO_PX = 24
 PCT = "%{y:+.2f}%"
@@ -53,7 +55,7 @@ def compare_view(
     title: str,
 ) -> Drawn:
     """Every stock as % change from its first visible point, on one axis with a zero line."""
-    traces, base, shown_values = [], {}, []
+    traces, base, shown_values, last_values = [], {}, [], {}
     for stock in stocks:
         times, prices = visible(series[stock.symbol], bounds_ms[0])
         values: list[float] = []
@@ -61,6 +63,7 @@ def compare_view(
             base[stock.symbol] = prices[0]
             values = percent(prices, prices[0])
             shown_values += values
+            last_values[stock.symbol] = values[-1]
         traces.append(line(stock, times, values, PCT))
     y = list(fitted([0.0, *shown_values], floor=0.2) or (-1.0, 1.0))
     figure = {
@@ -69,7 +72,8 @@ def compare_view(
             theme,
             title,
             height=COMPARE_HEIGHT,
-            margin={"l": 56, "r": 16, "t": 84, "b": 44},
+            margin=COMPARE_MARGIN,
+            images=end_logos(stocks, last_values, y),
             showlegend=True,
             legend={
                 "orientation": "h",
@@ -92,6 +96,40 @@ def compare_view(
         ),
     }
     return Drawn(figure, COMPARE_HEIGHT, base, {"yaxis": y})
+
+
+def logo_height(bounds: Sequence[float]) -> float:
+    """A Compare logo's height in % units, so that it is LOGO_PX tall on the axis `bounds`."""
+    return (bounds[1] - bounds[0]) * LOGO_PX / COMPARE_PLOT_PX
+
+
+def logo_order(stocks: Sequence[ChartStock], base: Mapping[str, float]) -> list[str]:
+    """The symbols whose logos Compare draws, in the order of layout.images."""
+    return [s.symbol for s in stocks if s.logo_url and s.symbol in base]
+
+
+def end_logos(
+    stocks: Sequence[ChartStock], last_values: Mapping[str, float], bounds: Sequence[float]
+) -> list[dict]:
+    """Each stock's logo just right of the plot, at its line's newest value (ticks move it)."""
+    by_symbol = {s.symbol: s for s in stocks}
+    return [
+        {
+            "source": by_symbol[symbol].logo_url,
+            "xref": "paper",
+            "x": 1.0,
+            "xanchor": "left",
+            "sizex": 0.2,  # a wide box: the logo keeps its shape, at its left edge
+            "yref": "y",
+            "y": last_values[symbol],
+            "yanchor": "middle",
+            "sizey": logo_height(bounds),
+            "sizing": "contain",
+            "layer": "above",
+            "name": f"logo-{symbol}",
+        }
+        for symbol in logo_order(stocks, last_values)
+    ]
 
 
 def price_view(

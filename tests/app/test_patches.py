@@ -16,6 +16,7 @@ from app.patches import (
     tick_patch,
 )
 from app.query import COMPARE, PRICE
+from app.views import logo_height
 from core.times import to_exchange_ms
 from db.chart import Points
 from tests.app.page_helpers import ops, stock, utc_ms
@@ -148,3 +149,19 @@ def test_fingerprint_changes_with_what_the_chart_shows_about_stocks():
     assert fingerprint(base) != fingerprint([stock("AAPL", 1)])
     assert fingerprint(base) != fingerprint([stock("AAPL", 0), stock("GE", 1)])
     assert fingerprint([]) != fingerprint(base)
+
+
+def test_compare_logos_follow_the_newest_value_live_and_keep_their_size_on_a_wider_axis():
+    stocks = [stock("AAPL", 0), stock("GE", 1, logo_url=None), stock("NVDA", 2)]
+    base = {"AAPL": 100.0, "GE": 10.0, "NVDA": 50.0}
+    new = {"NVDA": Points([T1], [55.0], "tick"), "GE": Points([T1], [10.5], "tick")}
+    done = tick_patch(COMPARE, stocks, new, base, {"yaxis": [-1.0, 1.0]}, LIVE)
+    changes = ops(done.patch)
+    # GE has no logo: NVDA's is the second image; it moves to +10%.
+    assert changes[("layout", "images", 1, "y")] == ("Assign", 10.0)
+    assert ("layout", "images", 0, "y") not in changes
+    wider = done.y["yaxis"]
+    for k in (0, 1):
+        assert changes[("layout", "images", k, "sizey")] == ("Assign", logo_height(wider))
+    custom = ops(tick_patch(COMPARE, stocks, new, base, {"yaxis": [-1.0, 1.0]}, None).patch)
+    assert not any(key[1] == "images" for key in custom)  # a custom range keeps them

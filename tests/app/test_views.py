@@ -7,7 +7,14 @@ import json
 import pytest
 
 from app.figure import PALETTE, THEMES, rgba
-from app.views import compare_view, price_view, visible
+from app.views import (
+    COMPARE_PLOT_PX,
+    LOGO_PX,
+    compare_view,
+    logo_height,
+    price_view,
+    visible,
+)
 from core.times import to_exchange_ms
 from db.chart import Points
 from tests.app.page_helpers import stock, utc_ms
@@ -56,6 +63,13 @@ def test_compare_is_percent_change_from_the_first_visible_point():
     assert lo < -5.0 and hi > 5.0 and hi - lo < 12.0  # fitted to what is shown
     assert lay["showlegend"] is True and lay["hovermode"] == "x unified"
     assert lay["legend"]["itemclick"] is False and lay["legend"]["itemdoubleclick"] is False
+    # Each logo sits right of the plot at its line's newest value, LOGO_PX tall on this axis.
+    assert [(i["name"], i["y"], i["xref"], i["x"], i["yref"]) for i in lay["images"]] == [
+        ("logo-AAPL", -1.0, "paper", 1.0, "y"),
+        ("logo-GE", -5.0, "paper", 1.0, "y"),
+    ]
+    assert all(i["sizey"] == logo_height(y["range"]) > 0 for i in lay["images"])
+    assert logo_height([0.0, float(COMPARE_PLOT_PX)]) == LOGO_PX
     json.dumps(drawn.figure)  # plain JSON: no numpy anywhere
 
 
