@@ -10,6 +10,8 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from werkzeug.serving import make_server
+
 from app.runtime import Runtime, build_runtime, startup_settings
 from core.settings import Settings
 from db.migrate import SchemaNotCurrent, upgrade
@@ -79,7 +81,13 @@ def run_command(settings: Settings, _args: argparse.Namespace) -> int:
     if runtime is None:
         return 1
     try:
-        app = runtime.dashboard()
+        # werkzeug's server on the WSGI app gunicorn serves, not Dash's run(): that one adds
+        # Dash's and Flask's banners, each repeating the address. Request lines stay quiet
+        # (app.logs); werkzeug's and Flask's errors still reach the log. Bound before the
+        # poller starts: a busy port stops here with werkzeug's one-line explanation.
+        server = make_server(
+            settings.host, settings.port, runtime.dashboard().server, threaded=True
+        )
         election = runtime.election()
         election.start()
         print(
@@ -89,8 +97,7 @@ def run_command(settings: Settings, _args: argparse.Namespace) -> int:
         # SIGTERM (systemd, a container) stops it as cleanly as Ctrl-C does.
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         try:
-            app.run(host=settings.host, port=settings.port, debug=False)
-        except KeyboardInterrupt:
+            server.serve_forever()  # returns on KeyboardInterrupt, the socket closed
             log.info("stopping")
         finally:
             election.stop()

@@ -40,6 +40,7 @@ def create_app(
         title="stockstreamer",
         assets_folder=str(ASSETS),  # Dash needs the absolute path of the top-level folder
         update_title=None,  # no "Updating…" flicker in the tab on every tick
+        add_log_handler=False,  # its records go through the root handler once (app.logs), not twice
         serve_locally=True,  # no CDN: the page works on a closed network
     )
     longest = timedelta(days=settings.window_days)

@@ -123,10 +123,27 @@ def run_database(
             engine.dispose()
 
 
+def stock_counts(text_value: str) -> tuple[int, ...]:
+    """`6,30` as (6, 30): each a count of stocks between 1 and len(SYMBOLS)."""
+    try:
+        counts = tuple(int(part) for part in text_value.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of whole numbers: {text_value!r}") from None
+    if not all(1 <= n <= len(SYMBOLS) for n in counts):
+        raise argparse.ArgumentTypeError(f"each count must be 1 to {len(SYMBOLS)}: {text_value!r}")
+    return counts
+
+
 def main() -> int:
     """Fill, measure and report every case; non-zero only if the fill or a refresh was wrong."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="6 stocks only (no 100-stock case)")
+    parser.add_argument(
+        "--stocks",
+        type=stock_counts,
+        default=None,
+        help="comma-separated stock counts to measure, e.g. 6,30 (default 6,100; --quick: 6)",
+    )
+    parser.add_argument("--quick", action="store_true", help="6 stocks only (unless --stocks)")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-year", action="store_true", help="no extra year of history")
@@ -151,7 +168,7 @@ def main() -> int:
     # As app/wsgi.py does once the app is built: long-lived objects out of the GC's way.
     gc.collect()
     gc.freeze()
-    sizes = (6,) if args.quick else (6, 100)
+    sizes = args.stocks or ((6,) if args.quick else (6, 100))
     problems: list[str] = []
     results: list[Result] = []
     for n in sizes:

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, text
 
 from app.figure import base_figure
 from app.page_state import LIVE, NOT_LOADED, PageState
-from app.page_updates import load_window, refresh
+from app.page_updates import PageUpdate, load_window, refresh
 from app.patches import point_budget, window_patch
 from core.records import Quote
 from core.times import to_ms
@@ -43,14 +43,25 @@ def runs_after(warm_up_ms: float, repeat: int) -> int:
     return repeat if warm_up_ms <= SLOW_MS else min(repeat, SLOW_RUNS)
 
 
+def served_first_load(sessions) -> tuple[PageUpdate, str]:
+    """The timed call of (a): what the page's first request computes, and the body Dash sends."""
+    update = load_window(sessions, lambda: NOW, DAYS)
+    return update, to_json_plotly(update.patch)  # Dash's to_json of a Patch output
+
+
+def served_tick(sessions, state: PageState, at) -> tuple[PageUpdate, str]:
+    """The timed call of (b): one refresh of a page following live, and the body Dash sends."""
+    update = refresh(sessions, lambda: at, DAYS, state, LIVE)
+    return update, to_json_plotly(update.patch)
+
+
 def first_load(sessions, repeat: int) -> tuple[float, int, PageState, int]:
     """(a): load_window + Dash's JSON of its Patch; median ms, bytes, the page's state, runs."""
     samples: list[float] = []
     runs = repeat
     while len(samples) < runs + 1:  # the first run warms the pool and statement caches
         started = time.perf_counter()
-        update = load_window(sessions, lambda: NOW, DAYS)
-        body = to_json_plotly(update.patch)  # what Dash's to_json sends for a Patch output
+        update, body = served_first_load(sessions)
         samples.append(ms_since(started))
         runs = runs_after(samples[0], repeat)
     return statistics.median(samples[1:]), len(body.encode()), update.state, runs
@@ -91,8 +102,7 @@ def one_tick(sessions, symbols, state, repeat: int, problems: list[str]):
         with unit_of_work(sessions) as session:
             write_quotes(session, quotes, at)
         started = time.perf_counter()
-        update = refresh(sessions, lambda at=at: at, DAYS, state, LIVE)
-        body = to_json_plotly(update.patch)
+        update, body = served_tick(sessions, state, at)
         elapsed = ms_since(started)
         if set(update.state.last_ms.values()) != {to_ms(at)}:
             problems.append(f"refresh {i} did not reach the tick just written")
@@ -141,8 +151,7 @@ def first_loads_interleaved(sessions_list, repeat: int) -> list[tuple[float, int
     for _ in range(repeat + 1):  # the first round warms pools and caches
         for i, sessions in enumerate(sessions_list):
             started = time.perf_counter()
-            update = load_window(sessions, lambda: NOW, DAYS)
-            body = to_json_plotly(update.patch)
+            update, body = served_first_load(sessions)
             samples[i].append(ms_since(started))
             last[i] = (len(body.encode()), update.state)
     return [

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
-from datetime import timezone
+from datetime import timedelta, timezone
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -56,10 +57,11 @@ class PollingService:
             timezone=timezone.utc,
         )
         self._backfilled = False
+        self._first_run_done = threading.Event()
         self._metadata_retry_at: float | None = 0.0  # due on the first run
 
     def start(self) -> None:
-        """Sync the watchlist, then poll: the first run backfills and refreshes metadata first.
+        """Sync the watchlist, then poll: the first run fills the history, then prices and metadata.
 
         Raises SchemaNotCurrent, before anything is written, when the database
         schema is not at the newest revision.
@@ -71,14 +73,25 @@ class PollingService:
             raise
         self.poller.sync_watchlist()
         now = utc_now()
-        # Both jobs are added here: adding jobs from inside a job deadlocks with shutdown().
+        # Every job is added here: adding jobs from inside a job deadlocks with shutdown().
+        # The history fill is a one-off job of its own: it can take longer than a price
+        # interval, and a "prices" run falling due while it ran would be skipped by
+        # APScheduler with a WARNING (max_instances is checked before coalescing applies).
         self.scheduler.add_job(
-            self._poll_prices,
+            self._first_run,
+            id="first run",
+            name="fill the history, then poll prices",
+            trigger="date",
+            run_date=now,
+            misfire_grace_time=None,  # however late the scheduler gets to it, it runs
+        )
+        self.scheduler.add_job(
+            self._next_run,
             id="prices",
             name="poll prices",
             trigger="interval",
             seconds=self.price_interval,
-            next_run_time=now,
+            next_run_time=now + timedelta(seconds=self.price_interval),
         )
         self.scheduler.add_job(
             self._refresh_metadata,
@@ -109,6 +122,18 @@ class PollingService:
             self.scheduler.shutdown(wait=wait)
         self.provider.close()
         log.info("poller stopped")
+
+    def _first_run(self) -> None:
+        try:
+            self._poll_prices()
+        finally:
+            self._first_run_done.set()
+
+    def _next_run(self) -> None:
+        # Until the first run is over, a run that falls due is skipped quietly: the first
+        # run polls prices itself as soon as the history is in.
+        if self._first_run_done.is_set():
+            self._poll_prices()
 
     def _poll_prices(self) -> None:
         if self.provider.ready_in() > 0:

@@ -8,8 +8,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.request
 
+import pytest
 from sqlalchemy import inspect
 
 from db.engine import make_engine, make_session_factory
@@ -161,3 +165,76 @@ def test_run_serves_the_dashboard_and_polls_on_the_embedded_defaults(tmp_path):
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr and "poller stopped" in stderr
+
+
+def test_the_first_run_says_the_address_once_and_nothing_that_looks_like_an_error(tmp_path):
+    """The README's first command on a fresh SQLite file: a 7-day history fill, then live ticks.
+
+    A half-second interval makes the fill outlast several price runs, the case that
+    made APScheduler warn that a run was skipped.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKSTREAMER_")}
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'first-run.db'}",
+        STOCKSTREAMER_PORT=str(port),
+        STOCKSTREAMER_PRICE_INTERVAL="0.5",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(
+        target=lambda: lines.extend(line.rstrip("\n") for line in process.stdout), daemon=True
+    )
+    reader.start()
+    try:
+        first_run = _first_lines(lines, seconds=10, until=_filled_and_polled)
+        # A real error still reaches the log: a request for a callback that does not exist.
+        broken = urllib.request.Request(
+            f"http://127.0.0.1:{port}/_dash-update-component",
+            data=json.dumps(
+                {"output": "nothing.here", "inputs": [], "changedPropIds": []}
+            ).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with pytest.raises(urllib.error.HTTPError, match="500"):
+            urllib.request.urlopen(broken, timeout=10)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+        reader.join(timeout=10)
+    output = "\n".join(lines)
+    assert process.returncode == 0, output
+    assert _filled_and_polled(first_run), f"no history fill and price run in:\n{output}"
+    assert output.count(f"127.0.0.1:{port}") == 1, output
+    alarming = [
+        line
+        for line in first_run
+        if any(word in line for word in ("WARNING", "ERROR", "Traceback", "Error"))
+    ]
+    assert alarming == [], output
+    assert "ERROR" in output and "Exception on /_dash-update-component" in output, output
+
+
+def _filled_and_polled(lines: list[str]) -> bool:
+    """The history fill is logged, and a price run after it."""
+    filled = next((i for i, line in enumerate(lines) if "backfill:" in line), None)
+    return filled is not None and any("prices:" in line for line in lines[filled:])
+
+
+def _first_lines(lines: list[str], seconds: float, until, limit: float = 60) -> list[str]:
+    """The lines read in the first `seconds`, or until `until(lines)` holds (at most `limit`)."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        if time.monotonic() - started >= seconds and until(lines):
+            break
+        time.sleep(0.2)
+    return list(lines)

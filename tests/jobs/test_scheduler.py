@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -42,6 +43,25 @@ def test_a_sub_second_interval_writes_rows_and_shutdown_leaves_no_thread(session
     after_stop = _ticks(sessions)
     time.sleep(0.6)
     assert _ticks(sessions) == after_stop, "rows were written after stop()"
+
+
+def test_a_history_fill_longer_than_the_interval_skips_no_run_with_a_warning(sessions, caplog):
+    """Price runs that fall due while the history fills wait quietly; the fill polls after it."""
+    configured = settings(symbols="AAPL,GE", price_interval=0.1, history_days=7, backfill_step=60)
+    service = PollingService(configured, sessions)
+    caplog.set_level(logging.INFO)
+    service.start()
+    try:
+        assert wait_for(lambda: _ticks(sessions) >= 2 * 7 * 1440 + 4, WAIT), "no live rows"
+    finally:
+        service.stop()
+    messages = [(r.levelno, r.name, r.getMessage()) for r in caplog.records]
+    fill = [i for i, (_, _, text) in enumerate(messages) if text.startswith("backfill:")]
+    runs = [i for i, (_, _, text) in enumerate(messages) if text.startswith("prices:")]
+    assert len(fill) == 1 and runs and fill[0] < runs[0], messages
+    # The first price run follows the fill at once, and nothing warned (7 days take > 0.1 s).
+    assert caplog.records[runs[0]].created - caplog.records[fill[0]].created < 1
+    assert [m for m in messages if m[0] >= logging.WARNING] == []
 
 
 def test_stopping_before_the_first_run_is_clean(sessions):
