@@ -1,9 +1,10 @@
 """Where the chart's live edge is: the newest stored price, at New York wall-clock time.
 
-Issue 9 saw the x axis run on ~10 hours past the newest point. The points are
-where they belong (the first test); the axis is not (the second): plotly's
+Issue 9 saw the x axis run on ~10 hours past the newest point. The points were
+where they belong (the first test); the axis was not (the second): plotly's
 autorange pads a trace drawn with markers by 5% of the axis length at each end,
-~10 h on a 7-day window. The fix is app/figure.py's (issue 9's rewrite).
+~10 h on a 7-day window. The page now sets every range itself, its right edge
+at the newest point while following live.
 """
 
 from __future__ import annotations
@@ -43,10 +44,6 @@ def test_the_newest_point_is_the_newest_stored_price_in_new_york_time(driver, da
     assert 0 <= stored - on_page <= 3 * interval_ms, (stored, on_page)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 9: app/figure.py draws lines+markers, which plotly's autorange pads by 5%",
-)
 def test_the_x_axis_ends_within_one_interval_of_the_newest_point(driver, dashboard_factory):
     board = dashboard_factory("sqlite")
     open_dashboard(driver, board.url)
