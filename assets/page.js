@@ -91,6 +91,21 @@
     return [choice || null, effective, effective === "dark" ? "true" : "false"];
   }
 
+  // A card click redraws the cards (their shown/hidden state comes from the URL): give the
+  // keyboard focus back to the card that had it, so Tab/Enter users keep their place.
+  var refocus = null;
+  document.addEventListener("click", function (event) {
+    var card = event.target.closest && event.target.closest(".stock-card");
+    refocus = card && document.activeElement === card ? card.dataset.symbol : null;
+  }, true);
+  new MutationObserver(function () {
+    if (!refocus) return;
+    var active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) return;
+    var card = document.querySelector('.stock-card[data-symbol="' + refocus + '"]');
+    if (card) { card.focus(); refocus = null; }
+  }).observe(document.documentElement, { childList: true, subtree: true });
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     stockstreamer: { render: render, theme: theme },
   });
