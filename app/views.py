@@ -18,7 +18,8 @@ from core.times import to_exchange_ms
 from db.chart import ChartStock, Points
 
 COMPARE_HEIGHT = 480
-COMPARE_MARGIN = {"l": 56, "r": 40, "t": 84, "b": 44}
+COMPARE_MARGIN = {"l": 56, "r": 40, "t": 96, "b": 44}  # room for the title and two legend rows
+LEGEND_MAX = 8  # beyond, the legend would crowd the title: the cards and end logos name the lines
 COMPARE_PLOT_PX = COMPARE_HEIGHT - COMPARE_MARGIN["t"] - COMPARE_MARGIN["b"]
 PANEL, GAP, TOP, BOTTOM = 150, 50, 56, 44
 LOGO_PX = 24
@@ -74,7 +75,7 @@ def compare_view(
             height=COMPARE_HEIGHT,
             margin=COMPARE_MARGIN,
             images=end_logos(stocks, last_values, y),
-            showlegend=True,
+            showlegend=len(stocks) <= LEGEND_MAX,
             legend={
                 "orientation": "h",
                 "x": 0,

@@ -9,6 +9,7 @@ import pytest
 from app.figure import PALETTE, THEMES, rgba
 from app.views import (
     COMPARE_PLOT_PX,
+    LEGEND_MAX,
     LOGO_PX,
     compare_view,
     logo_height,
@@ -199,3 +200,12 @@ def test_hidden_stocks_are_simply_not_given_to_a_view(view):
     assert [t["name"] for t in drawn.figure["data"]] == ["GE"]
     text = json.dumps(drawn.figure)
     assert "band-AAPL" not in text and "logo-AAPL" not in text
+
+
+def test_compare_drops_the_legend_when_it_would_crowd_the_title():
+    many = [stock(f"S{i}", i) for i in range(LEGEND_MAX + 1)]
+    series = {s.symbol: points(10.0, 11.0) for s in many}
+    assert compare_view(many[:LEGEND_MAX], series, BOUNDS, "light", "t").figure["layout"][
+        "showlegend"
+    ]
+    assert not compare_view(many, series, BOUNDS, "light", "t").figure["layout"]["showlegend"]
