@@ -89,7 +89,11 @@ class Page:
         with self.sessions() as session:
             stocks = chart_stocks(session)
             shown = [s for s in stocks if s.symbol not in query.hidden]
-            start, end = (query.start, query.end) if query.custom else (now - query.span(), now)
+            # Live, a range ends at the last trade: while the market is closed, the last session.
+            last_trade = self.market.last_trade_time(now)
+            start, end = (
+                (query.start, query.end) if query.custom else (last_trade - query.span(), now)
+            )
             assert start is not None and end is not None
             budget = point_budget(len(shown))
             series = read_window(session, [s.symbol for s in shown], start, end, budget)
@@ -142,7 +146,8 @@ class Page:
         with self.sessions() as session:
             stocks = chart_stocks(session)
             shown = [s for s in stocks if s.symbol not in query.hidden]
-            aged = not query.custom and state.since_ms < to_ms(now - span - span / 10)
+            last_trade = self.market.last_trade_time(now)
+            aged = not query.custom and state.since_ms < to_ms(last_trade - span - span / 10)
             unfit = not set(axis_names(query.view, len(shown))) <= state.y.keys()
             if aged or unfit or state.fingerprint != fingerprint(shown):
                 return self.load(search, theme, state.preset)

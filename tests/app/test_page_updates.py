@@ -380,3 +380,18 @@ def test_the_market_line_says_whether_and_until_when_it_trades(sessions, clock):
     clock.now = from_ms(to_ms(NOW.replace(day=30, hour=15)))  # Monday 10:00 New York
     opened = us.tick(NOT_LOADED, "", None).numbers
     assert (opened["open"], opened["market"]) == (True, "New York open · closes 16:00 ET")
+
+
+def test_while_the_market_is_closed_a_live_range_shows_the_last_session(sessions, clock):
+    # NOW is Friday 2026-11-27 15:00 New York, after that half day's 13:00 close; prices
+    # run to the close. On Saturday noon the 1H range still shows the session's last hour.
+    close = NOW.replace(hour=18)  # 13:00 New York
+    seed(sessions, close - timedelta(hours=3), close - timedelta(seconds=1))
+    clock.now = NOW.replace(day=28, hour=17)
+    us = Page(sessions, clock, US_EQUITIES, WEEK, 5, 5)
+    loaded = us.load("?range=1H", None)
+    assert loaded.messages == [] and all(len(t["x"]) == 60 for t in loaded.figure["data"])
+    edge = to_exchange_ms([to_ms(close - timedelta(seconds=60))])[0]
+    assert loaded.figure["layout"]["xaxis"]["range"][1] == edge
+    clock.now += timedelta(hours=2)  # hours later: no new price, nothing to draw again
+    assert not reloaded(us.tick(loaded.state, "?range=1H", None))
