@@ -91,6 +91,20 @@
     return [choice || null, effective, effective === "dark" ? "true" : "false"];
   }
 
+  // Each view draws the cards anew, which drops the keyboard focus on the body: after
+  // Enter/Space on a card, put it back on the new card of the same stock.
+  var pressedCard = null;
+  document.addEventListener("keydown", function (event) {
+    var card = event.target.closest && event.target.closest(".stock-card");
+    if (card && (event.key === "Enter" || event.key === " ")) pressedCard = card.dataset.symbol;
+  });
+  new MutationObserver(function () {
+    var active = document.activeElement;
+    if (!pressedCard || (active && active !== document.body)) return;
+    var again = document.querySelector('.stock-card[data-symbol="' + pressedCard + '"]');
+    if (again && again.isConnected) { pressedCard = null; again.focus(); }
+  }).observe(document.body, { childList: true, subtree: true });
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     stockstreamer: { render: render, theme: theme },
   });
