@@ -42,6 +42,8 @@ def create_app(
         update_title=None,  # no "Updating…" flicker in the tab on every tick
         serve_locally=True,  # no CDN: the page works on a closed network
     )
+    # The page's language, for screen readers (axe: html-has-lang).
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
     longest = timedelta(days=settings.window_days)
     app.layout = build_layout(settings.refresh_interval, longest)
     page = Page(sessions, clock, market, longest, settings.refresh_interval, settings.price_interval)

@@ -98,7 +98,25 @@
     var card = event.target.closest && event.target.closest(".stock-card");
     if (card && (event.key === "Enter" || event.key === " ")) pressedCard = card.dataset.symbol;
   });
+  // Plotly cancels every touchstart on the plot while a drag mode is set, so a vertical
+  // swipe over the chart cannot scroll a phone's page: on touch screens, no drag mode
+  // (the range buttons choose the time; a tap still shows the hover label).
+  var touchOnly = window.matchMedia && window.matchMedia("(hover: none) and (pointer: coarse)");
+  function noDragOnTouch() {
+    var gd = document.querySelector("#chart .js-plotly-plot");
+    if (!gd || gd.__noDragHooked || !gd.on) return;
+    gd.__noDragHooked = true;
+    var undrag = function () {
+      if (touchOnly && touchOnly.matches && gd._fullLayout && gd._fullLayout.dragmode !== false) {
+        window.Plotly.relayout(gd, { dragmode: false });
+      }
+    };
+    gd.on("plotly_afterplot", undrag);
+    undrag();
+  }
+
   new MutationObserver(function () {
+    noDragOnTouch();
     var active = document.activeElement;
     if (!pressedCard || (active && active !== document.body)) return;
     var again = document.querySelector('.stock-card[data-symbol="' + pressedCard + '"]');
