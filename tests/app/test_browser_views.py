@@ -183,8 +183,10 @@ def test_each_view_and_range_shows_its_title_width_and_live_edge(driver, board):
     write_ticks(board.sessions, 2)
     open_page(driver, board.url)
     refresh_ms = board.settings.refresh_interval * 1000
+    wait_ticks(driver, 1)  # the first answers have drawn the cards
     for view, name in (("price", "Price"), ("compare", "Compare")):
         click(driver, f"#view-{view}")
+        wait_until(lambda n=name: title(driver).startswith(n), message=f"the {name} view")
         for key, span in RANGES.items():
             click(driver, f"#range-{key}")
             expected = f"{name} · last {RANGE_NAMES[key]}"
@@ -210,6 +212,7 @@ def search(driver) -> str:
 
 def test_the_url_holds_the_view_and_back_and_forward_step_through_it(driver, board):
     open_page(driver, board.url)
+    wait_ticks(driver, 1)  # the first answers have drawn the cards
     assert search(driver) == ""
     click(driver, "#view-price")
     wait_until(lambda: title(driver) == "Price · last 1 day", message="the Price view")
@@ -229,6 +232,7 @@ def test_the_url_holds_the_view_and_back_and_forward_step_through_it(driver, boa
     )
 
     open_page(driver, board.url)
+    wait_ticks(driver, 1)
     for css, wanted in (
         ("#view-price", "Price · last 1 day"),
         ("#range-1H", "Price · last 1 hour"),
