@@ -10,6 +10,23 @@
   });
   var received = { at: null, client: null }; // the last answer: server time, client time
 
+  // Plotly cancels every touchstart on the plot while a drag mode is set, so a vertical
+  // swipe over the chart cannot scroll a phone's page: on touch screens, no drag mode
+  // (the range buttons choose the time; a tap still shows the hover label).
+  var touchOnly = window.matchMedia && window.matchMedia("(hover: none) and (pointer: coarse)");
+  function noDragOnTouch() {
+    var gd = document.querySelector("#chart .js-plotly-plot");
+    if (!gd || gd.__noDragHooked || !gd.on) return;
+    gd.__noDragHooked = true;
+    var undrag = function () {
+      if (touchOnly && touchOnly.matches && gd._fullLayout && gd._fullLayout.dragmode !== false) {
+        window.Plotly.relayout(gd, { dragmode: false });
+      }
+    };
+    gd.on("plotly_afterplot", undrag);
+    undrag();
+  }
+
   function money(value) {
     return "$" + value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   }
@@ -45,6 +62,7 @@
   }
 
   function render(numbers) {
+    noDragOnTouch(); // here: it runs every second, so it finds the chart once drawn
     var no = window.dash_clientside.no_update;
     var outputs = window.dash_clientside.callback_context.outputs_list;
     var triggered = window.dash_clientside.callback_context.triggered || [];
@@ -91,37 +109,20 @@
     return [choice || null, effective, effective === "dark" ? "true" : "false"];
   }
 
-  // Each view draws the cards anew, which drops the keyboard focus on the body: after
-  // Enter/Space on a card, put it back on the new card of the same stock.
-  var pressedCard = null;
-  document.addEventListener("keydown", function (event) {
+  // A card click redraws the cards (their shown/hidden state comes from the URL): give the
+  // keyboard focus back to the card that had it, so Tab/Enter users keep their place.
+  var refocus = null;
+  document.addEventListener("click", function (event) {
     var card = event.target.closest && event.target.closest(".stock-card");
-    if (card && (event.key === "Enter" || event.key === " ")) pressedCard = card.dataset.symbol;
-  });
-  // Plotly cancels every touchstart on the plot while a drag mode is set, so a vertical
-  // swipe over the chart cannot scroll a phone's page: on touch screens, no drag mode
-  // (the range buttons choose the time; a tap still shows the hover label).
-  var touchOnly = window.matchMedia && window.matchMedia("(hover: none) and (pointer: coarse)");
-  function noDragOnTouch() {
-    var gd = document.querySelector("#chart .js-plotly-plot");
-    if (!gd || gd.__noDragHooked || !gd.on) return;
-    gd.__noDragHooked = true;
-    var undrag = function () {
-      if (touchOnly && touchOnly.matches && gd._fullLayout && gd._fullLayout.dragmode !== false) {
-        window.Plotly.relayout(gd, { dragmode: false });
-      }
-    };
-    gd.on("plotly_afterplot", undrag);
-    undrag();
-  }
-
+    refocus = card && document.activeElement === card ? card.dataset.symbol : null;
+  }, true);
   new MutationObserver(function () {
-    noDragOnTouch();
+    if (!refocus) return;
     var active = document.activeElement;
-    if (!pressedCard || (active && active !== document.body)) return;
-    var again = document.querySelector('.stock-card[data-symbol="' + pressedCard + '"]');
-    if (again && again.isConnected) { pressedCard = null; again.focus(); }
-  }).observe(document.body, { childList: true, subtree: true });
+    if (active && active !== document.body && active.isConnected) return;
+    var card = document.querySelector('.stock-card[data-symbol="' + refocus + '"]');
+    if (card) { card.focus(); refocus = null; }
+  }).observe(document.documentElement, { childList: true, subtree: true });
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     stockstreamer: { render: render, theme: theme },
