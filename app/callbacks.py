@@ -161,6 +161,10 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
                 query = query.with_range(preset)  # a double click: back to live
             elif (bounds := zoomed_range(relayout)) is not None:
                 query = query.with_custom(*bounds)
+            else:
+                raise PreventUpdate  # a resize or a hover: nothing the user chose
+        else:
+            raise PreventUpdate  # else a bad URL is rewritten, and its notice gone, at once
         new = query.to_search()
         if new == (search or ""):
             raise PreventUpdate

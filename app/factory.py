@@ -43,6 +43,8 @@ def create_app(
         add_log_handler=False,  # its records go through the root handler once (app.logs), not twice
         serve_locally=True,  # no CDN: the page works on a closed network
     )
+    # The page's language, for screen readers (axe: html-has-lang).
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
     longest = timedelta(days=settings.window_days)
     app.layout = build_layout(settings.refresh_interval, longest)
     page = Page(

@@ -140,7 +140,7 @@ class Page:
         theme = theme_of(theme)
         if not state.loaded or state.search != (search or "") or state.theme != theme:
             return self.load(search, theme, state.preset)
-        query, _ = parse_query(search, self.longest)
+        query, url_notices = parse_query(search, self.longest)  # kept on screen, not only once
         now = self.clock()
         span = query.span()
         with self.sessions() as session:
@@ -176,7 +176,7 @@ class Page:
         return PageUpdate(
             extended.patch,
             state.with_points(extended.last_ms, extended.y),
-            notes(shown, None),
+            url_notices + notes(shown, None),
             numbers,
             simulated=any(s.simulated for s in stocks),
         )

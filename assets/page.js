@@ -10,6 +10,23 @@
   });
   var received = { at: null, client: null }; // the last answer: server time, client time
 
+  // Plotly cancels every touchstart on the plot while a drag mode is set, so a vertical
+  // swipe over the chart cannot scroll a phone's page: on touch screens, no drag mode
+  // (the range buttons choose the time; a tap still shows the hover label).
+  var touchOnly = window.matchMedia && window.matchMedia("(hover: none) and (pointer: coarse)");
+  function noDragOnTouch() {
+    var gd = document.querySelector("#chart .js-plotly-plot");
+    if (!gd || gd.__noDragHooked || !gd.on) return;
+    gd.__noDragHooked = true;
+    var undrag = function () {
+      if (touchOnly && touchOnly.matches && gd._fullLayout && gd._fullLayout.dragmode !== false) {
+        window.Plotly.relayout(gd, { dragmode: false });
+      }
+    };
+    gd.on("plotly_afterplot", undrag);
+    undrag();
+  }
+
   function money(value) {
     return "$" + value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   }
@@ -45,6 +62,7 @@
   }
 
   function render(numbers) {
+    noDragOnTouch(); // here: it runs every second, so it finds the chart once drawn
     var no = window.dash_clientside.no_update;
     var outputs = window.dash_clientside.callback_context.outputs_list;
     var triggered = window.dash_clientside.callback_context.triggered || [];

@@ -156,8 +156,10 @@ def driver(chrome_paths):
 class LiveServer:
     """A WSGI app on 127.0.0.1:<free port>, served from a daemon thread until stop()."""
 
-    def __init__(self, wsgi_app) -> None:
-        self.server: BaseWSGIServer = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    def __init__(self, wsgi_app, port: int = 0) -> None:
+        # `port`: a stopped server's, to start it again where its page still points.
+        self.server: BaseWSGIServer = make_server("127.0.0.1", port, wsgi_app, threaded=True)
+        self.port = self.server.server_port
         self.url = f"http://127.0.0.1:{self.server.server_port}/"
         self.thread = threading.Thread(
             target=self.server.serve_forever,

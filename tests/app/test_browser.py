@@ -1,179 +1,45 @@
-"""The dashboard page in headless Chromium: the real app, a real server, a real database.
+"""The live page in headless Chromium: ticks, zoom kept across ticks, outages, the stale banner.
 
-Few, small checks: software WebGL is slow, so three stocks and about an hour of
-history. What the page shows is read from the plotly graph div itself
-(gd.data, gd.layout) and from the DOM the app and assets/chart.js build.
+Few, small checks: software WebGL is slow, so three stocks and about a day of
+seeded history (tests/app/browser_helpers.py). The views, cards and URL are in
+test_browser_views.py; themes, the phone layout and axe in test_browser_looks.py.
 """
 
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
 
+from app.factory import create_app
 from app.page_updates import DB_DOWN
-from core.records import Quote
-from core.times import from_ms, to_ms, utc_now
-from db.engine import unit_of_work
-from db.writes import write_quotes
-from jobs.poll import Poller
-from jobs.providers.registry import build_provider
-from tests.app.conftest import wait_until
+from core.times import utc_now
+from jobs.providers.registry import market_hours
+from tests.app.browser_helpers import (
+    GD,
+    SYMBOLS,
+    axis_text,
+    figure,
+    open_page,
+    seed_week,
+    severe_logs,
+    text_of,
+    traces,
+    wait_growth,
+    wait_ticks,
+    write_ticks,
+    x_range_ms,
+)
+from tests.app.conftest import LiveServer, wait_until
 
-pytestmark = pytest.mark.timeout(60)
-
-SYMBOLS = ["AAPL", "GE", "NVDA"]
-GD = "var gd = document.querySelector('#chart .js-plotly-plot');"
-
-
-# -- reading the page ------------------------------------------------------------------
-def severe_logs(driver) -> list[dict]:
-    """Console entries at SEVERE since the last read (reading drains them)."""
-    return [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
-
-
-def traces(driver) -> dict[str, int] | None:
-    """Each trace's name and number of points, or None before the chart has data."""
-    return driver.execute_script(
-        GD
-        + """
-        if (!gd || !gd.data || !gd.data.length) return null;
-        var out = {};
-        gd.data.forEach(function (t) { out[t.name] = t.x ? t.x.length : 0; });
-        return out;
-        """
-    )
-
-
-def ticks(driver) -> int:
-    """How many interval-tick callbacks have answered since the page loaded."""
-    return driver.execute_script("return window.__ticks || 0;")
-
-
-def wait_ticks(driver, count: int, timeout: float = 10.0) -> None:
-    start = ticks(driver)
-    wait_until(lambda: ticks(driver) >= start + count, timeout, message=f"{count} interval ticks")
-    time.sleep(0.2)  # the last answer's Patch has been drawn
-
-
-def x_range_ms(driver) -> list[float]:
-    """gd.layout.xaxis.range as epoch ms of the axis' (exchange) wall clock."""
-    values = driver.execute_script(GD + "return gd.layout.xaxis.range;")
-    return [as_ms(v) for v in values]
-
-
-def as_ms(value: object) -> float:
-    if isinstance(value, int | float):
-        return float(value)
-    text_value = str(value).replace("T", " ")
-    return float(to_ms(datetime.fromisoformat(text_value).replace(tzinfo=timezone.utc)))
-
-
-def axis_text(ms: float) -> str:
-    """Epoch ms as the date text plotly itself puts in relayout events."""
-    moment = from_ms(ms)
-    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
-
-
-def open_dashboard(driver, url: str) -> dict[str, int]:
-    """Load the page and wait until every stock's line is drawn; returns the trace lengths."""
-    driver.get("about:blank")
-    driver.get_log("browser")  # drop what earlier pages logged
-    driver.get(url)
-    return wait_until(
-        lambda: (t := traces(driver)) and set(t) == set(SYMBOLS) and all(t.values()) and t,
-        timeout=20,
-        message="a trace with points for each stock",
-    )
-
-
-def wait_logos(driver) -> list[dict]:
-    """The logo <img>s once all are there and loaded: symbol, display, size and position."""
-    script = """
-    var chart = document.querySelector('#chart').getBoundingClientRect();
-    return Array.from(document.querySelectorAll('.logo-layer img.stock-logo')).map(function (img) {
-      var r = img.getBoundingClientRect();
-      return {symbol: img.dataset.symbol, display: getComputedStyle(img).display,
-              loaded: img.complete && img.naturalWidth > 0, src: img.getAttribute('src'),
-              inside: r.width > 0 && r.left >= chart.left && r.right <= chart.right &&
-                      r.top >= chart.top && r.bottom <= chart.bottom};
-    });
-    """
-    return wait_until(
-        lambda: (
-            (logos := driver.execute_script(script))
-            and len(logos) == len(SYMBOLS)
-            and all(logo["loaded"] for logo in logos)
-            and logos
-        ),
-        timeout=10,
-        message="a loaded logo per stock",
-    )
-
-
-def wait_growth(driver, before: dict[str, int], timeout: float = 10.0) -> dict[str, int]:
-    return wait_until(
-        lambda: (now := traces(driver)) and all(now[s] > before[s] for s in SYMBOLS) and now,
-        timeout,
-        message=f"every trace to grow past {before}",
-    )
-
-
-def seed(board) -> None:
-    """What the poller's first run writes (watchlist, names, logos, bands, history), once."""
-    provider = build_provider(board.settings)
-    try:
-        seeder = Poller(board.settings, provider, board.sessions)
-        seeder.sync_watchlist()
-        assert not seeder.poll_metadata().failed
-        assert not seeder.backfill().failed
-    finally:
-        provider.close()
-
-
-def write_ticks(sessions, count: int, at: datetime | None = None) -> None:
-    """`count` new ticks per stock, one second apart, ending `at` (default: this whole second)."""
-    end = at or utc_now().replace(microsecond=0)
-    quotes = [
-        Quote(symbol, Decimal("100.00") + i, end - timedelta(seconds=count - 1 - i), simulated=True)
-        for symbol in SYMBOLS
-        for i in range(count)
-    ]
-    with unit_of_work(sessions) as session:
-        write_quotes(session, quotes, fetched_at=end)
-
-
-# -- the tests --------------------------------------------------------------------------
-def test_the_page_loads_with_a_line_a_band_and_a_logo_per_stock(driver, dashboard_factory):
-    board = dashboard_factory("sqlite")
-    lengths = open_dashboard(driver, board.url)
-    assert driver.execute_script(GD + "return gd.data.map(t => t.name);") == SYMBOLS
-    assert all(n > 0 for n in lengths.values()), lengths
-
-    shapes = driver.execute_script(GD + "return gd.layout.shapes.map(s => s.name);")
-    assert sorted(shapes) == sorted(f"band-{s}" for s in SYMBOLS)
-
-    logos = wait_logos(driver)
-    assert sorted(logo["symbol"] for logo in logos) == SYMBOLS
-    for logo in logos:
-        assert logo["display"] != "none" and logo["inside"], logo
-        assert logo["src"] == f"/assets/logos/{logo['symbol']}.svg"
-
-    notice = driver.find_element("id", "simulated-notice")
-    assert notice.is_displayed() and "Simulated market" in notice.text
-
-    wait_ticks(driver, 3)
-    assert driver.title == "stockstreamer"
-    assert driver.execute_script("return window.__titles;") == ["stockstreamer"]
-    assert severe_logs(driver) == []
+pytestmark = pytest.mark.timeout(90)
+CUSTOM = "Custom range · live updates continue"
 
 
 def test_a_poller_tick_grows_the_lines_without_a_reload(driver, dashboard_factory):
-    board = dashboard_factory("sqlite")
-    open_dashboard(driver, board.url)
+    board = dashboard_factory("sqlite", symbols=",".join(SYMBOLS))
+    open_page(driver, board.url)
     wait_ticks(driver, 1)
     before = traces(driver)
     driver.execute_script("window.__marker = 1;")
@@ -182,50 +48,56 @@ def test_a_poller_tick_grows_the_lines_without_a_reload(driver, dashboard_factor
 
     assert driver.execute_script("return window.__marker;") == 1, "the page was reloaded"
     assert all(after[s] > before[s] for s in SYMBOLS)
+    assert text_of(driver, "#mode-label") == "Following live"
+    assert driver.title == "stockstreamer"
+    assert driver.execute_script("return window.__titles;") == ["stockstreamer"]
     assert severe_logs(driver) == []
 
 
 def zoom_bounds(driver) -> tuple[float, float]:
-    """A zoom on the newer 70% of the lines, reaching a minute past the newest point."""
-    xs = driver.execute_script(GD + "var x = gd.data[0].x; return [x[0], x[x.length - 1]];")
-    first, last = (as_ms(x) for x in xs)
+    """A zoom on the newer 70% of the first line, reaching a minute past its newest point."""
+    first, last = figure(driver, "[gd.data[0].x[0], gd.data[0].x[gd.data[0].x.length - 1]]")
     return first + (last - first) * 0.3, last + 60_000
-
-
-def wait_zoomed(driver) -> None:
-    wait_until(
-        lambda: driver.find_element("id", "mode-label").text.startswith("Zoomed"),
-        message="the page to switch to zoomed mode",
-    )
 
 
 def assert_range_near(driver, a: float, b: float) -> list[float]:
     start, end = x_range_ms(driver)
-    assert abs(start - a) < 1000 and abs(end - b) < 1000, (
+    assert abs(start - a) <= 1000 and abs(end - b) <= 1000, (
         f"x range is {axis_text(start)} .. {axis_text(end)}, "
         f"the user's zoom was {axis_text(a)} .. {axis_text(b)}"
     )
     return [start, end]
 
 
+def live_board(dashboard_factory):
+    """No poller: the test writes each new price, one stock set, a day of history."""
+    board = dashboard_factory("sqlite", poller=False, window_days=7)
+    seed_week(board.sessions)
+    return board
+
+
 def test_a_zoom_set_by_the_user_survives_the_next_ticks(driver, dashboard_factory):
-    board = dashboard_factory("sqlite")
-    open_dashboard(driver, board.url)
+    board = live_board(dashboard_factory)
+    open_page(driver, board.url + "?range=1H")
     wait_ticks(driver, 1)
     a, b = zoom_bounds(driver)
     driver.execute_script(
         GD + "Plotly.relayout(gd, {'xaxis.range': arguments[0]});", [axis_text(a), axis_text(b)]
     )
-    wait_zoomed(driver)
+    wait_until(lambda: text_of(driver, "#mode-label") == CUSTOM, message="the custom range mode")
+    assert "start=" in driver.execute_script("return location.search;")
+    assert driver.find_element("id", "range-custom").is_displayed()
+    assert driver.find_element("id", "follow-live").is_displayed()
     wait_ticks(driver, 1)
     zoomed = traces(driver)
 
+    write_ticks(board.sessions, 2)
     wait_ticks(driver, 2)
 
     kept = assert_range_near(driver, a, b)
     wait_growth(driver, zoomed)
     assert x_range_ms(driver) == kept
-    assert driver.find_element("id", "mode-label").text.startswith("Zoomed")
+    assert text_of(driver, "#mode-label") == CUSTOM
     assert severe_logs(driver) == []
 
 
@@ -245,27 +117,29 @@ window.fetch = function (resource, init) {
 
 
 def test_a_zoom_made_while_a_tick_is_in_flight_survives(driver, dashboard_factory):
-    board = dashboard_factory("sqlite")
-    open_dashboard(driver, board.url)
+    board = live_board(dashboard_factory)
+    open_page(driver, board.url + "?range=1H")
     wait_ticks(driver, 1)
     a, b = zoom_bounds(driver)
+    write_ticks(board.sessions, 1)
     driver.execute_script(ZOOM_DURING_NEXT_TICK, [axis_text(a), axis_text(b)])
     wait_until(lambda: driver.execute_script("return window.__zoomedAt;"), message="the zoom")
-    wait_zoomed(driver)
+    wait_until(lambda: text_of(driver, "#mode-label") == CUSTOM, message="the custom range mode")
 
     wait_ticks(driver, 2)
 
     assert_range_near(driver, a, b)
+    assert severe_logs(driver) == []
 
 
 def test_an_unreachable_database_shows_the_message_and_the_page_recovers(
     driver, dashboard_factory, postgres_server
 ):
-    board = dashboard_factory("postgresql", poller=False)
-    seed(board)
-    write_ticks(board.sessions, 1)
-    lengths = open_dashboard(driver, board.url)
+    board = dashboard_factory("postgresql", poller=False, window_days=7)
+    seed_week(board.sessions)
+    lengths = open_page(driver, board.url + "?range=1H")
     wait_ticks(driver, 1)
+    lengths = traces(driver)
     name = board.database_name
     admin = postgres_server.engine
 
@@ -293,7 +167,7 @@ def test_an_unreachable_database_shows_the_message_and_the_page_recovers(
 
     write_ticks(board.sessions, 2)
     wait_until(
-        lambda: DB_DOWN not in driver.find_element("id", "status").text,
+        lambda: DB_DOWN not in text_of(driver, "#status"),
         timeout=10,
         message="the message to go once the database is back",
     )
@@ -301,29 +175,47 @@ def test_an_unreachable_database_shows_the_message_and_the_page_recovers(
     assert severe_logs(driver) == []
 
 
-def test_a_screenshot_of_the_loaded_page(driver, dashboard_factory, artifacts_dir):
-    board = dashboard_factory("sqlite")
-    open_dashboard(driver, board.url)
-    wait_logos(driver)
-    wait_ticks(driver, 1)
-    assert driver.execute_script("return [window.innerWidth, window.innerHeight];") == [1400, 900]
-
-    path = artifacts_dir / "dashboard.png"
-    assert driver.save_screenshot(str(path)), "the screenshot was not written"
-
-    assert path.stat().st_size > 10_000
-    print(f"screenshot: {path}")
-
-
 def test_a_tick_with_sub_millisecond_time_is_drawn_once(driver, dashboard_factory):
-    board = dashboard_factory("sqlite", poller=False)
-    seed(board)
+    board = live_board(dashboard_factory)
     write_ticks(board.sessions, 1, at=utc_now().replace(microsecond=123_456))
-    lengths = open_dashboard(driver, board.url)
+    lengths = open_page(driver, board.url + "?range=1H")
 
     wait_ticks(driver, 3)
 
     assert traces(driver) == lengths
-    assert driver.execute_script(
-        GD + "return gd.data.every(t => new Set(t.x).size === t.x.length);"
-    ), "the same point was appended more than once"
+    assert figure(driver, "gd.data.every(t => new Set(t.x).size === t.x.length)"), (
+        "the same point was appended more than once"
+    )
+
+
+def test_the_stale_banner_shows_while_the_server_is_gone_and_clears_after_a_restart(
+    driver, dashboard_factory
+):
+    board = live_board(dashboard_factory)
+    app = create_app(board.settings, board.sessions, market_hours(board.settings)).server
+    server = LiveServer(app)
+    try:
+        lengths = open_page(driver, server.url + "?range=1H")
+        wait_ticks(driver, 1)
+        banner = driver.find_element("id", "stale-banner")
+        assert not banner.is_displayed()
+        assert text_of(driver, "#mode-label") == "Following live"
+
+        server.stop()
+        time.sleep(3.5 * board.settings.refresh_interval)
+
+        wait_until(banner.is_displayed, timeout=5, message="the stale banner")
+        assert banner.get_attribute("role") == "alert"
+        assert "No updates since" in banner.text
+        mode = text_of(driver, "#mode-label")
+        assert "Following live" not in mode and mode.startswith("Not updating since"), mode
+
+        server = LiveServer(app, port=server.port)  # the page asks the same address again
+        write_ticks(board.sessions, 2)
+        wait_until(lambda: not banner.is_displayed(), timeout=10, message="the banner to clear")
+        wait_until(lambda: text_of(driver, "#mode-label") == "Following live", timeout=5)
+        wait_growth(driver, lengths)
+    finally:
+        if server.thread.is_alive():
+            server.stop()
+    driver.get("about:blank")  # the failed requests' console errors stay with this test

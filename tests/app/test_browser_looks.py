@@ -1,0 +1,227 @@
+"""How the page looks in headless Chromium: dark mode, the phone layout, touch, axe, screenshots.
+
+Screen size, colour scheme and touch are emulated through the DevTools protocol
+(Emulation.*, Input.*); each test puts the emulation back, as the browser is shared
+by the module. Screenshots land in test-artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from datetime import timedelta
+
+import pytest
+from axe_selenium_python import Axe
+
+from core.times import utc_now
+from tests.app.browser_helpers import (
+    click,
+    figure,
+    open_page,
+    seed_week,
+    severe_logs,
+    text_of,
+    title,
+    wait_ticks,
+)
+from tests.app.conftest import wait_until
+
+pytestmark = pytest.mark.timeout(120)
+DARK_GROUND, DARK_PAPER = "rgb(13, 17, 23)", "#161b22"
+
+
+@pytest.fixture
+def board(dashboard_factory):
+    board = dashboard_factory("sqlite", poller=False, window_days=7)
+    seed_week(board.sessions, utc_now() - timedelta(seconds=2))
+    return board
+
+
+@pytest.fixture
+def emulate(driver):
+    """Set CDP emulation (colour scheme, screen); everything is reset after the test."""
+
+    def scheme(value: str) -> None:
+        driver.execute_cdp_cmd(
+            "Emulation.setEmulatedMedia",
+            {"features": [{"name": "prefers-color-scheme", "value": value}]},
+        )
+
+    def screen(width: int, height: int, mobile: bool) -> None:
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
+        )
+        driver.execute_cdp_cmd(
+            "Emulation.setTouchEmulationEnabled", {"enabled": mobile, "maxTouchPoints": 5}
+        )
+
+    yield scheme, screen
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})
+    driver.execute_script("window.localStorage && localStorage.clear();")
+
+
+def colours(driver) -> tuple[str, str, str]:
+    """The document's theme, the body's background and the chart's paper colour."""
+    return (
+        driver.execute_script("return document.documentElement.dataset.theme;"),
+        driver.execute_script("return getComputedStyle(document.body).backgroundColor;"),
+        figure(driver, "gd.layout.paper_bgcolor"),
+    )
+
+
+def wait_theme(driver, theme: str) -> None:
+    paper = DARK_PAPER if theme == "dark" else "#ffffff"
+    wait_until(
+        lambda: colours(driver)[0] == theme and colours(driver)[2] == paper,
+        message=f"the {theme} theme on the page and the chart (now {colours(driver)})",
+    )
+
+
+def shoot(driver, path) -> None:
+    time.sleep(0.5)  # logos and the last Patch drawn
+    assert driver.save_screenshot(str(path)), f"{path} was not written"
+    assert path.stat().st_size > 10_000
+    print(f"screenshot: {path}")
+
+
+def test_dark_mode_follows_the_browser_and_the_toggle_is_remembered(
+    driver, board, emulate, artifacts_dir
+):
+    scheme, screen = emulate
+    screen(1366, 900, mobile=False)
+    open_page(driver, board.url)
+    wait_theme(driver, "light")
+    assert colours(driver)[1] == "rgb(243, 245, 248)"
+    shoot(driver, artifacts_dir / "page-light-1366.png")
+
+    scheme("dark")
+    open_page(driver, board.url)
+    wait_theme(driver, "dark")
+    assert colours(driver)[1] == DARK_GROUND
+    assert driver.find_element("id", "theme-toggle").get_attribute("aria-pressed") == "true"
+    shoot(driver, artifacts_dir / "page-dark-1366.png")
+
+    scheme("light")
+    open_page(driver, board.url)
+    wait_theme(driver, "light")
+    click(driver, "#theme-toggle")
+    wait_theme(driver, "dark")
+    assert colours(driver)[1] == DARK_GROUND
+    driver.refresh()
+    wait_until(lambda: figure(driver, "gd && gd.data && gd.data.length"), message="the chart")
+    wait_theme(driver, "dark")  # the choice outlives a reload, over the browser's light
+    assert "dark" in driver.execute_script("return localStorage.getItem('theme-choice');")
+    click(driver, "#theme-toggle")
+    wait_theme(driver, "light")
+    assert severe_logs(driver) == []
+
+
+# The boxes that must not overlap at 390 px: header items, cards, controls, chart parts.
+BOXES = """
+var out = [];
+var pick = function (css, name) {
+  document.querySelectorAll(css).forEach(function (el, i) {
+    var r = el.getBoundingClientRect(), s = getComputedStyle(el);
+    if (r.width > 0 && r.height > 0 && s.display !== 'none' && s.visibility !== 'hidden')
+      out.push({name: name + '[' + i + ']', l: r.left, t: r.top, r: r.right, b: r.bottom});
+  });
+};
+pick('.brand', 'brand'); pick('#market-status', 'market'); pick('#updated', 'updated');
+pick('#theme-toggle', 'toggle'); pick('.stock-card', 'card'); pick('.segmented', 'segments');
+pick('#mode-label', 'mode'); pick('#chart .gtitle', 'chart title');
+pick('#chart .modebar-container .modebar', 'modebar'); pick('#chart .legend', 'legend');
+pick('#chart .nsewdrag', 'plot');
+return out;
+"""
+
+
+def overlaps(boxes: list[dict]) -> list[tuple[str, str]]:
+    """Pairs of boxes whose areas intersect by more than a pixel each way."""
+    return [
+        (a["name"], b["name"])
+        for a, b in itertools.combinations(boxes, 2)
+        if min(a["r"], b["r"]) - max(a["l"], b["l"]) > 1
+        and min(a["b"], b["b"]) - max(a["t"], b["t"]) > 1
+    ]
+
+
+def swipe_up(driver, x: int, y: int, distance: int) -> None:
+    """A one-finger swipe up by `distance` px from (x, y), as touch events (CDP)."""
+    touch = "Input.dispatchTouchEvent"
+    driver.execute_cdp_cmd(touch, {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for step in range(1, 11):
+        point = {"x": x, "y": y - distance * step // 10}
+        driver.execute_cdp_cmd(touch, {"type": "touchMove", "touchPoints": [point]})
+        time.sleep(0.02)
+    driver.execute_cdp_cmd(touch, {"type": "touchEnd", "touchPoints": []})
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_phone_layout_fits_390_px_and_a_swipe_scrolls_the_page(
+    driver, board, emulate, artifacts_dir, theme
+):
+    scheme, screen = emulate
+    scheme(theme)
+    screen(390, 844, mobile=True)
+    open_page(driver, board.url)
+    wait_ticks(driver, 1)
+    assert driver.execute_script("return window.innerWidth;") == 390
+
+    columns = driver.execute_script(
+        "return getComputedStyle(document.getElementById('cards')).gridTemplateColumns;"
+    )
+    assert len(columns.split()) >= 2, columns
+    assert figure(driver, "gd.getBoundingClientRect().width") >= 370, "the chart is not full width"
+    assert driver.execute_script("return document.documentElement.scrollWidth;") <= 390
+    boxes = driver.execute_script(BOXES)
+    assert {b["name"].split("[")[0] for b in boxes} >= {"brand", "card", "chart title", "plot"}
+    assert overlaps(boxes) == [], boxes
+    shoot(driver, artifacts_dir / f"page-{theme}-390.png")
+
+    click(driver, "#view-price")
+    wait_until(lambda: title(driver).startswith("Price"), message="the Price view")
+    chart = driver.find_element("css selector", "#chart .nsewdrag").rect
+    before = driver.execute_script("return window.scrollY;")
+    swipe_up(driver, int(chart["x"] + chart["width"] / 2), int(chart["y"] + 60), 250)
+    wait_until(
+        lambda: driver.execute_script("return window.scrollY;") > before + 100,
+        timeout=5,
+        message="a vertical swipe over the chart to scroll the page",
+    )
+    assert title(driver).startswith("Price"), "the swipe zoomed or panned the chart"
+    assert "start=" not in driver.execute_script("return location.search;")
+    assert severe_logs(driver) == []
+
+
+SERIOUS = ("serious", "critical")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_axe_finds_no_serious_violation(driver, board, emulate, theme):
+    scheme, _ = emulate
+    scheme(theme)
+    for view in ("compare", "price"):
+        open_page(driver, board.url + f"?view={view}")
+        wait_theme(driver, theme)
+        wait_until(lambda: text_of(driver, ".card-fresh"), message="the cards' numbers")
+        axe = Axe(driver)
+        axe.inject()
+        results = axe.run()
+        bad = [v for v in results["violations"] if v["impact"] in SERIOUS]
+        assert bad == [], f"{theme} {view}: " + axe.report(bad)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: the plot area is ~295 px at 390 px (margins and y labels outside the plot)",
+)
+def test_the_plot_area_is_at_least_330_px_wide_at_390_px(driver, board, emulate):
+    _, screen = emulate
+    screen(390, 844, mobile=True)
+    open_page(driver, board.url)
+    plot = figure(driver, "gd._fullLayout._size.w")
+    assert plot >= 330, f"the plot is {plot} px wide at 390 px"
