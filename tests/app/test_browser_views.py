@@ -77,8 +77,9 @@ def test_the_cards_numbers_agree_with_the_database(driver, board):
         card_change = driver.find_element("css selector", CARD.format(symbol) + " .card-change")
         assert kind in card_change.get_attribute("class").split()
         low, high = float(profile.week52_low), float(profile.week52_high)
-        assert card_text(driver, symbol, "card-range-low") == f"52-wk low ${low:,.2f}"
-        assert card_text(driver, symbol, "card-range-high") == f"high ${high:,.2f}"
+        assert card_text(driver, symbol, "card-range-low") == f"${low:,.2f}"
+        assert card_text(driver, symbol, "card-range-label") == "52-wk"
+        assert card_text(driver, symbol, "card-range-high") == f"${high:,.2f}"
         marker = driver.find_element("css selector", CARD.format(symbol) + " .card-range-marker")
         left = float(marker.value_of_css_property("left").removesuffix("px"))
         bar = marker.find_element("xpath", "..").size["width"]
