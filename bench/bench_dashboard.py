@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bench_writes import SYMBOLS
 from dashboard_measure import first_loads_interleaved, measure, ms_since
-from dashboard_report import Result, print_report
+from dashboard_report import Result, print_report, print_today
 from fill_history import (
     NOW,
     TICK,
@@ -25,6 +25,8 @@ from fill_history import (
     table_counts,
     verify,
 )
+from page_served import ServedPage
+from page_today import compare_with_today, today_tree
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from temp_postgres import admin_url, temp_postgres
@@ -63,9 +65,10 @@ def settle(engine) -> None:
 
 def run_database(
     database: str, url: str, n: int, args, problems: list[str], year_url: str | None = None
-) -> list[Result]:
+) -> tuple[list[Result], list]:
     """A fresh database with n stocks × 7 days; with `year_url`, a second one that also holds
-    an older year, whose first loads are timed in turn with the first one's."""
+    an older year, whose first loads are timed in turn with the first one's. Then the first
+    database serves today's page and the new one in turn (page_today.py)."""
     databases = [(url, False)] + ([(year_url, True)] if year_url else [])
     engines, sessions_list = [], []
     try:
@@ -99,7 +102,8 @@ def run_database(
                     step,
                     problems,
                 )
-        loads = first_loads_interleaved(sessions_list, args.repeat) if year_url else [None]
+        pages = [ServedPage(sessions) for sessions in sessions_list]
+        loads = first_loads_interleaved(pages, args.repeat) if year_url else [None]
         labels = [f"{n} stocks, 7 days", f"{n} stocks, 7 days + 1 year @ {args.year_step} s"]
         results = [
             measure(
@@ -110,6 +114,7 @@ def run_database(
                 list(SYMBOLS[:n]),
                 args,
                 problems,
+                pages[i],
                 a=loads[i],
             )
             for i in range(len(databases))
@@ -117,7 +122,11 @@ def run_database(
         if year_url:
             rows = expected_minutes(YEAR, args.year_step) + expected_minutes(WEEK, TICK)
             results[-1].note = f"{rows:,} rollup rows per stock"
-        return results
+        symbols = list(SYMBOLS[:n])
+        today = compare_with_today(
+            database, url, sessions_list[0], symbols, args.tree, args.repeat, problems
+        )
+        return results, today
     finally:
         for engine in engines:
             engine.dispose()
@@ -171,20 +180,25 @@ def main() -> int:
     sizes = args.stocks or ((6,) if args.quick else (6, 100))
     problems: list[str] = []
     results: list[Result] = []
-    for n in sizes:
-        year = n <= 10 and not args.skip_year
-        if not args.skip_postgres:
-            with temp_postgres(server) as url, temp_postgres(server) as year_url:
-                if url is not None:
-                    results += run_database(
-                        "PostgreSQL", url, n, args, problems, year_url if year else None
-                    )
-        if not args.skip_sqlite:
-            with tempfile.TemporaryDirectory() as tmp:
-                url = f"sqlite:///{Path(tmp) / 'dashboard.db'}"
-                year_url = f"sqlite:///{Path(tmp) / 'dashboard-year.db'}" if year else None
-                results += run_database("SQLite", url, n, args, problems, year_url)
+    today: list = []
+    with today_tree() as args.tree:
+        for n in sizes:
+            year = n <= 10 and not args.skip_year
+            if not args.skip_postgres:
+                with temp_postgres(server) as url, temp_postgres(server) as year_url:
+                    if url is not None:
+                        measured, against = run_database(
+                            "PostgreSQL", url, n, args, problems, year_url if year else None
+                        )
+                        results, today = results + measured, today + against
+            if not args.skip_sqlite:
+                with tempfile.TemporaryDirectory() as tmp:
+                    url = f"sqlite:///{Path(tmp) / 'dashboard.db'}"
+                    year_url = f"sqlite:///{Path(tmp) / 'dashboard-year.db'}" if year else None
+                    measured, against = run_database("SQLite", url, n, args, problems, year_url)
+                    results, today = results + measured, today + against
     print_report(results, args)
+    print_today(sorted(today, key=lambda r: (r.database, r.stocks)))
     for problem in problems:
         print(f"CORRECTNESS FAILED: {problem}", file=sys.stderr)
     return 1 if problems else 0

@@ -10,13 +10,16 @@ from decimal import Decimal
 import pandas as pd
 from dashboard_report import Result
 from fill_history import NOW, TICK, WEEK, base_price, delete_after
+from page_served import THEME, ServedPage
 from plotly.io.json import to_json_plotly
 from sqlalchemy import bindparam, text
 
-from app.figure import base_figure
-from app.page_state import LIVE, NOT_LOADED, PageState
-from app.page_updates import PageUpdate, load_window, refresh
-from app.patches import point_budget, window_patch
+from app.cards import card
+from app.figure import layout
+from app.page_updates import title_of
+from app.patches import downsample, point_budget
+from app.query import COMPARE, parse_query
+from app.views import compare_view, price_view
 from core.records import Quote
 from core.times import to_ms
 from db.chart import chart_stocks, read_window
@@ -24,7 +27,7 @@ from db.engine import unit_of_work
 from db.types import UTCDateTime
 from db.writes import write_quotes
 
-DAYS = 7
+SEVEN_DAYS = "?view=compare&range=7D"  # (a): the 7 days today's page shows, in the Compare view
 SLOW_MS, SLOW_RUNS = 1_000, 3
 # The 2017 method: every row of the window, one query, ordered for drawing lines.
 ORIGINAL_2017 = text(
@@ -43,70 +46,87 @@ def runs_after(warm_up_ms: float, repeat: int) -> int:
     return repeat if warm_up_ms <= SLOW_MS else min(repeat, SLOW_RUNS)
 
 
-def served_first_load(sessions) -> tuple[PageUpdate, str]:
-    """The timed call of (a): what the page's first request computes, and the body Dash sends."""
-    update = load_window(sessions, lambda: NOW, DAYS)
-    return update, to_json_plotly(update.patch)  # Dash's to_json of a Patch output
+def served_first_load(page: ServedPage, search: str = SEVEN_DAYS) -> tuple[float, str]:
+    """The timed call of a first load: a new tab's request for `search`; ms and Dash's body."""
+    started = time.perf_counter()
+    body = page.load(search)
+    return ms_since(started), body
 
 
-def served_tick(sessions, state: PageState, at) -> tuple[PageUpdate, str]:
-    """The timed call of (b): one refresh of a page following live, and the body Dash sends."""
-    update = refresh(sessions, lambda: at, DAYS, state, LIVE)
-    return update, to_json_plotly(update.patch)
+def served_tick(page: ServedPage, at) -> tuple[float, str]:
+    """The timed call of (b): one interval of the tab at clock `at`; ms and Dash's body."""
+    page.now = at
+    started = time.perf_counter()
+    body = page.tick()
+    return ms_since(started), body
 
 
-def first_load(sessions, repeat: int) -> tuple[float, int, PageState, int]:
-    """(a): load_window + Dash's JSON of its Patch; median ms, bytes, the page's state, runs."""
+def first_load(page: ServedPage, repeat: int) -> tuple[float, int, int]:
+    """(a): Compare 7D through on_update, as Dash serves it; median ms, bytes, runs."""
     samples: list[float] = []
     runs = repeat
     while len(samples) < runs + 1:  # the first run warms the pool and statement caches
-        started = time.perf_counter()
-        update, body = served_first_load(sessions)
-        samples.append(ms_since(started))
+        elapsed, body = served_first_load(page)
+        samples.append(elapsed)
         runs = runs_after(samples[0], repeat)
-    return statistics.median(samples[1:]), len(body.encode()), update.state, runs
+    page.keep(body)
+    return statistics.median(samples[1:]), len(body.encode()), runs
 
 
-def first_load_parts(sessions, repeat: int) -> tuple[float, float, float, int, int]:
-    """(a) split as load_window does it: read, shape, serialize; medians, rows read, points sent."""
-    parts: list[tuple[float, float, float]] = []
-    runs = repeat
-    while len(parts) < runs + 1:
-        started = time.perf_counter()
-        with sessions() as session:
-            stocks = chart_stocks(session)
-            budget = point_budget(len(stocks))
-            series = read_window(session, [s.symbol for s in stocks], NOW - WEEK, NOW, budget)
-        read = ms_since(started)
-        started = time.perf_counter()
-        patch, _ = window_patch(stocks, series)
-        shape = ms_since(started)
-        started = time.perf_counter()
-        to_json_plotly(patch)
-        parts.append((read, shape, ms_since(started)))
-        runs = runs_after(sum(parts[0]), repeat)
-    parts = parts[1:]
+def load_parts_once(page: ServedPage, search: str) -> tuple[float, float, float, int, int]:
+    """One load split as Page.load does it: read, shape, JSON (ms); rows read, points sent."""
+    served = page.page
+    query, _ = parse_query(search, served.longest)
+    now = served.clock()
+    started = time.perf_counter()
+    with served.sessions() as session:
+        stocks = chart_stocks(session)
+        budget = point_budget(len(stocks))
+        symbols = [s.symbol for s in stocks]
+        series = read_window(session, symbols, now - query.span(), now, budget)
+        numbers = served._numbers(session, stocks, now, live=True)  # the cards' read
+    read = ms_since(started)
+    started = time.perf_counter()
+    sent = {k: downsample(v, budget) for k, v in series.items()}
+    edge = max(p.times[-1] for p in sent.values() if p.times)
+    bounds = (edge - int(query.span().total_seconds() * 1000), edge)
+    build = compare_view if query.view == COMPARE else price_view
+    drawn = build(stocks, sent, bounds, THEME, title_of(query))
+    cards = [card(s, True) for s in stocks]
+    shape = ms_since(started)
+    started = time.perf_counter()
+    to_json_plotly({"figure": drawn.figure, "numbers": numbers, "cards": cards})
     rows = sum(len(p.times) for p in series.values())
-    sent = sum(min(len(p.times), budget) for p in series.values())
-    return (*(statistics.median(p[k] for p in parts) for k in range(3)), rows, sent)
+    return read, shape, ms_since(started), rows, sum(len(p.times) for p in sent.values())
 
 
-def one_tick(sessions, symbols, state, repeat: int, problems: list[str]):
-    """(b): write one tick per stock (untimed), then time refresh + JSON; median ms and bytes."""
+def load_parts(page: ServedPage, repeat: int, search: str = SEVEN_DAYS):
+    """A load's parts, medians of `repeat` runs after a warm-up; rows read and points sent."""
+    parts = [load_parts_once(page, search)]
+    runs = runs_after(sum(parts[0][:3]), repeat)
+    parts += [load_parts_once(page, search) for _ in range(runs)]
+    medians = (statistics.median(p[k] for p in parts[1:]) for k in range(3))
+    return (*medians, *parts[-1][3:])
+
+
+def write_tick(sessions, symbols, at) -> None:
+    """One new tick per stock at `at`, as the poller writes it (untimed)."""
+    quotes = [Quote(s, Decimal(f"{base_price(s):.4f}"), at, simulated=True) for s in symbols]
+    with unit_of_work(sessions) as session:
+        write_quotes(session, quotes, at)
+
+
+def one_tick(page: ServedPage, sessions, symbols, repeat: int, problems: list[str]):
+    """(b): write one tick per stock (untimed), then time the tab's tick; median ms and bytes."""
     samples, sizes = [], []
     runs = repeat
     while len(samples) < runs + 1:
         i = len(samples)
         at = NOW + (i + 1) * timedelta(seconds=TICK)
-        quotes = [Quote(s, Decimal(f"{base_price(s):.4f}"), at, simulated=True) for s in symbols]
-        with unit_of_work(sessions) as session:
-            write_quotes(session, quotes, at)
-        started = time.perf_counter()
-        update, body = served_tick(sessions, state, at)
-        elapsed = ms_since(started)
-        if set(update.state.last_ms.values()) != {to_ms(at)}:
-            problems.append(f"refresh {i} did not reach the tick just written")
-        state = update.state
+        write_tick(sessions, symbols, at)
+        elapsed, body = served_tick(page, at)
+        if set(page.keep(body).values()) != {to_ms(at)}:
+            problems.append(f"tick {i} did not reach the tick just written")
         samples.append(elapsed)
         sizes.append(len(body.encode()))
         runs = runs_after(samples[0], repeat)
@@ -137,34 +157,34 @@ def original_2017(engine, runs: int) -> tuple[float, int]:
             for symbol, group in frame.groupby("symbol", sort=True)
         ]
         del frame
-        body = to_json_plotly({"data": traces, "layout": base_figure()["layout"]})
+        body = to_json_plotly({"data": traces, "layout": layout(THEME, "Stocks")})
         samples.append(ms_since(started))
         size = len(body.encode())
         del traces, body  # the 100-stock figure is hundreds of MB
     return statistics.median(samples), size
 
 
-def first_loads_interleaved(sessions_list, repeat: int) -> list[tuple[float, int, PageState, int]]:
+def first_loads_interleaved(pages: list[ServedPage], repeat: int) -> list[tuple[float, int, int]]:
     """(a) on several databases, one run of each in turn: drift on the machine hits all alike."""
-    samples: list[list[float]] = [[] for _ in sessions_list]
-    last: list[tuple[int, PageState]] = [(0, NOT_LOADED)] * len(sessions_list)
+    samples: list[list[float]] = [[] for _ in pages]
+    bodies = [""] * len(pages)
     for _ in range(repeat + 1):  # the first round warms pools and caches
-        for i, sessions in enumerate(sessions_list):
-            started = time.perf_counter()
-            update, body = served_first_load(sessions)
-            samples[i].append(ms_since(started))
-            last[i] = (len(body.encode()), update.state)
+        for i, page in enumerate(pages):
+            elapsed, bodies[i] = served_first_load(page)
+            samples[i].append(elapsed)
+    for page, body in zip(pages, bodies, strict=True):
+        page.keep(body)
     return [
-        (statistics.median(s[1:]), size, state, repeat)
-        for s, (size, state) in zip(samples, last, strict=True)
+        (statistics.median(s[1:]), len(body.encode()), repeat)
+        for s, body in zip(samples, bodies, strict=True)
     ]
 
 
-def measure(database, case, engine, sessions, symbols, args, problems, a=None) -> Result:
-    """Measure (a) (unless given), its breakdown, (b) and (c) on a filled database."""
-    a_ms, a_bytes, state, a_runs = a or first_load(sessions, args.repeat)
-    parts = first_load_parts(sessions, args.repeat)
-    b_ms, b_bytes, b_runs = one_tick(sessions, symbols, state, args.repeat, problems)
+def measure(database, case, engine, sessions, symbols, args, problems, page, a=None) -> Result:
+    """Measure (a) (unless given, then `page` holds its view), its parts, (b) and (c)."""
+    a_ms, a_bytes, a_runs = a or first_load(page, args.repeat)
+    parts = load_parts(page, args.repeat)
+    b_ms, b_bytes, b_runs = one_tick(page, sessions, symbols, args.repeat, problems)
     runs = args.baseline_repeat if len(symbols) <= 10 else 1
     c_ms, c_bytes = original_2017(engine, runs)
     print(
