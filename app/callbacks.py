@@ -57,7 +57,7 @@ def zoomed_range(relayout: dict) -> tuple[datetime, datetime] | None:
 def joined_state(store: object, edge: object) -> PageState:
     """The page's state from its two stores: the view ("page"), and the newest points ("edge")."""
     if isinstance(store, dict) and isinstance(edge, dict):
-        store = {**store, "last": edge.get("last")}
+        store = {**store, "last": edge.get("last"), "ly": edge.get("ly")}
     return PageState.from_store(store)
 
 
@@ -82,7 +82,7 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
             else [no_update] * len(pressed)
         )
         store = update.state.to_store()
-        edge = {"last": store.pop("last", {})}
+        edge = {"last": store.pop("last", {}), "ly": store.pop("ly", {})}
         return (
             update.figure if update.figure is not None else no_update,
             {"height": f"{update.height}px"} if update.height else no_update,
@@ -113,15 +113,16 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         Input("url", "search"),
         Input("tick", "n_intervals"),
         Input("theme", "data"),
+        Input("screen", "data"),
         State("page", "data"),
         State("edge", "data"),
     )
-    def on_update(search, _n, theme, store, edge):
-        state = joined_state(store, edge)
+    def on_update(search, _n, theme, screen, store, edge):
+        state, compact = joined_state(store, edge), screen == "compact"
         try:
             if ctx.triggered_id == "tick":
-                return answer(page.tick(state, search, theme), state)
-            return answer(page.load(search, theme, state.preset), state)
+                return answer(page.tick(state, search, theme, compact), state)
+            return answer(page.load(search, theme, state.preset, compact), state)
         except SQLAlchemyError as exc:
             log.warning("chart read failed: %s", type(exc).__name__)
             message = html.Div(DB_DOWN, className="status-line status-error")
@@ -147,7 +148,7 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         preset = joined_state(store, {"last": {}}).preset
         trigger = ctx.triggered_id
         if isinstance(trigger, dict):  # a card; new cards arrive with no clicks
-            if not ctx.triggered or not ctx.triggered[0].get("value"):
+            if not any(t.get("value") for t in ctx.triggered):
                 raise PreventUpdate
             query = query.toggled(trigger["symbol"])
         elif trigger in {f"view-{k}" for k in VIEWS}:
@@ -175,11 +176,15 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         Output("theme-choice", "data"),
         Output("theme", "data"),
         Output("theme-toggle", "aria-pressed"),
+        Output("screen", "data"),
         Input("theme-toggle", "n_clicks"),
         State("theme-choice", "data"),
     )
     app.clientside_callback(
         ClientsideFunction("stockstreamer", "render"),
+        Output({"type": "card", "symbol": ALL}, "aria-pressed"),
+        Output({"type": "card", "symbol": ALL}, "className"),
+        Output({"type": "card", "symbol": ALL}, "title"),
         Output({"type": "card-price", "symbol": ALL}, "children"),
         Output({"type": "card-change", "symbol": ALL}, "children"),
         Output({"type": "card-change", "symbol": ALL}, "className"),
@@ -193,5 +198,6 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         Output("mode-label", "children"),
         Input("numbers", "data"),
         Input("clock", "n_intervals"),
+        State("config", "data"),
     )
     return Callbacks(on_update, on_control)

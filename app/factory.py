@@ -46,7 +46,7 @@ def create_app(
     # The page's language, for screen readers (axe: html-has-lang).
     app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
     longest = timedelta(days=settings.window_days)
-    app.layout = build_layout(settings.refresh_interval, longest)
+    app.layout = build_layout(settings.refresh_interval, longest, settings.price_interval)
     page = Page(
         sessions, clock, market, longest, settings.refresh_interval, settings.price_interval
     )

@@ -108,7 +108,7 @@ def x_axis(theme: str, bounds_ms: tuple[int, int], **extra: object) -> dict:
     }
 
 
-def y_axis(theme: str, bounds: tuple[float, float], **extra: object) -> dict:
+def y_axis(theme: str, bounds: tuple[float, float], compact: bool = False, **extra: object) -> dict:
     """A value axis fitted to `bounds` and fixed: zoom is for time, the fit is the server's."""
     colors = THEMES[theme]
     return {
@@ -118,10 +118,12 @@ def y_axis(theme: str, bounds: tuple[float, float], **extra: object) -> dict:
         "zerolinecolor": colors["muted"],
         "automargin": True,
         **extra,
+        # On a phone the labels go inside the plot, which then gets the whole width.
+        **({"ticklabelposition": "inside", "title": {"text": ""}} if compact else {}),
     }
 
 
-def layout(theme: str, title: str, **extra: object) -> dict:
+def layout(theme: str, title: str, compact: bool = False, **extra: object) -> dict:
     """The figure's layout in a theme, with its title; the views add axes and parts."""
     colors = THEMES[theme]
     return {
@@ -131,7 +133,8 @@ def layout(theme: str, title: str, **extra: object) -> dict:
         "font": {"family": FONT, "color": colors["ink"], "size": 12},
         "hovermode": "x unified",
         "hoverlabel": {"bgcolor": colors["paper"], "font": {"color": colors["ink"]}},
-        "dragmode": "zoom",
+        # On a phone plotly would take every touch for a zoom: no drag, so a swipe scrolls.
+        "dragmode": False if compact else "zoom",
         "uirevision": "chart",
         "showlegend": False,
         **extra,

@@ -75,7 +75,9 @@ def controls(longest: timedelta) -> html.Div:
     )
 
 
-def build_layout(refresh_seconds: float, longest: timedelta) -> html.Div:
+def build_layout(
+    refresh_seconds: float, longest: timedelta, price_seconds: float = 5.0
+) -> html.Div:
     """The whole page; callbacks fill in the chart, the cards, the notices and the stores."""
     return html.Div(
         className="page",
@@ -131,10 +133,17 @@ def build_layout(refresh_seconds: float, longest: timedelta) -> html.Div:
             ),
             dcc.Interval(id="tick", interval=int(refresh_seconds * 1000)),
             dcc.Interval(id="clock", interval=1000),  # freshness text, in the browser only
+            # What assets/page.js needs besides each answer's numbers: how often the page
+            # asks, and how often the poller fetches (3 missed make a price stale).
+            dcc.Store(
+                id="config",
+                data={"refresh": int(refresh_seconds * 1000), "every": int(price_seconds * 1000)},
+            ),
             dcc.Store(id="page", storage_type="memory"),
             dcc.Store(id="edge", storage_type="memory"),
             dcc.Store(id="numbers", storage_type="memory"),
             dcc.Store(id="theme-choice", storage_type="local"),
             dcc.Store(id="theme", storage_type="memory"),
+            dcc.Store(id="screen", storage_type="memory"),  # "compact" on a phone
         ],
     )

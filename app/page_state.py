@@ -37,6 +37,9 @@ class PageState:
     base: Mapping[str, float] = field(default_factory=dict)  # compare: each stock's 0%
     y: Mapping[str, list[float]] = field(default_factory=dict)  # each y axis's range
     preset: str = DEFAULT_RANGE  # the range "Follow live" returns to
+    compact: bool = False  # drawn for a phone: narrow margins, no drag (a swipe scrolls)
+    cards: str = ""  # patches.fingerprint of every stock: the cards the page holds
+    logo_y: Mapping[str, float] = field(default_factory=dict)  # Compare: where each logo is
 
     @property
     def newest_ms(self) -> int | None:
@@ -65,7 +68,18 @@ class PageState:
         )
         if not well_formed:
             return NOT_LOADED
-        return cls(True, q, th, fp, dict(last), since, dict(base), dict(y), preset)
+        # Later additions, read leniently: a missing or odd value only costs a redraw.
+        compact = data.get("cp", False) is True
+        cards = data.get("cfp") if isinstance(data.get("cfp"), str) else ""
+        ly = data.get("ly")
+        logo_y = (
+            {k: float(v) for k, v in ly.items() if isinstance(k, str) and _is_number(v)}
+            if isinstance(ly, dict)
+            else {}
+        )
+        return cls(
+            True, q, th, fp, dict(last), since, dict(base), dict(y), preset, compact, cards, logo_y
+        )
 
     def to_store(self) -> dict:
         """The store's JSON-ready data."""
@@ -81,11 +95,24 @@ class PageState:
             "base": dict(self.base),
             "y": {k: list(v) for k, v in self.y.items()},
             "preset": self.preset,
+            "cp": self.compact,
+            "cfp": self.cards,
+            "ly": dict(self.logo_y),
         }
 
-    def with_points(self, last_ms: Mapping[str, int], y: Mapping[str, list[float]]) -> PageState:
-        """The same view, drawn up to these newer points, with these axes widened."""
-        return replace(self, last_ms={**self.last_ms, **last_ms}, y={**self.y, **y})
+    def with_points(
+        self,
+        last_ms: Mapping[str, int],
+        y: Mapping[str, list[float]],
+        logo_y: Mapping[str, float] | None = None,
+    ) -> PageState:
+        """The same view, drawn up to newer points, with axes widened and logos moved."""
+        return replace(
+            self,
+            last_ms={**self.last_ms, **last_ms},
+            y={**self.y, **y},
+            logo_y={**self.logo_y, **(logo_y or {})},
+        )
 
 
 def _is_bounds(value: object) -> bool:

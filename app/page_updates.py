@@ -78,10 +78,19 @@ class Page:
     refresh_seconds: float  # how often the page asks
     price_seconds: float  # how often the poller fetches: 3 missed make a price stale
 
-    def load(self, search: str, theme: object, preset: str = DEFAULT_RANGE) -> PageUpdate:
+    def load(
+        self,
+        search: str,
+        theme: object,
+        preset: str = DEFAULT_RANGE,
+        compact: bool = False,
+        cards: str = "",
+    ) -> PageUpdate:
         """The whole view the URL asks for: the first load, a control, back/forward, a reload.
 
-        `preset` is the range "Follow live" returns to from a custom range.
+        `preset` is the range "Follow live" returns to from a custom range; `compact`
+        draws for a phone (narrow margins, and no drag, so that a swipe scrolls the page);
+        the cards are sent only when they differ from the page's (`cards`, a fingerprint).
         """
         query, url_notices = parse_query(search, self.longest)
         theme = theme_of(theme)
@@ -97,7 +106,7 @@ class Page:
             assert start is not None and end is not None
             budget = point_budget(len(shown))
             series = read_window(session, [s.symbol for s in shown], start, end, budget)
-            numbers = self._numbers(session, stocks, now, live=not query.custom)
+            numbers = self._numbers(session, stocks, now, query)
         series = {k: downsample(v, budget) for k, v in series.items()}
         last_ms = {k: p.times[-1] for k, p in series.items() if p.times}
         if query.custom:
@@ -106,7 +115,7 @@ class Page:
             edge = max(last_ms.values(), default=to_ms(now))
             bounds = (edge - int(query.span().total_seconds() * 1000), edge)
         build = compare_view if query.view == COMPARE else price_view
-        drawn: Drawn = build(shown, series, bounds, theme, title_of(query))
+        drawn: Drawn = build(shown, series, bounds, theme, title_of(query), compact)
         messages = url_notices + notes(shown, series)
         if not stocks:
             messages.append(NO_STOCKS)
@@ -122,14 +131,22 @@ class Page:
             drawn.base,
             drawn.y,
             preset if query.custom else query.range,
+            compact,
+            fingerprint(stocks),
+            drawn.logo_y,
         )
-        cards = [card(s, s.symbol not in query.hidden) for s in stocks]
+        same_cards = cards == state.cards
+        drawn_cards = (
+            None if same_cards else [card(s, s.symbol not in query.hidden) for s in stocks]
+        )
         simulated = any(s.simulated for s in stocks)
         return PageUpdate(
-            drawn.figure, state, messages, numbers, cards, drawn.height, query, simulated
+            drawn.figure, state, messages, numbers, drawn_cards, drawn.height, query, simulated
         )
 
-    def tick(self, state: PageState, search: str, theme: object) -> PageUpdate:
+    def tick(
+        self, state: PageState, search: str, theme: object, compact: bool = False
+    ) -> PageUpdate:
         """One interval: append what is new since the page's last point, as a Patch.
 
         The whole view is drawn again instead when the page holds none, when the
@@ -138,8 +155,13 @@ class Page:
         that a page left open does not grow without end.
         """
         theme = theme_of(theme)
-        if not state.loaded or state.search != (search or "") or state.theme != theme:
-            return self.load(search, theme, state.preset)
+        if (
+            not state.loaded
+            or state.search != (search or "")
+            or state.theme != theme
+            or state.compact != compact
+        ):
+            return self.load(search, theme, state.preset, compact, state.cards)
         query, url_notices = parse_query(search, self.longest)  # kept on screen, not only once
         now = self.clock()
         span = query.span()
@@ -150,7 +172,7 @@ class Page:
             aged = not query.custom and state.since_ms < to_ms(last_trade - span - span / 10)
             unfit = not set(axis_names(query.view, len(shown))) <= state.y.keys()
             if aged or unfit or state.fingerprint != fingerprint(shown):
-                return self.load(search, theme, state.preset)
+                return self.load(search, theme, state.preset, compact, state.cards)
             since = from_ms(state.since_ms)
             after = {
                 s.symbol: from_ms(state.last_ms[s.symbol]) if s.symbol in state.last_ms else since
@@ -158,13 +180,13 @@ class Page:
             }
             ended = query.custom and query.end is not None and query.end <= now
             new = {} if ended else read_after(session, after)  # an ended range gets no points
-            numbers = self._numbers(session, stocks, now, live=not query.custom)
+            numbers = self._numbers(session, stocks, now, query)
         if any(
             p.times and (s not in state.last_ms or (query.view == COMPARE and s not in state.base))
             for s, p in new.items()
         ):
             # A stock's first point needs a baseline (Compare) or a fitted axis (Price).
-            return self.load(search, theme, state.preset)
+            return self.load(search, theme, state.preset, compact, state.cards)
         live = None
         newest = max(
             [*state.last_ms.values(), *(p.times[-1] for p in new.values() if p.times)],
@@ -172,25 +194,24 @@ class Page:
         )
         if not query.custom and newest is not None:
             live = (newest - int(span.total_seconds() * 1000), newest)
-        extended = tick_patch(query.view, shown, new, state.base, state.y, live)
+        extended = tick_patch(query.view, shown, new, state.base, state.y, live, state.logo_y)
         return PageUpdate(
             extended.patch,
-            state.with_points(extended.last_ms, extended.y),
+            state.with_points(extended.last_ms, extended.y, extended.logo_y),
             url_notices + notes(shown, None),
             numbers,
             simulated=any(s.simulated for s in stocks),
         )
 
-    def _numbers(self, session: Session, stocks: list[ChartStock], now: datetime, live: bool):
-        """The cards' numbers, the market line and when this answer was made."""
+    def _numbers(self, session: Session, stocks: list[ChartStock], now: datetime, query: PageQuery):
+        """The cards' numbers and which are hidden, the market line, when this answer was made."""
         prices = card_prices(session, [s.symbol for s in stocks], self.market.session_open(now))
         status = self.market.status(now)
         return {
             "at": to_ms(now),
-            "live": live,
-            "refresh": int(self.refresh_seconds * 1000),
-            "every": int(self.price_seconds * 1000),
+            "live": not query.custom,
             "open": status.open,
             "market": status.text,
             "cards": card_numbers(stocks, prices),
+            "hidden": sorted(query.hidden & {s.symbol for s in stocks}),
         }

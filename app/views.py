@@ -35,6 +35,7 @@ class Drawn:
     height: int
     base: dict[str, float] = field(default_factory=dict)  # compare: each stock's 0% price
     y: dict[str, list[float]] = field(default_factory=dict)  # axis name -> [low, high]
+    logo_y: dict[str, float] = field(default_factory=dict)  # compare: where each logo is
 
 
 def visible(points: Points, start_ms: int) -> tuple[list[int], list[float]]:
@@ -54,6 +55,7 @@ def compare_view(
     bounds_ms: tuple[int, int],
     theme: str,
     title: str,
+    compact: bool = False,
 ) -> Drawn:
     """Every stock as % change from its first visible point, on one axis with a zero line."""
     traces, base, shown_values, last_values = [], {}, [], {}
@@ -73,7 +75,8 @@ def compare_view(
             theme,
             title,
             height=COMPARE_HEIGHT,
-            margin=COMPARE_MARGIN,
+            compact=compact,
+            margin={**COMPARE_MARGIN, "l": 8} if compact else COMPARE_MARGIN,
             images=end_logos(stocks, last_values, y),
             showlegend=len(stocks) <= LEGEND_MAX,
             legend={
@@ -88,6 +91,7 @@ def compare_view(
             yaxis=y_axis(
                 theme,
                 (y[0], y[1]),
+                compact,
                 ticksuffix="%",
                 tickformat="+.1f",
                 zeroline=True,
@@ -96,7 +100,8 @@ def compare_view(
             ),
         ),
     }
-    return Drawn(figure, COMPARE_HEIGHT, base, {"yaxis": y})
+    at = {s: last_values[s] for s in logo_order(stocks, last_values)}
+    return Drawn(figure, COMPARE_HEIGHT, base, {"yaxis": y}, at)
 
 
 def logo_height(bounds: Sequence[float]) -> float:
@@ -139,6 +144,7 @@ def price_view(
     bounds_ms: tuple[int, int],
     theme: str,
     title: str,
+    compact: bool = False,
 ) -> Drawn:
     """A panel per stock sharing the time axis: its own dollar axis, its band, its logo."""
     n = len(stocks)
@@ -163,7 +169,13 @@ def price_view(
             **({"matches": "x"} if i else {}),
         )
         axes[f"yaxis{suffix}"] = y_axis(
-            theme, (y[0], y[1]), domain=domain, tickprefix="$", tickformat=",.2f", nticks=5
+            theme,
+            (y[0], y[1]),
+            compact,
+            domain=domain,
+            tickprefix="$",
+            tickformat=",.2f",
+            nticks=5,
         )
         parts["data"].append(
             line(stock, times, rounded(prices), DOLLARS, (f"x{suffix}", f"y{suffix}"))
@@ -175,7 +187,8 @@ def price_view(
             theme,
             title,
             height=height,
-            margin={"l": 64, "r": 16, "t": TOP, "b": BOTTOM},
+            compact=compact,
+            margin={"l": 8 if compact else 64, "r": 16, "t": TOP, "b": BOTTOM},
             **parts,
             **axes,
         ),

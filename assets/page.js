@@ -10,23 +10,6 @@
   });
   var received = { at: null, client: null }; // the last answer: server time, client time
 
-  // Plotly cancels every touchstart on the plot while a drag mode is set, so a vertical
-  // swipe over the chart cannot scroll a phone's page: on touch screens, no drag mode
-  // (the range buttons choose the time; a tap still shows the hover label).
-  var touchOnly = window.matchMedia && window.matchMedia("(hover: none) and (pointer: coarse)");
-  function noDragOnTouch() {
-    var gd = document.querySelector("#chart .js-plotly-plot");
-    if (!gd || gd.__noDragHooked || !gd.on) return;
-    gd.__noDragHooked = true;
-    var undrag = function () {
-      if (touchOnly && touchOnly.matches && gd._fullLayout && gd._fullLayout.dragmode !== false) {
-        window.Plotly.relayout(gd, { dragmode: false });
-      }
-    };
-    gd.on("plotly_afterplot", undrag);
-    undrag();
-  }
-
   function money(value) {
     return "$" + value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   }
@@ -53,16 +36,15 @@
     return Math.round(s / 86400) + " days ago";
   }
 
-  function fresh(row, numbers, serverNow) {
+  function fresh(row, open, every, serverNow) {
     if (row[3] === null) return ["No price yet", "card-fresh"];
     var age = serverNow - row[3];
-    if (!numbers.open) return ["Market closed · " + ago(age), "card-fresh closed"];
-    if (age > 3 * numbers.every) return ["Stale · " + ago(age), "card-fresh stale"];
+    if (!open) return ["Market closed · " + ago(age), "card-fresh closed"];
+    if (age > 3 * every) return ["Stale · " + ago(age), "card-fresh stale"];
     return [ago(age), "card-fresh"];
   }
 
-  function render(numbers) {
-    noDragOnTouch(); // here: it runs every second, so it finds the chart once drawn
+  function render(numbers, _clock, config) {
     var no = window.dash_clientside.no_update;
     var outputs = window.dash_clientside.callback_context.outputs_list;
     var triggered = window.dash_clientside.callback_context.triggered || [];
@@ -78,17 +60,25 @@
         return row ? fn(row) : no;
       });
     }
-    var silent = Date.now() - received.client > 3 * numbers.refresh;
+    var hidden = {};
+    (numbers.hidden || []).forEach(function (s) { hidden[s] = true; });
+    function card(index, fn) {
+      return outputs[index].map(function (o) { return fn(o.id.symbol, !hidden[o.id.symbol]); });
+    }
+    var silent = Date.now() - received.client > 3 * config.refresh;
     var since = ET.format(new Date(numbers.at)) + " ET";
     var mode = silent ? "Not updating since " + since
       : numbers.live ? "Following live" : "Custom range · live updates continue";
     return [
-      each(0, function (r) { return r[0] === null ? "—" : money(r[0]); }),
-      each(1, function (r) { return change(r)[0]; }),
-      each(2, function (r) { return change(r)[1]; }),
-      each(3, function (r) { return r[4] === null ? { display: "none" } : { left: (r[4] * 100).toFixed(1) + "%" }; }),
-      each(4, function (r) { return fresh(r, numbers, serverNow)[0]; }),
-      each(5, function (r) { return fresh(r, numbers, serverNow)[1]; }),
+      card(0, function (s, shown) { return shown ? "true" : "false"; }),
+      card(1, function (s, shown) { return shown ? "stock-card" : "stock-card is-hidden"; }),
+      card(2, function (s, shown) { return (shown ? "Hide " : "Show ") + s + " on the chart"; }),
+      each(3, function (r) { return r[0] === null ? "—" : money(r[0]); }),
+      each(4, function (r) { return change(r)[0]; }),
+      each(5, function (r) { return change(r)[1]; }),
+      each(6, function (r) { return r[4] === null ? { display: "none" } : { left: (r[4] * 100).toFixed(1) + "%" }; }),
+      each(7, function (r) { return fresh(r, numbers.open, config.every, serverNow)[0]; }),
+      each(8, function (r) { return fresh(r, numbers.open, config.every, serverNow)[1]; }),
       "Updated " + since,
       numbers.market,
       silent ? "No updates since " + since + ": the server cannot be reached. Retrying; the page catches up by itself." : "",
@@ -106,11 +96,13 @@
     }
     var effective = choice === "dark" || choice === "light" ? choice : system;
     document.documentElement.dataset.theme = effective;
-    return [choice || null, effective, effective === "dark" ? "true" : "false"];
+    // A phone (narrow, or touch only) gets the compact chart: no drag, labels inside.
+    var compact = window.matchMedia && window.matchMedia("(max-width: 600px), (hover: none) and (pointer: coarse)").matches;
+    return [choice || null, effective, effective === "dark" ? "true" : "false", compact ? "compact" : "wide"];
   }
 
-  // A card click redraws the cards (their shown/hidden state comes from the URL): give the
-  // keyboard focus back to the card that had it, so Tab/Enter users keep their place.
+  // Cards are redrawn when the stocks change: give the keyboard focus back to the card
+  // that had it, so Tab/Enter users keep their place.
   var refocus = null;
   document.addEventListener("click", function (event) {
     var card = event.target.closest && event.target.closest(".stock-card");

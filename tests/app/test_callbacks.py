@@ -176,7 +176,9 @@ def test_a_bad_url_is_rewritten_clean_by_the_next_control(callbacks):
 
 def test_the_first_load_draws_the_view_and_marks_the_controls(sessions, callbacks):
     seed(sessions, NOW - timedelta(hours=2), NOW)
-    out = fired(callbacks.on_update, None, None, "?view=price&range=1H", None, None, None, None)
+    out = fired(
+        callbacks.on_update, None, None, "?view=price&range=1H", None, None, None, None, None
+    )
     assert len(out) == OUTPUTS
     figure = out[FIGURE]
     assert isinstance(figure, dict) and [t["name"] for t in figure["data"]] == SYMBOLS
@@ -192,7 +194,7 @@ def test_the_first_load_draws_the_view_and_marks_the_controls(sessions, callback
 def test_a_custom_range_shows_custom_and_follow_live(sessions, callbacks):
     seed(sessions, NOW - timedelta(hours=6), NOW)
     search = "?start=2026-11-27T10:00:00&end=2026-11-27T11:00:00"
-    out = fired(callbacks.on_update, "url", search, search, None, "dark", None, None)
+    out = fired(callbacks.on_update, "url", search, search, None, "dark", None, None, None)
     assert out[PRESSED] == ("true", "false", "false", "false", "false", "false")
     assert (out[CUSTOM_HIDDEN], out[FOLLOW_HIDDEN]) == (False, False)
     assert out[FIGURE]["layout"]["title"]["text"].endswith("(custom range)")
@@ -200,8 +202,8 @@ def test_a_custom_range_shows_custom_and_follow_live(sessions, callbacks):
 
 def test_a_tick_appends_and_leaves_the_rest_of_the_page(sessions, callbacks):
     seed(sessions, NOW - timedelta(hours=2), NOW)
-    first = fired(callbacks.on_update, None, None, "", None, None, None, None)
-    out = fired(callbacks.on_update, "tick", 1, "", 1, None, first[STORE], first[EDGE])
+    first = fired(callbacks.on_update, None, None, "", None, None, None, None, None)
+    out = fired(callbacks.on_update, "tick", 1, "", 1, None, None, first[STORE], first[EDGE])
     assert isinstance(out[FIGURE], Patch)
     assert out[STYLE] is no_update and out[CARDS] is no_update
     assert all(mark is no_update for mark in out[PRESSED])
@@ -215,13 +217,13 @@ def test_a_tick_appends_and_leaves_the_rest_of_the_page(sessions, callbacks):
 def test_a_tick_with_a_store_the_page_cannot_read_draws_the_view_again(sessions, callbacks):
     seed(sessions, NOW - timedelta(hours=1), NOW)
     for store in ({"ok": True, "last": "x"}, "junk", None, {"ok": "yes"}):
-        out = fired(callbacks.on_update, "tick", 3, "", 3, None, store, {"last": {}})
+        out = fired(callbacks.on_update, "tick", 3, "", 3, None, None, store, {"last": {}})
         assert isinstance(out[FIGURE], dict) and joined_state(out[STORE], out[EDGE]).loaded
         assert out[STATUS] == []
 
 
 def test_no_stocks_says_so(callbacks):
-    out = fired(callbacks.on_update, None, None, "", None, None, None, None)
+    out = fired(callbacks.on_update, None, None, "", None, None, None, None, None)
     assert out[FIGURE]["data"] == [] and text_of(out[STATUS]) == NO_STOCKS
     assert out[SIMULATED_HIDDEN] is True
 
@@ -236,15 +238,17 @@ def test_an_unreachable_database_shows_the_message_and_the_page_recovers(databas
     down_engine = make_engine(gone)
     clock = ManualClock()
     down = registered(make_session_factory(down_engine), clock)
-    loaded = fired(registered(sessions, clock).on_update, None, None, "", None, None, None, None)
+    loaded = fired(
+        registered(sessions, clock).on_update, None, None, "", None, None, None, None, None
+    )
     for trigger in ("tick", "url"):
-        out = fired(down.on_update, trigger, 1, "", 1, None, loaded[STORE], loaded[EDGE])
+        out = fired(down.on_update, trigger, 1, "", 1, None, None, loaded[STORE], loaded[EDGE])
         assert len(out) == OUTPUTS and out[FIGURE] is no_update
         assert joined_state(out[STORE], out[EDGE]) == NOT_LOADED and out[STORE] == {"ok": False}
         assert text_of(out[STATUS]) == DB_DOWN
         assert all(v is no_update for v in out[STATUS + 1 :])
     back = registered(sessions, clock)
-    out = fired(back.on_update, "tick", 2, "", 2, None, {"ok": False}, {})
+    out = fired(back.on_update, "tick", 2, "", 2, None, None, {"ok": False}, {})
     assert isinstance(out[FIGURE], dict) and joined_state(out[STORE], out[EDGE]).loaded
     assert out[STATUS] == []
     down_engine.dispose()

@@ -32,12 +32,23 @@ STORE = {
     "base": {"AAPL": 174.5},
     "y": {"yaxis": [160.0, 180.0], "yaxis2": [1.5, 2]},
     "preset": "1H",
+    "cp": False,
+    "cfp": "",
+    "ly": {},
 }
 
 
 def test_a_loaded_state_round_trips_through_the_store_with_short_keys():
     assert LOADED.to_store() == STORE
     assert PageState.from_store(json.loads(json.dumps(STORE))) == LOADED
+    # A store from before "cp" existed reads as drawn wide; only True is compact.
+    assert PageState.from_store({k: v for k, v in STORE.items() if k != "cp"}) == LOADED
+    assert PageState.from_store({**STORE, "cp": "yes"}) == LOADED
+    assert PageState.from_store({**STORE, "cp": True}).compact
+    for key, odd in (("cfp", 3), ("ly", []), ("ly", {"AAPL": "x"})):
+        assert PageState.from_store({**STORE, key: odd}) == LOADED
+    full = PageState.from_store({**STORE, "cfp": "abc", "ly": {"AAPL": 1.5, "GE": True}})
+    assert (full.cards, full.logo_y) == ("abc", {"AAPL": 1.5})
     assert NOT_LOADED.to_store() == {"ok": False}
     assert PageState.from_store({"ok": False}) == NOT_LOADED
     assert not NOT_LOADED.loaded and NOT_LOADED.preset == "1D" and NOT_LOADED.newest_ms is None
@@ -67,7 +78,7 @@ def without(key: str) -> dict:
         {"ok": False, **{k: v for k, v in STORE.items() if k != "ok"}},
         with_field("ok", 1),
         with_field("ok", "true"),
-        *[without(key) for key in STORE if key != "ok"],
+        *[without(key) for key in STORE if key not in ("ok", "cp", "cfp", "ly")],
         with_field("q", None),
         with_field("q", 3),
         with_field("th", "sepia"),

@@ -363,7 +363,9 @@ def test_previous_close_and_card_numbers_agree_with_the_seeded_rows(sessions, pa
             round(min(max((last - low) / (high - low), 0), 1), 3),
         ]
     assert numbers["at"] == to_ms(NOW) and numbers["live"] is True
-    assert (numbers["refresh"], numbers["every"]) == (5_000, 5_000)
+    assert numbers["hidden"] == []
+    hiding = page.load("?hide=GE,ZZZZ", None).numbers  # only watched stocks are named
+    assert hiding["hidden"] == ["GE"] and set(hiding["cards"]) == set(SYMBOLS)
 
 
 def test_the_market_line_says_whether_and_until_when_it_trades(sessions, clock):
@@ -395,3 +397,29 @@ def test_while_the_market_is_closed_a_live_range_shows_the_last_session(sessions
     assert loaded.figure["layout"]["xaxis"]["range"][1] == edge
     clock.now += timedelta(hours=2)  # hours later: no new price, nothing to draw again
     assert not reloaded(us.tick(loaded.state, "?range=1H", None))
+
+
+def test_a_phone_gets_the_compact_view_and_a_change_of_screen_draws_again(sessions, page):
+    seed(sessions, NOW - timedelta(hours=2), NOW)
+    phone = page.load("", None, compact=True)
+    assert phone.state.compact and phone.figure["layout"]["dragmode"] is False
+    assert PageState.from_store(phone.state.to_store()).compact
+    assert not reloaded(page.tick(phone.state, "", None, compact=True))
+    assert reloaded(page.tick(phone.state, "", None, compact=False))
+
+
+def test_the_cards_are_sent_only_when_the_stocks_changed(sessions, page):
+    seed(sessions, NOW - timedelta(hours=2), NOW)
+    first = page.load("", None)
+    assert len(first.cards) == 2 and first.state.cards == fingerprint(chart_stocks_of(sessions))
+    # Another view, range or hidden stock: the page keeps its cards (and the focus on them).
+    again = page.load("?view=price&hide=GE", None, cards=first.state.cards)
+    assert again.cards is None and again.numbers["hidden"] == ["GE"]
+    with unit_of_work(sessions) as session:
+        sync_watchlist(session, ["AAPL"])  # a stock leaves: the cards are drawn anew
+    assert [c.id["symbol"] for c in page.load("", None, cards=first.state.cards).cards] == ["AAPL"]
+
+
+def chart_stocks_of(sessions):
+    with sessions() as session:
+        return chart_stocks(session)

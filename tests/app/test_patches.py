@@ -47,11 +47,11 @@ def test_downsampling_keeps_the_budget_the_ends_and_the_extremes():
 
 
 def test_the_point_budget_shares_a_page_budget_between_stocks():
-    assert point_budget(0) == point_budget(1) == point_budget(6) == POINT_BUDGET
-    assert point_budget(30) == FIGURE_BUDGET // 30 < POINT_BUDGET
-    assert point_budget(100) == 400
-    assert point_budget(10_000) == MIN_POINTS
-    assert all(point_budget(n) * n <= FIGURE_BUDGET for n in (20, 30, 50, 100, 200))
+    assert point_budget(0) == point_budget(1) == point_budget(5) == POINT_BUDGET
+    assert point_budget(6) == FIGURE_BUDGET // 6 == 1_666
+    assert point_budget(30) == FIGURE_BUDGET // 30 == 333 < POINT_BUDGET
+    assert point_budget(100) == point_budget(10_000) == MIN_POINTS
+    assert all(point_budget(n) * n <= FIGURE_BUDGET for n in (6, 20, 30, 50))
 
 
 def test_axis_names_are_one_shared_in_compare_and_one_per_panel_in_price():
@@ -165,3 +165,17 @@ def test_compare_logos_follow_the_newest_value_live_and_keep_their_size_on_a_wid
         assert changes[("layout", "images", k, "sizey")] == ("Assign", logo_height(wider))
     custom = ops(tick_patch(COMPARE, stocks, new, base, {"yaxis": [-1.0, 1.0]}, None).patch)
     assert not any(key[1] == "images" for key in custom)  # a custom range keeps them
+
+
+def test_a_compare_logo_moves_only_once_its_line_is_half_a_logo_away():
+    stocks = [stock("AAPL", 0)]
+    y = {"yaxis": [-10.0, 10.0]}
+    half = logo_height(y["yaxis"]) / 2
+    near = {"AAPL": Points([T1], [100.0 + half * 0.9], "tick")}  # +0.9 half-logo, in %
+    done = tick_patch(COMPARE, stocks, near, {"AAPL": 100.0}, y, LIVE, {"AAPL": 0.0})
+    assert ("layout", "images", 0, "y") not in ops(done.patch) and done.logo_y == {}
+    far = {"AAPL": Points([T1], [100.0 + half * 1.5], "tick")}
+    done = tick_patch(COMPARE, stocks, far, {"AAPL": 100.0}, y, LIVE, {"AAPL": 0.0})
+    moved = round(half * 1.5, 3)
+    assert ops(done.patch)[("layout", "images", 0, "y")] == ("Assign", moved)
+    assert done.logo_y == {"AAPL": moved}

@@ -209,3 +209,15 @@ def test_compare_drops_the_legend_when_it_would_crowd_the_title():
         "showlegend"
     ]
     assert not compare_view(many, series, BOUNDS, "light", "t").figure["layout"]["showlegend"]
+
+
+@pytest.mark.parametrize("build", [compare_view, price_view])
+def test_a_compact_view_gives_a_phone_the_whole_width_and_no_drag(build):
+    stocks = [stock("AAPL", 0), stock("GE", 1)]
+    series = {s.symbol: points(10.0, 11.0) for s in stocks}
+    wide = build(stocks, series, BOUNDS, "light", "t").figure["layout"]
+    phone = build(stocks, series, BOUNDS, "light", "t", compact=True).figure["layout"]
+    assert wide["dragmode"] == "zoom" and phone["dragmode"] is False
+    assert phone["margin"]["l"] < wide["margin"]["l"]
+    assert phone["yaxis"]["ticklabelposition"] == "inside" and phone["yaxis"]["title"]["text"] == ""
+    assert "ticklabelposition" not in wide["yaxis"]
