@@ -76,9 +76,9 @@ def compare_view(
             title,
             height=COMPARE_HEIGHT,
             compact=compact,
-            margin={**COMPARE_MARGIN, "l": 8} if compact else COMPARE_MARGIN,
+            margin={"l": 4, "r": LOGO_PX + 4, "t": 56, "b": 44} if compact else COMPARE_MARGIN,
             images=end_logos(stocks, last_values, y),
-            showlegend=len(stocks) <= LEGEND_MAX,
+            showlegend=len(stocks) <= LEGEND_MAX and not compact,  # a phone's legend: the cards
             legend={
                 "orientation": "h",
                 "x": 0,
@@ -188,7 +188,7 @@ def price_view(
             title,
             height=height,
             compact=compact,
-            margin={"l": 8 if compact else 64, "r": 16, "t": TOP, "b": BOTTOM},
+            margin={"l": 4 if compact else 64, "r": 8 if compact else 16, "t": TOP, "b": BOTTOM},
             **parts,
             **axes,
         ),
