@@ -2,14 +2,17 @@
 
 Screen size, colour scheme and touch are emulated through the DevTools protocol
 (Emulation.*, Input.*); each test puts the emulation back, as the browser is shared
-by the module. Screenshots land in test-artifacts/ for a person to look at.
+by the module. Screenshots land in test-artifacts/ for a person to look at, and
+the README's in docs/screenshots/.
 """
 
 from __future__ import annotations
 
 import itertools
+import shutil
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from axe_selenium_python import Axe
@@ -29,6 +32,7 @@ from tests.app.conftest import wait_until
 
 pytestmark = pytest.mark.timeout(120)
 DARK_GROUND, DARK_PAPER = "rgb(13, 17, 23)", "#161b22"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -81,11 +85,15 @@ def wait_theme(driver, theme: str) -> None:
     )
 
 
-def shoot(driver, path) -> None:
+def shoot(driver, path, readme: str | None = None) -> None:
+    """A screenshot kept as a test artifact; with `readme`, also the README's copy of it."""
     time.sleep(0.5)  # logos and the last Patch drawn
     assert driver.save_screenshot(str(path)), f"{path} was not written"
     assert path.stat().st_size > 10_000
     print(f"screenshot: {path}")
+    if readme:  # regenerated on every run, so the README never shows a page that is gone
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, SCREENSHOTS / readme)
 
 
 def test_dark_mode_follows_the_browser_and_the_toggle_is_remembered(
@@ -224,3 +232,39 @@ def test_the_plot_area_is_at_least_330_px_wide_at_390_px(driver, board, emulate)
         assert plot >= 330, f"the plot is {plot} px wide at 390 px ({search or 'compare'})"
         # The phone's chart has no drag mode, so a swipe scrolls the page (tested above).
         assert figure(driver, "gd._fullLayout.dragmode") is False
+
+
+def test_the_readme_screenshots_show_the_default_run(
+    driver, dashboard_factory, emulate, artifacts_dir
+):
+    # The embedded default: the simulated market's six stocks, 7 days of history, 5 s polls.
+    board = dashboard_factory(
+        "sqlite",
+        symbols="GE,AMZN,NVDA,INTC,AAPL,NFLX",
+        price_interval=5,
+        refresh_interval=5,
+        history_days=7,
+        window_days=7,
+        backfill_step=60,
+    )
+    scheme, screen = emulate
+    shots = [
+        ("light", 1366, 900, "dashboard-light.png"),
+        ("dark", 1366, 900, "dashboard-dark.png"),
+        ("light", 390, 844, "dashboard-phone-light.png"),
+        ("dark", 390, 844, "dashboard-phone-dark.png"),
+    ]
+    for theme, width, height, name in shots:
+        scheme(theme)
+        screen(width, height, mobile=width < 600)
+        open_page(driver, board.url, shown=board.settings.symbols)
+        wait_theme(driver, theme)
+        wait_until(
+            lambda: driver.execute_script(
+                "return [...document.querySelectorAll('.card-fresh')]"
+                ".filter(e => e.textContent.endsWith(' s ago')).length;"
+            )
+            == 6,
+            message="every card's numbers and freshness",
+        )
+        shoot(driver, artifacts_dir / f"readme-{name}", name)
