@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.cards import card, card_numbers
 from app.figure import theme_of
 from app.page_state import PageState
+from app.panels import price_view
 from app.patches import axis_names, downsample, fingerprint, point_budget, tick_patch
 from app.query import COMPARE, DEFAULT_RANGE, RANGE_NAMES, VIEWS, PageQuery, parse_query
-from app.views import Drawn, compare_view, price_view
+from app.views import Drawn, Frame, compare_view
 from core.market import MarketHours
 from core.times import NEW_YORK, Clock, from_ms, to_ms
 from db.cards import card_prices
@@ -115,7 +116,7 @@ class Page:
             edge = max(last_ms.values(), default=to_ms(now))
             bounds = (edge - int(query.span().total_seconds() * 1000), edge)
         build = compare_view if query.view == COMPARE else price_view
-        drawn: Drawn = build(shown, series, bounds, theme, title_of(query), compact)
+        drawn: Drawn = build(Frame(shown, series, bounds, theme, title_of(query), compact))
         messages = url_notices + notes(shown, series)
         if not stocks:
             messages.append(NO_STOCKS)

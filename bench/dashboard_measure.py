@@ -17,9 +17,10 @@ from sqlalchemy import bindparam, text
 from app.cards import card
 from app.figure import layout
 from app.page_updates import title_of
+from app.panels import price_view
 from app.patches import downsample, point_budget
 from app.query import COMPARE, parse_query
-from app.views import compare_view, price_view
+from app.views import Frame, compare_view
 from core.records import Quote
 from core.times import to_ms
 from db.chart import chart_stocks, read_window
@@ -91,7 +92,7 @@ def load_parts_once(page: ServedPage, search: str) -> tuple[float, float, float,
     edge = max(p.times[-1] for p in sent.values() if p.times)
     bounds = (edge - int(query.span().total_seconds() * 1000), edge)
     build = compare_view if query.view == COMPARE else price_view
-    drawn = build(stocks, sent, bounds, THEME, title_of(query))
+    drawn = build(Frame(stocks, sent, bounds, THEME, title_of(query)))
     cards = [card(s, True) for s in stocks]
     shape = ms_since(started)
     started = time.perf_counter()

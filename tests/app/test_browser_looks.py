@@ -260,11 +260,13 @@ def test_the_readme_screenshots_show_the_default_run(
         open_page(driver, board.url, shown=board.settings.symbols)
         wait_theme(driver, theme)
         wait_until(
-            lambda: driver.execute_script(
-                "return [...document.querySelectorAll('.card-fresh')]"
-                ".filter(e => e.textContent.endsWith(' s ago')).length;"
-            )
-            == 6,
+            lambda: (
+                driver.execute_script(
+                    "return [...document.querySelectorAll('.card-fresh')]"
+                    ".filter(e => e.textContent.endsWith(' s ago')).length;"
+                )
+                == 6
+            ),
             message="every card's numbers and freshness",
         )
         shoot(driver, artifacts_dir / f"readme-{name}", name)

@@ -7,13 +7,14 @@ import json
 import pytest
 
 from app.figure import PALETTE, THEMES, rgba
+from app.panels import price_view
 from app.views import (
     COMPARE_PLOT_PX,
     LEGEND_MAX,
     LOGO_PX,
+    Frame,
     compare_view,
     logo_height,
-    price_view,
     visible,
 )
 from core.times import to_exchange_ms
@@ -46,7 +47,7 @@ def test_compare_is_percent_change_from_the_first_visible_point():
         "AAPL": points(50.0, 100.0, 101.0, 99.0, start=T0 - MIN),
         "GE": points(200.0, 210.0, 190.0),
     }
-    drawn = compare_view(stocks, series, BOUNDS, "light", "Compare · last 1 hour")
+    drawn = compare_view(Frame(stocks, series, BOUNDS, "light", "Compare · last 1 hour"))
     aapl, ge = drawn.figure["data"]
     assert drawn.base == {"AAPL": 100.0, "GE": 200.0}
     assert aapl["y"] == [0.0, 1.0, -1.0] and ge["y"] == [0.0, 5.0, -5.0]
@@ -76,21 +77,21 @@ def test_compare_is_percent_change_from_the_first_visible_point():
 
 def test_compare_y_always_includes_the_zero_line():
     rising = {"AAPL": points(100.0, 110.0, 120.0)}
-    lo, hi = compare_view([stock()], rising, BOUNDS, "light", "t").y["yaxis"]
+    lo, hi = compare_view(Frame([stock()], rising, BOUNDS, "light", "t")).y["yaxis"]
     assert lo < 0.0 < hi and hi > 20.0
     flat = {"AAPL": points(100.0, 100.0)}
-    lo, hi = compare_view([stock()], flat, BOUNDS, "light", "t").y["yaxis"]
+    lo, hi = compare_view(Frame([stock()], flat, BOUNDS, "light", "t")).y["yaxis"]
     assert lo < 0.0 < hi and hi - lo >= 0.2  # a flat line is not a hairline
 
 
 def test_compare_with_a_stock_without_visible_points_or_no_stock_at_all():
     series = {"AAPL": points(100.0, start=T0 - 5 * MIN), "GE": points(200.0, 202.0)}
-    drawn = compare_view([stock("AAPL"), stock("GE", 1)], series, BOUNDS, "dark", "t")
+    drawn = compare_view(Frame([stock("AAPL"), stock("GE", 1)], series, BOUNDS, "dark", "t"))
     aapl, ge = drawn.figure["data"]
     assert aapl["x"] == [] and aapl["y"] == [] and drawn.base == {"GE": 200.0}
     assert ge["y"] == [0.0, 1.0]
     assert drawn.figure["layout"]["paper_bgcolor"] == THEMES["dark"]["paper"]
-    empty = compare_view([], {}, BOUNDS, "light", "t")
+    empty = compare_view(Frame([], {}, BOUNDS, "light", "t"))
     assert empty.figure["data"] == [] and empty.base == {}
     (lo, hi), *_ = empty.y.values()
     assert list(empty.y) == ["yaxis"] and lo < 0.0 < hi
@@ -100,7 +101,7 @@ def test_compare_with_a_stock_without_visible_points_or_no_stock_at_all():
 def test_price_has_a_panel_per_stock_on_one_time_axis():
     stocks = [stock("AAPL", 0), stock("GE", 1), stock("NVDA", 2)]
     series = {s.symbol: points(170.0, 175.0) for s in stocks}
-    drawn = price_view(stocks, series, BOUNDS, "light", "Price · last 1 hour")
+    drawn = price_view(Frame(stocks, series, BOUNDS, "light", "Price · last 1 hour"))
     data, lay = drawn.figure["data"], drawn.figure["layout"]
     assert [(t["name"], t["xaxis"], t["yaxis"]) for t in data] == [
         ("AAPL", "x", "y"),
@@ -119,7 +120,7 @@ def test_price_has_a_panel_per_stock_on_one_time_axis():
     assert all(0 <= lo < hi <= 1 for lo, hi in domains)
     assert domains[0][0] > domains[1][1] and domains[1][0] > domains[2][1]  # top to bottom
     assert set(drawn.y) == {"yaxis", "yaxis2", "yaxis3"} and drawn.base == {}
-    assert drawn.height > price_view(stocks[:1], series, BOUNDS, "light", "t").height
+    assert drawn.height > price_view(Frame(stocks[:1], series, BOUNDS, "light", "t")).height
     json.dumps(drawn.figure)
 
 
@@ -129,7 +130,7 @@ def test_each_price_axis_fits_the_visible_prices_not_the_band():
         "GE": points(20.0, 21.0),
     }
     stocks = [stock("AAPL", 0), stock("GE", 1, week52_low=10.0, week52_high=30.0)]
-    drawn = price_view(stocks, series, BOUNDS, "light", "t")
+    drawn = price_view(Frame(stocks, series, BOUNDS, "light", "t"))
     lo, hi = drawn.y["yaxis"]
     assert 165.0 < lo < 170.0 and 175.0 < hi < 180.0  # the band is 160-260
     lo, hi = drawn.y["yaxis2"]
@@ -142,7 +143,7 @@ def test_each_price_axis_fits_the_visible_prices_not_the_band():
 def test_a_panel_has_its_band_in_the_stock_colour_its_logo_and_its_title():
     stocks = [stock("AAPL", 0), stock("GE", 1, company_name="GE Aerospace", logo_url="/ge.svg")]
     series = {"AAPL": points(170.0), "GE": points(150.0)}
-    lay = price_view(stocks, series, BOUNDS, "light", "t").figure["layout"]
+    lay = price_view(Frame(stocks, series, BOUNDS, "light", "t")).figure["layout"]
     bands = {s["name"]: s for s in lay["shapes"]}
     assert list(bands) == ["band-AAPL", "band-GE"]
     ge = bands["band-GE"]
@@ -162,7 +163,7 @@ def test_a_panel_has_its_band_in_the_stock_colour_its_logo_and_its_title():
 
 def test_a_hostile_name_is_escaped_in_the_panel_title_and_the_hover():
     hostile = stock(company_name='<img src=x onerror="alert(1)">')
-    drawn = price_view([hostile], {"AAPL": points(170.0)}, BOUNDS, "light", "t")
+    drawn = price_view(Frame([hostile], {"AAPL": points(170.0)}, BOUNDS, "light", "t"))
     (title, _) = drawn.figure["layout"]["annotations"]
     assert "<img" not in title["text"] and "&lt;img src=x" in title["text"]
     assert "<img" not in drawn.figure["data"][0]["hovertemplate"]
@@ -171,7 +172,13 @@ def test_a_hostile_name_is_escaped_in_the_panel_title_and_the_hover():
 def test_a_stock_without_band_or_logo_gets_neither_and_still_an_axis():
     bare = stock("GE", 1, week52_low=None, week52_high=None, logo_url=None)
     drawn = price_view(
-        [stock("AAPL"), bare], {"AAPL": points(170.0), "GE": points(150.0)}, BOUNDS, "light", "t"
+        Frame(
+            [stock("AAPL"), bare],
+            {"AAPL": points(170.0), "GE": points(150.0)},
+            BOUNDS,
+            "light",
+            "t",
+        )
     )
     lay = drawn.figure["layout"]
     assert [s["name"] for s in lay["shapes"]] == ["band-AAPL"]
@@ -181,13 +188,13 @@ def test_a_stock_without_band_or_logo_gets_neither_and_still_an_axis():
     assert lo < 150.0 < hi
     # No price yet: the band, or $0-$1 without one.
     none = price_view(
-        [stock("AAPL"), bare], {"AAPL": points(), "GE": points()}, BOUNDS, "light", "t"
+        Frame([stock("AAPL"), bare], {"AAPL": points(), "GE": points()}, BOUNDS, "light", "t")
     )
     assert none.y == {"yaxis": [160.0, 260.0], "yaxis2": [0.0, 1.0]}
 
 
 def test_price_with_no_stocks_is_an_empty_figure():
-    drawn = price_view([], {}, BOUNDS, "dark", "Price · last 1 day")
+    drawn = price_view(Frame([], {}, BOUNDS, "dark", "Price · last 1 day"))
     assert drawn.figure["data"] == [] and drawn.y == {} and drawn.base == {}
     lay = drawn.figure["layout"]
     assert lay["shapes"] == [] and lay["images"] == [] and lay["annotations"] == []
@@ -196,7 +203,8 @@ def test_price_with_no_stocks_is_an_empty_figure():
 
 @pytest.mark.parametrize("view", [compare_view, price_view])
 def test_hidden_stocks_are_simply_not_given_to_a_view(view):
-    drawn = view([stock("GE", 1)], {"GE": points(150.0), "AAPL": points(1.0)}, BOUNDS, "light", "t")
+    series = {"GE": points(150.0), "AAPL": points(1.0)}
+    drawn = view(Frame([stock("GE", 1)], series, BOUNDS, "light", "t"))
     assert [t["name"] for t in drawn.figure["data"]] == ["GE"]
     text = json.dumps(drawn.figure)
     assert "band-AAPL" not in text and "logo-AAPL" not in text
@@ -205,18 +213,19 @@ def test_hidden_stocks_are_simply_not_given_to_a_view(view):
 def test_compare_drops_the_legend_when_it_would_crowd_the_title():
     many = [stock(f"S{i}", i) for i in range(LEGEND_MAX + 1)]
     series = {s.symbol: points(10.0, 11.0) for s in many}
-    assert compare_view(many[:LEGEND_MAX], series, BOUNDS, "light", "t").figure["layout"][
+    few = compare_view(Frame(many[:LEGEND_MAX], series, BOUNDS, "light", "t"))
+    assert few.figure["layout"]["showlegend"]
+    assert not compare_view(Frame(many, series, BOUNDS, "light", "t")).figure["layout"][
         "showlegend"
     ]
-    assert not compare_view(many, series, BOUNDS, "light", "t").figure["layout"]["showlegend"]
 
 
 @pytest.mark.parametrize("build", [compare_view, price_view])
 def test_a_compact_view_gives_a_phone_the_whole_width_and_no_drag(build):
     stocks = [stock("AAPL", 0), stock("GE", 1)]
     series = {s.symbol: points(10.0, 11.0) for s in stocks}
-    wide = build(stocks, series, BOUNDS, "light", "t").figure["layout"]
-    phone = build(stocks, series, BOUNDS, "light", "t", compact=True).figure["layout"]
+    wide = build(Frame(stocks, series, BOUNDS, "light", "t")).figure["layout"]
+    phone = build(Frame(stocks, series, BOUNDS, "light", "t", compact=True)).figure["layout"]
     assert wide["dragmode"] == "zoom" and phone["dragmode"] is False
     assert phone["margin"]["l"] < wide["margin"]["l"]
     assert phone["yaxis"]["ticklabelposition"] == "inside" and phone["yaxis"]["title"]["text"] == ""
