@@ -85,7 +85,7 @@ def load_parts_once(page: ServedPage, search: str) -> tuple[float, float, float,
         budget = point_budget(len(stocks))
         symbols = [s.symbol for s in stocks]
         series = read_window(session, symbols, now - query.span(), now, budget)
-        numbers = served._numbers(session, stocks, now, live=True)  # the cards' read
+        numbers = served._numbers(session, stocks, now, query)  # the cards' read
     read = ms_since(started)
     started = time.perf_counter()
     sent = {k: downsample(v, budget) for k, v in series.items()}

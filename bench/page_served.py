@@ -21,6 +21,7 @@ from core.market import US_EQUITIES
 LONGEST = timedelta(days=7)
 REFRESH_SECONDS = PRICE_SECONDS = 5
 THEME = "light"
+SCREEN = "wide"  # a desktop tab (a phone gets the compact chart)
 
 
 class ServedPage:
@@ -38,13 +39,13 @@ class ServedPage:
     def load(self, search: str) -> str:
         """The body of the tab's first request for `search` (a new tab: no stores yet)."""
         self.search = search
-        return self.on_update.body("url.search", search, None, THEME, None, None)
+        return self.on_update.body("url.search", search, None, THEME, SCREEN, None, None)
 
     def tick(self) -> str:
         """The body of one interval, from the stores the tab kept."""
         self.ticks += 1
         return self.on_update.body(
-            "tick.n_intervals", self.search, self.ticks, THEME, self.store, self.edge
+            "tick.n_intervals", self.search, self.ticks, THEME, SCREEN, self.store, self.edge
         )
 
     def keep(self, body: str) -> dict[str, int]:
