@@ -106,7 +106,7 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         Output("status", "children"),
         Output("simulated-notice", "hidden"),
         Output("numbers", "data"),
-        Output("cards", "children"),
+        Output("card-frames", "data"),
         *pressed,
         Output("range-custom", "hidden"),
         Output("follow-live", "hidden"),
@@ -181,6 +181,11 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         State("theme-choice", "data"),
     )
     app.clientside_callback(
+        ClientsideFunction("stockstreamer", "cards"),
+        Output("cards", "children"),
+        Input("card-frames", "data"),
+    )
+    app.clientside_callback(
         ClientsideFunction("stockstreamer", "render"),
         Output({"type": "card", "symbol": ALL}, "aria-pressed"),
         Output({"type": "card", "symbol": ALL}, "className"),
@@ -198,6 +203,7 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         Output("mode-label", "children"),
         Input("numbers", "data"),
         Input("clock", "n_intervals"),
+        Input("cards", "children"),  # cards just built: fill them in at once
         State("config", "data"),
     )
     return Callbacks(on_update, on_control)

@@ -1,16 +1,14 @@
-"""A card per stock above the chart: its numbers (pure functions) and its components.
+"""A card per stock above the chart: its numbers and its frame, as compact data.
 
-The server draws each card's frame when the stocks change; every tick sends only
-the numbers (a few dozen bytes per stock) and assets/page.js writes them in and
-keeps "2 s ago" current between ticks. Change is against the previous close,
-shown with ▲/▼ and a sign, never by colour alone.
+The server sends each card's frame when the stocks change and every answer the
+numbers (a few dozen bytes per stock); assets/page.js builds the cards, writes
+the numbers in and keeps "2 s ago" current between ticks. Change is against the
+previous close, shown with ▲/▼ and a sign, never by colour alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-
-from dash import html
 
 from app.figure import color_of
 from db.cards import CardPrice
@@ -49,56 +47,17 @@ def card_numbers(stocks: Sequence[ChartStock], prices: Mapping[str, CardPrice]) 
     return out
 
 
-def _dynamic(kind: str, symbol: str, class_name: str, initial: str = "") -> html.Span:
-    return html.Span(initial, id={"type": kind, "symbol": symbol}, className=class_name)
+def card_frame(stock: ChartStock) -> list:
+    """What assets/page.js draws a stock's card from: symbol, name, logo, colour, 52-week band.
 
-
-def card(stock: ChartStock, shown: bool) -> html.Button:
-    """A stock's card: a button that shows or hides the stock on the chart."""
-    symbol = stock.symbol
-    low, high = stock.week52_low, stock.week52_high
-    rng = (
-        html.Span(
-            className="card-range",
-            title="Where today's price sits in its 52-week range",
-            children=[
-                html.Span(
-                    className="card-range-bar",
-                    children=_dynamic("card-marker", symbol, "card-range-marker"),
-                ),
-                html.Span(f"${low:,.2f}", className="card-range-low", title="52-week low"),
-                html.Span("52-wk", className="card-range-label"),
-                html.Span(f"${high:,.2f}", className="card-range-high", title="52-week high"),
-            ],
-        )
-        if low is not None and high is not None
-        else html.Span("No 52-week range yet", className="card-range card-range-none")
-    )
-    logo = (
-        [html.Img(src=stock.logo_url, alt="", className="card-logo", width=32, height=32)]
-        if stock.logo_url
-        else [
-            html.Span(symbol[:1], className="card-logo card-logo-none", **{"aria-hidden": "true"})
-        ]
-    )
-    return html.Button(
-        id={"type": "card", "symbol": symbol},
-        className="stock-card" + ("" if shown else " is-hidden"),
-        style={"--accent": color_of(stock)},
-        title=f"{'Hide' if shown else 'Show'} {symbol} on the chart",
-        **{"aria-pressed": "true" if shown else "false", "data-symbol": symbol},
-        children=[
-            *logo,
-            html.Span(
-                className="card-head",
-                children=[
-                    html.Span(symbol, className="card-symbol"),
-                    html.Span(stock.company_name or "", className="card-name"),
-                ],
-            ),
-            _dynamic("card-price", symbol, "card-price", "—"),
-            _dynamic("card-change", symbol, "card-change"),
-            rng,
-            _dynamic("card-fresh", symbol, "card-fresh"),
-        ],
-    )
+    A few dozen bytes a stock, where the same card as Dash components is ~2 KB:
+    the page builds each card (a button that shows or hides the stock) itself.
+    """
+    return [
+        stock.symbol,
+        stock.company_name or "",
+        stock.logo_url,
+        color_of(stock),
+        stock.week52_low,
+        stock.week52_high,
+    ]

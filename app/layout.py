@@ -142,6 +142,7 @@ def build_layout(
             dcc.Store(id="page", storage_type="memory"),
             dcc.Store(id="edge", storage_type="memory"),
             dcc.Store(id="numbers", storage_type="memory"),
+            dcc.Store(id="card-frames", storage_type="memory"),
             dcc.Store(id="theme-choice", storage_type="local"),
             dcc.Store(id="theme", storage_type="memory"),
             dcc.Store(id="screen", storage_type="memory"),  # "compact" on a phone

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from dash import Patch
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.cards import card, card_numbers
+from app.cards import card_frame, card_numbers
 from app.figure import theme_of
 from app.page_state import PageState
 from app.panels import price_view
@@ -40,7 +40,7 @@ class PageUpdate:
     state: PageState
     messages: list[str] = field(default_factory=list)
     numbers: dict | None = None  # the cards' numbers and the market line, for assets/page.js
-    cards: list | None = None  # card components, when the view is drawn anew
+    cards: list | None = None  # each card's frame (cards.card_frame), when the stocks changed
     height: int | None = None  # the chart's height in px, when drawn anew
     query: PageQuery | None = None  # what was drawn (None: the tick kept the view)
     simulated: bool = False  # some stock's prices are simulated: the page says so
@@ -138,7 +138,7 @@ class Page:
         )
         same_cards = cards == state.cards
         drawn_cards = (
-            None if same_cards else [card(s, s.symbol not in query.hidden) for s in stocks]
+            None if same_cards else [card_frame(s) for s in stocks]
         )
         simulated = any(s.simulated for s in stocks)
         return PageUpdate(

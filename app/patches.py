@@ -25,9 +25,10 @@ from core.times import to_exchange_ms
 from db.chart import ChartStock, Points
 
 POINT_BUDGET = 2_000  # per stock, for any window
-# Per page: more points than a plot's pixels buy nothing. 30 stocks get 333 each (a day
-# in 5-minute bars), 6 get 1,666 (a day of minutes, a week of 5-minute bars downsampled).
-FIGURE_BUDGET = 10_000
+# Per page: about a point per pixel of a plot's width, as Grafana does (its max data
+# points): 6 stocks get 833 each (a day of minutes or a week of 5-minute bars, both
+# downsampled), 30 stocks 200 (the floor: a day of 5-minute bars, downsampled).
+FIGURE_BUDGET = 5_000
 MIN_POINTS = 200
 
 

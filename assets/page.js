@@ -44,7 +44,51 @@
     return [ago(age), "card-fresh"];
   }
 
-  function render(numbers, _clock, config) {
+  function h(type, props, children) {
+    if (children !== undefined) props.children = children;
+    return { type: type, namespace: "dash_html_components", props: props };
+  }
+
+  function dynamic(kind, symbol, className, text) {
+    return h("Span", { id: { type: kind, symbol: symbol }, className: className }, text);
+  }
+
+  // Each card from its frame [symbol, name, logo, colour, 52-week low, high]: a button
+  // that shows or hides the stock; render() writes the numbers in.
+  function cards(frames) {
+    if (!frames) return window.dash_clientside.no_update;
+    return frames.map(function (f) {
+      var symbol = f[0], low = f[4], high = f[5];
+      var logo = f[2]
+        ? h("Img", { src: f[2], alt: "", className: "card-logo", width: 32, height: 32 })
+        : h("Span", { className: "card-logo card-logo-none", "aria-hidden": "true" }, symbol[0]);
+      var range = low === null || high === null
+        ? h("Span", { className: "card-range card-range-none" }, "No 52-week range yet")
+        : h("Span", { className: "card-range", title: "Where today's price sits in its 52-week range" }, [
+          h("Span", { className: "card-range-bar" }, dynamic("card-marker", symbol, "card-range-marker", "")),
+          h("Span", { className: "card-range-low", title: "52-week low" }, money(low)),
+          h("Span", { className: "card-range-label" }, "52-wk"),
+          h("Span", { className: "card-range-high", title: "52-week high" }, money(high)),
+        ]);
+      return h("Button", {
+        id: { type: "card", symbol: symbol }, className: "stock-card", type: "button",
+        style: { "--accent": f[3] }, "aria-pressed": "true", "data-symbol": symbol,
+        title: "Hide " + symbol + " on the chart",
+      }, [
+        logo,
+        h("Span", { className: "card-head" }, [
+          h("Span", { className: "card-symbol" }, symbol),
+          h("Span", { className: "card-name" }, f[1]),
+        ]),
+        dynamic("card-price", symbol, "card-price", "—"),
+        dynamic("card-change", symbol, "card-change", ""),
+        range,
+        dynamic("card-fresh", symbol, "card-fresh", ""),
+      ]);
+    });
+  }
+
+  function render(numbers, _clock, _cards, config) {
     var no = window.dash_clientside.no_update;
     var outputs = window.dash_clientside.callback_context.outputs_list;
     var triggered = window.dash_clientside.callback_context.triggered || [];
@@ -117,6 +161,6 @@
   }).observe(document.documentElement, { childList: true, subtree: true });
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    stockstreamer: { render: render, theme: theme },
+    stockstreamer: { cards: cards, render: render, theme: theme },
   });
 })();

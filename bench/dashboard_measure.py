@@ -14,7 +14,7 @@ from page_served import THEME, ServedPage
 from plotly.io.json import to_json_plotly
 from sqlalchemy import bindparam, text
 
-from app.cards import card
+from app.cards import card_frame
 from app.figure import layout
 from app.page_updates import title_of
 from app.panels import price_view
@@ -93,7 +93,7 @@ def load_parts_once(page: ServedPage, search: str) -> tuple[float, float, float,
     bounds = (edge - int(query.span().total_seconds() * 1000), edge)
     build = compare_view if query.view == COMPARE else price_view
     drawn = build(Frame(stocks, sent, bounds, THEME, title_of(query)))
-    cards = [card(s, True) for s in stocks]
+    cards = [card_frame(s) for s in stocks]
     shape = ms_since(started)
     started = time.perf_counter()
     to_json_plotly({"figure": drawn.figure, "numbers": numbers, "cards": cards})

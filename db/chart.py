@@ -23,6 +23,7 @@ from db.rollups import BAR_WIDTHS, bucket_start
 
 MINUTE, HOUR = 60, 3600
 UNION_PARTS = 400  # SQLite allows 500 parts in one compound SELECT
+READ_OVER = 2.5  # how far over the point budget a window read may go
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,11 +109,12 @@ def _bars_from(width: int, start: datetime) -> tuple[ColumnElement[bool], ...]:
 def resolution_for(start: datetime, end: datetime, budget: int) -> int:
     """The finest bar width (seconds) whose bars over [start, end] about fit the budget.
 
-    A quarter over is allowed (the page downsamples the rest away): 7 days at a
-    budget of 2,000 read 2,016 five-minute bars, not 168 hourly ones.
+    Up to READ_OVER times the budget is read, and the page downsamples the rest away
+    (MinMaxLTTB keeps the shape): a week at a budget of 833 points reads 2,016
+    five-minute bars, not 168 hourly ones, which would look coarse on a wide plot.
     """
     span = (end - start).total_seconds()
-    fits = (w for w in BAR_WIDTHS if span / w <= budget * 1.25)
+    fits = (w for w in BAR_WIDTHS if span / w <= budget * READ_OVER)
     return next(fits, BAR_WIDTHS[-1])
 
 

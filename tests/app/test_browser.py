@@ -8,13 +8,17 @@ test_browser_views.py; themes, the phone layout and axe in test_browser_looks.py
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
 
 from app.factory import create_app
 from app.page_updates import DB_DOWN
+from core.records import Quote, StockProfile
 from core.times import utc_now
+from db.engine import unit_of_work
+from db.writes import sync_watchlist, upsert_profiles, write_quotes
 from jobs.providers.registry import market_hours
 from tests.app.browser_helpers import (
     GD,
@@ -219,3 +223,29 @@ def test_the_stale_banner_shows_while_the_server_is_gone_and_clears_after_a_rest
         if server.thread.is_alive():
             server.stop()
     driver.get("about:blank")  # the failed requests' console errors stay with this test
+
+
+def test_a_card_shows_a_hostile_name_as_text_and_says_what_is_missing(driver, dashboard_factory):
+    # page.js builds the cards from data: a name with markup must stay text.
+    hostile = '<img src=x onerror="window.pwned=1"> & Co'
+    board = dashboard_factory("sqlite", poller=False, symbols="ZZZ")
+    now = utc_now()
+    with unit_of_work(board.sessions) as session:
+        sync_watchlist(session, ["ZZZ"])
+        write_quotes(session, [Quote("ZZZ", Decimal("12.5"), now, True)], now)
+        upsert_profiles(session, [StockProfile("ZZZ", hostile, None, None, None, "x", True)], now)
+    driver.get("about:blank")
+    driver.get_log("browser")  # drop what earlier pages logged
+    driver.get(board.url)
+    card = wait_until(
+        lambda: driver.find_elements("css selector", '.stock-card[data-symbol="ZZZ"]'),
+        message="the card",
+    )[0]
+    wait_until(lambda: card.find_element("css selector", ".card-price").text == "$12.50")
+    assert card.find_element("css selector", ".card-name").text == hostile
+    assert card.find_elements("css selector", "img") == []  # no logo, and no injected <img>
+    assert card.find_element("css selector", ".card-logo-none").text == "Z"
+    assert card.find_element("css selector", ".card-range").text == "No 52-week range yet"
+    assert card.get_attribute("aria-pressed") == "true" and card.tag_name == "button"
+    assert driver.execute_script("return window.pwned === undefined;")
+    assert severe_logs(driver) == []

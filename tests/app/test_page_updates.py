@@ -77,7 +77,7 @@ def test_the_first_load_is_compare_over_the_last_day_up_to_the_newest_point(sess
     assert state.fingerprint == fingerprint([s for s in chart_stocks(sessions())])
     assert PageState.from_store(state.to_store()) == state
     assert update.messages == [] and update.simulated and update.query == PageQuery()
-    assert [c.id["symbol"] for c in update.cards] == SYMBOLS
+    assert [frame[0] for frame in update.cards] == SYMBOLS
     assert update.height == figure["layout"]["height"]
 
 
@@ -130,7 +130,9 @@ def test_a_hidden_stock_is_not_drawn_but_keeps_its_card(sessions, page):
         assert names(update.figure) == ["AAPL"] and set(update.state.last_ms) == {"AAPL"}
         text = str(update.figure)
         assert "band-GE" not in text and "logo-GE" not in text
-        assert [c.className for c in update.cards] == ["stock-card", "stock-card is-hidden"]
+        # The card stays (page.js marks it hidden from numbers["hidden"]).
+        assert [frame[0] for frame in update.cards] == SYMBOLS
+        assert update.numbers["hidden"] == ["GE"]
         assert set(update.numbers["cards"]) == set(SYMBOLS)  # every card has its numbers
         stocks = chart_stocks(sessions())
         assert update.state.fingerprint == fingerprint(stocks[:1])
@@ -417,7 +419,7 @@ def test_the_cards_are_sent_only_when_the_stocks_changed(sessions, page):
     assert again.cards is None and again.numbers["hidden"] == ["GE"]
     with unit_of_work(sessions) as session:
         sync_watchlist(session, ["AAPL"])  # a stock leaves: the cards are drawn anew
-    assert [c.id["symbol"] for c in page.load("", None, cards=first.state.cards).cards] == ["AAPL"]
+    assert [f[0] for f in page.load("", None, cards=first.state.cards).cards] == ["AAPL"]
 
 
 def chart_stocks_of(sessions):

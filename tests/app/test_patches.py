@@ -47,11 +47,11 @@ def test_downsampling_keeps_the_budget_the_ends_and_the_extremes():
 
 
 def test_the_point_budget_shares_a_page_budget_between_stocks():
-    assert point_budget(0) == point_budget(1) == point_budget(5) == POINT_BUDGET
-    assert point_budget(6) == FIGURE_BUDGET // 6 == 1_666
-    assert point_budget(30) == FIGURE_BUDGET // 30 == 333 < POINT_BUDGET
-    assert point_budget(100) == point_budget(10_000) == MIN_POINTS
-    assert all(point_budget(n) * n <= FIGURE_BUDGET for n in (6, 20, 30, 50))
+    assert point_budget(0) == point_budget(1) == point_budget(2) == POINT_BUDGET
+    assert point_budget(6) == FIGURE_BUDGET // 6 == 833
+    assert point_budget(20) == FIGURE_BUDGET // 20 == 250 < POINT_BUDGET
+    assert point_budget(30) == point_budget(10_000) == MIN_POINTS
+    assert all(point_budget(n) * n <= FIGURE_BUDGET for n in (3, 6, 20, 25))
 
 
 def test_axis_names_are_one_shared_in_compare_and_one_per_panel_in_price():

@@ -73,9 +73,11 @@ def test_chart_stocks_are_the_watched_ones_with_their_slots(sessions):
 def test_the_finest_rollup_that_fits_the_budget_is_chosen():
     week = (T0 - timedelta(days=7), T0)
     assert resolution_for(*week, 2_000) == 300  # 2,016 five-minute bars
-    assert resolution_for(*week, 400) == 3600  # 168 hourly bars (many stocks)
-    assert resolution_for(T0 - timedelta(hours=40), T0, 2_000) == 60  # 2,400 minutes
-    assert resolution_for(T0 - timedelta(hours=42), T0, 2_000) == 300
+    assert resolution_for(*week, 833) == 300  # 2,016 ≤ 2.5 × 833: read, then downsampled
+    assert resolution_for(*week, 800) == 3600  # 168 hourly bars (many stocks)
+    assert resolution_for(T0 - timedelta(hours=83), T0, 2_000) == 60  # 4,980 minutes
+    assert resolution_for(T0 - timedelta(hours=84), T0, 2_000) == 300  # 5,040 > 5,000
+    assert resolution_for(T0 - timedelta(days=1), T0, 200) == 300  # 288 five-minute bars
     assert resolution_for(T0 - timedelta(days=400), T0, 2_000) == 3600  # the coarsest, capped
 
 
