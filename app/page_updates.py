@@ -137,9 +137,7 @@ class Page:
             drawn.logo_y,
         )
         same_cards = cards == state.cards
-        drawn_cards = (
-            None if same_cards else [card_frame(s) for s in stocks]
-        )
+        drawn_cards = None if same_cards else [card_frame(s) for s in stocks]
         simulated = any(s.simulated for s in stocks)
         return PageUpdate(
             drawn.figure, state, messages, numbers, drawn_cards, drawn.height, query, simulated

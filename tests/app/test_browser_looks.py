@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from axe_selenium_python import Axe
 
+from core.settings import Settings
 from core.times import utc_now
 from tests.app.browser_helpers import (
     click,
@@ -33,6 +34,7 @@ from tests.app.conftest import wait_until
 
 pytestmark = pytest.mark.timeout(120)
 DARK_GROUND, DARK_PAPER = "rgb(13, 17, 23)", "#161b22"
+DEFAULT_RUN = ("symbols", "price_interval", "refresh_interval", "history_days", "window_days")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
@@ -242,16 +244,11 @@ def test_the_plot_area_is_at_least_330_px_wide_at_390_px(driver, board, emulate)
 def test_the_readme_screenshots_show_the_default_run(
     driver, dashboard_factory, emulate, artifacts_dir
 ):
-    # The embedded default: the simulated market's six stocks, 7 days of history, 5 s polls.
-    board = dashboard_factory(
-        "sqlite",
-        symbols="GE,AMZN,NVDA,INTC,AAPL,NFLX",
-        price_interval=5,
-        refresh_interval=5,
-        history_days=7,
-        window_days=7,
-        backfill_step=60,
-    )
+    # The embedded default: the simulated market's six stocks, 7 days of history, 5 s polls
+    # (the fixture's own values are made for fast tests).
+    defaults = {name: Settings.model_fields[name].default for name in DEFAULT_RUN}
+    defaults["symbols"] = ",".join(defaults["symbols"])
+    board = dashboard_factory("sqlite", **defaults)
     scheme, screen = emulate
     shots = [
         ("light", 1366, 900, "dashboard-light.png"),
