@@ -9,6 +9,7 @@ replaced the one it was computed for. The cards' text, the freshness and the
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -52,6 +53,26 @@ def zoomed_range(relayout: dict) -> tuple[datetime, datetime] | None:
     except (ValueError, TypeError):
         return None  # not a time: a hand-made request, ignored
     return (start, end) if start < end else None
+
+
+def acted_on(triggered: list[dict]) -> str | dict | None:
+    """The control the user acted on: the first input that changed to a value.
+
+    Dash lists every input that changed: cards drawn anew arrive with no clicks
+    (None) beside, say, a resize's relayout, so the first entry is not always it.
+    """
+    for entry in triggered:
+        prop_id, value = str(entry.get("prop_id", "")), entry.get("value")
+        if not value:
+            continue
+        name = prop_id.rsplit(".", 1)[0]
+        if name.startswith("{"):
+            try:
+                return json.loads(name)
+            except ValueError:
+                return None
+        return name
+    return None
 
 
 def joined_state(store: object, edge: object) -> PageState:
@@ -146,9 +167,9 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         search, store, relayout = args[-2], args[-1], args[-3]  # the page store without "last"
         query, _ = parse_query(search, page.longest)
         preset = joined_state(store, {"last": {}}).preset
-        trigger = ctx.triggered_id
-        if isinstance(trigger, dict):  # a card; new cards arrive with no clicks
-            if not any(t.get("value") for t in ctx.triggered):
+        trigger = acted_on(ctx.triggered)
+        if isinstance(trigger, dict):  # a card
+            if trigger.get("type") != "card" or not isinstance(trigger.get("symbol"), str):
                 raise PreventUpdate
             query = query.toggled(trigger["symbol"])
         elif trigger in {f"view-{k}" for k in VIEWS}:

@@ -271,4 +271,10 @@ def test_the_readme_screenshots_show_the_default_run(
             ),
             message="every card's numbers and freshness",
         )
+        # Every stock shown, nothing clicked (cards drawn anew once passed for a click).
+        state = driver.execute_script(
+            "return [location.search, [...document.querySelectorAll('.stock-card')]"
+            ".map(c => c.getAttribute('aria-pressed') + ' ' + c.className)];"
+        )
+        assert state == ["", ["true stock-card"] * 6], (name, state)
         shoot(driver, artifacts_dir / f"readme-{name}", name)

@@ -252,3 +252,35 @@ def test_an_unreachable_database_shows_the_message_and_the_page_recovers(databas
     assert isinstance(out[FIGURE], dict) and joined_state(out[STORE], out[EDGE]).loaded
     assert out[STATUS] == []
     down_engine.dispose()
+
+
+def test_new_cards_beside_a_resize_are_not_a_click(callbacks):
+    # Cards drawn anew fire on_control with no clicks, together with whatever else
+    # changed: the card listed first must not be taken for the control acted on.
+    card = json.dumps({"symbol": "AAPL", "type": "card"}, separators=(",", ":")) + ".n_clicks"
+    zoom = {"xaxis.range[0]": "2026-11-27 14:00:00", "xaxis.range[1]": "2026-11-27 14:30:00"}
+
+    def run(triggered, relayout):
+        def call():
+            context_value.set(AttributeDict(triggered_inputs=triggered))
+            inputs = [None] * 6 + [[None, None], None, relayout]
+            return callbacks.on_control(*inputs, "", None)
+
+        return copy_context().run(call)
+
+    with pytest.raises(PreventUpdate):
+        run(
+            [
+                {"prop_id": card, "value": None},
+                {"prop_id": "chart.relayoutData", "value": {"autosize": True}},
+            ],
+            {"autosize": True},
+        )
+    zoomed = run(
+        [{"prop_id": card, "value": None}, {"prop_id": "chart.relayoutData", "value": zoom}], zoom
+    )
+    assert zoomed == "?start=2026-11-27T14:00:00&end=2026-11-27T14:30:00"
+    assert run([{"prop_id": card, "value": 1}], None) == "?hide=AAPL"
+    odd = json.dumps({"symbol": 3, "type": "card"}) + ".n_clicks"
+    with pytest.raises(PreventUpdate):
+        run([{"prop_id": odd, "value": 1}], None)
