@@ -11,6 +11,7 @@ import time
 from decimal import Decimal
 
 import pytest
+from plotly.offline import get_plotlyjs_version
 from sqlalchemy import text
 
 from app.factory import create_app
@@ -249,3 +250,15 @@ def test_a_card_shows_a_hostile_name_as_text_and_says_what_is_missing(driver, da
     assert card.get_attribute("aria-pressed") == "true" and card.tag_name == "button"
     assert driver.execute_script("return window.pwned === undefined;")
     assert severe_logs(driver) == []
+
+
+def test_the_page_draws_with_the_basic_plotly_bundle_only(driver, dashboard_factory):
+    board = dashboard_factory("sqlite")
+    open_page(driver, board.url)
+    scripts = driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+        ".filter(n => n.includes('.js'));"
+    )
+    assert any("plotly-basic-" in s for s in scripts), scripts
+    assert not any("plotly.min.js" in s or "async-plotlyjs" in s for s in scripts), scripts
+    assert driver.execute_script("return Plotly.version;") == get_plotlyjs_version()
