@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.callbacks import register_callbacks
 from app.health import register_health_routes
+from app.http_bytes import LeanDash, serve_lean
 from app.layout import build_layout
 from app.page_updates import Page
 from core.market import MarketHours
@@ -35,7 +36,7 @@ def create_app(
     It starts nothing: the poller is the caller's. `registry` holds this
     process's poller metrics when gunicorn's multiprocess directory is not used.
     """
-    app = Dash(
+    app = LeanDash(
         __name__,
         title="stockstreamer",
         assets_folder=str(ASSETS),  # Dash needs the absolute path of the top-level folder
@@ -52,4 +53,5 @@ def create_app(
     )
     register_callbacks(app, page)
     register_health_routes(app.server, settings, sessions, clock, market, registry)
+    serve_lean(app, compress=settings.compress, cache_static=settings.cache_static)
     return app

@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     window_days: float = Field(default=7.0, gt=0, le=366)
     host: str = "127.0.0.1"
     port: int = Field(default=8050, ge=1, le=65535)
+    compress: bool = True  # brotli/gzip answers (false: identity, e.g. to compare in a benchmark)
+    cache_static: bool = True  # fingerprinted files cached a year, immutable; the page revalidated
 
     # Running as a service
     web_polls: bool = True  # false: web workers never poll (a separate `stockstreamer poll` does)
