@@ -1,0 +1,150 @@
+"""Bytes over the wire, through the app's own Flask server: compression and caching headers."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from datetime import datetime, timedelta, timezone
+
+import brotli
+import pytest
+
+from app.factory import create_app
+from core.settings import load_settings
+from db.engine import make_engine, make_session_factory
+from db.migrate import upgrade
+from jobs.providers.registry import PROVIDERS, market_hours
+from tests.app.page_helpers import seed
+
+YEAR_IMMUTABLE = "public, max-age=31536000, immutable"
+SCRIPT_SRC = re.compile(r'<script src="([^"]+)"')
+
+
+@pytest.fixture
+def client_factory(database_url_factory):
+    """A test client of the real app on a seeded SQLite database, with settings overridden."""
+    engines = []
+
+    def make(**overrides: object):
+        url = database_url_factory("sqlite")
+        upgrade(url)
+        settings = load_settings(PROVIDERS, database_url=url, **overrides)
+        engine = make_engine(url)
+        engines.append(engine)
+        sessions = make_session_factory(engine)
+        now = datetime.now(timezone.utc)
+        seed(sessions, now - timedelta(days=1), now)  # a day a minute apart: a big first answer
+        return create_app(settings, sessions, market_hours(settings)).server.test_client()
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+
+def first_draw_body(client) -> dict:
+    """The request the page sends to draw the chart first (on_update, the URL as input)."""
+    dependencies = client.get("/_dash-dependencies").get_json()
+    draw = next(d for d in dependencies if {"id": "tick", "property": "n_intervals"} in d["inputs"])
+    outputs = [
+        dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
+        for part in draw["output"].strip(".").split("...")
+    ]
+    values = {"url": "", "tick": None, "theme": "light", "screen": None}
+    return {
+        "output": draw["output"],
+        "outputs": outputs,
+        "inputs": [{**spec, "value": values[spec["id"]]} for spec in draw["inputs"]],
+        "state": [{**spec, "value": None} for spec in draw["state"]],
+        "changedPropIds": ["url.search"],
+    }
+
+
+def page_script(client, part: str) -> str:
+    """The src of the page's script tag whose URL contains `part`."""
+    return next(src for src in SCRIPT_SRC.findall(client.get("/").text) if part in src)
+
+
+def decoded(response) -> bytes:
+    """The body as sent, inflated by its Content-Encoding."""
+    encoding = response.headers.get("Content-Encoding")
+    body = response.get_data()
+    return {"br": brotli.decompress, "gzip": gzip.decompress, None: bytes}[encoding](body)
+
+
+def test_the_page_a_bundle_and_a_callback_answer_come_compressed_when_asked(client_factory):
+    client = client_factory()
+    bundle = page_script(client, "dash_core_components.v")
+    body = first_draw_body(client)
+    for accept, expected in (("gzip, deflate, br", "br"), ("gzip", "gzip"), ("", None)):
+        headers = {"Accept-Encoding": accept}
+        page = client.get("/", headers=headers)
+        script = client.get(bundle, headers=headers)
+        answer = client.post("/_dash-update-component", json=body, headers=headers)
+        for response in (page, script, answer):
+            assert response.status_code == 200
+            assert response.headers.get("Content-Encoding") == expected, response.request.path
+            assert "Accept-Encoding" in response.headers["Vary"]
+        assert b'id="react-entry-point"' in decoded(page)
+        assert len(decoded(script)) > 300_000  # the whole bundle, inflated
+        assert "chart" in json.loads(decoded(answer))["response"]
+        if expected:
+            assert len(script.get_data()) < len(decoded(script)) / 3
+
+
+def test_a_tiny_answer_is_not_compressed(client_factory):
+    client = client_factory()
+    dependencies = client.get("/_dash-dependencies", headers={"Accept-Encoding": "br"})
+    assert dependencies.headers["Content-Encoding"] == "br"
+    small = client.get("/healthz", headers={"Accept-Encoding": "br"})
+    assert small.status_code == 200 and len(small.get_data()) < 500
+    assert "Content-Encoding" not in small.headers
+
+
+def test_fingerprinted_files_are_kept_a_year_and_the_page_is_always_checked(client_factory):
+    client = client_factory()
+    page = client.get("/")
+    assert page.headers["Cache-Control"] == "no-cache"
+    for src in SCRIPT_SRC.findall(page.text):
+        assert client.get(src).headers["Cache-Control"] == YEAR_IMMUTABLE, src
+    style = re.search(r'href="(/assets/style\.css\?m=[^"]+)"', page.text).group(1)
+    assert client.get(style).headers["Cache-Control"] == YEAR_IMMUTABLE
+    for path in ("/_dash-layout", "/_dash-dependencies", "/assets/logos/GE.svg"):
+        assert client.get(path).headers["Cache-Control"] == "no-cache", path
+    # Fetched by URLs that carry no version: checked with the server every time.
+    plotly = client.get("/_dash-component-suites/plotly/package_data/plotly.min.js")
+    assert plotly.headers["Cache-Control"] == "no-cache"
+    answer = client.post("/_dash-update-component", json=first_draw_body(client))
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_an_unversioned_file_is_answered_304_when_unchanged(client_factory):
+    client = client_factory()
+    headers = {"Accept-Encoding": "br"}
+    first = client.get("/_dash-component-suites/dash/dcc/async-graph.js", headers=headers)
+    again = client.get(
+        "/_dash-component-suites/dash/dcc/async-graph.js",
+        headers={**headers, "If-None-Match": first.headers["ETag"]},
+    )
+    assert first.status_code == 200 and again.status_code == 304
+    assert again.get_data() == b""
+
+
+def test_switched_off_the_answers_are_plain_and_carry_dash_s_own_headers(client_factory):
+    client = client_factory(compress=False, cache_static=False)
+    headers = {"Accept-Encoding": "gzip, br"}
+    page = client.get("/", headers=headers)
+    bundle = client.get(page_script(client, "dash_core_components.v"), headers=headers)
+    answer = client.post("/_dash-update-component", json=first_draw_body(client), headers=headers)
+    for response in (page, bundle, answer):
+        assert response.status_code == 200
+        assert "Content-Encoding" not in response.headers
+        assert "immutable" not in response.headers.get("Cache-Control", "")
+    assert "Cache-Control" not in page.headers
+
+
+def test_the_page_lists_no_data_table_bundle(client_factory):
+    page = client_factory().get("/").text
+    scripts = SCRIPT_SRC.findall(page)
+    assert any("dash_core_components" in src for src in scripts)
+    assert not [src for src in scripts if "dash_table" in src]
