@@ -9,8 +9,10 @@ from datetime import datetime, timedelta, timezone
 
 import brotli
 import pytest
+from flask import Flask, request
 
 from app.factory import create_app
+from app.http_bytes import StaticOnlyCache, cache_key
 from core.settings import load_settings
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
@@ -148,3 +150,27 @@ def test_the_page_lists_no_data_table_bundle(client_factory):
     scripts = SCRIPT_SRC.findall(page)
     assert any("dash_core_components" in src for src in scripts)
     assert not [src for src in scripts if "dash_table" in src]
+
+
+def test_the_compressed_cache_holds_each_package_file_once_and_nothing_else():
+    server = Flask(__name__)
+    suites = "/_dash-component-suites/dash/dcc/"
+    keys = set()
+    for path in (
+        f"{suites}dash_core_components.v4_4_1m1700000000.js",
+        f"{suites}dash_core_components.v9_9_9m1.js?any=thing",  # a made-up version
+        f"{suites}dash_core_components.js",
+    ):
+        with server.test_request_context(path):
+            keys.add(cache_key(request))
+    assert keys == {f"{suites}dash_core_components.js"}
+    with server.test_request_context("/_dash-update-component", method="POST"):
+        assert cache_key(request) == ""
+    with server.test_request_context(f"{suites}async-graph.js", method="HEAD"):
+        assert cache_key(request) == ""
+
+    cache = StaticOnlyCache()
+    cache.set("br;", b"a callback answer")
+    cache.set(f"br;{suites}async-graph.js", b"packed")
+    assert cache.get("br;") is None
+    assert cache.get(f"br;{suites}async-graph.js") == b"packed"
