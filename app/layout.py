@@ -132,7 +132,6 @@ def build_layout(
                 ]
             ),
             dcc.Interval(id="tick", interval=int(refresh_seconds * 1000)),
-            dcc.Interval(id="clock", interval=1000),  # freshness text, in the browser only
             # What assets/page.js needs besides each answer's numbers: how often the page
             # asks, and how often the poller fetches (3 missed make a price stale).
             dcc.Store(
@@ -143,6 +142,7 @@ def build_layout(
             dcc.Store(id="edge", storage_type="memory"),
             dcc.Store(id="numbers", storage_type="memory"),
             dcc.Store(id="card-frames", storage_type="memory"),
+            dcc.Store(id="written", storage_type="memory"),  # page.js's callback needs an output
             dcc.Store(id="theme-choice", storage_type="local"),
             dcc.Store(id="theme", storage_type="memory"),
             dcc.Store(id="screen", storage_type="memory"),  # "compact" on a phone
