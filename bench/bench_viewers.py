@@ -31,6 +31,7 @@ from db.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_TICK_P95, TARGET_FIRST_P95 = 0.250, 1.0  # issue 10, point 4 (at 1,000 viewers)
+WARM_UP = 5.0  # seconds after gunicorn first answers
 
 
 def free_port() -> int:
@@ -61,6 +62,7 @@ def start_gunicorn(url: str, shared: bool, workers: int, threads: int, log) -> t
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                time.sleep(WARM_UP)  # one worker answered: let the others finish booting too
                 return process, base
         except httpx.HTTPError:
             pass

@@ -35,6 +35,10 @@ class Recorder:
             phase = "ramp" if began < self.ramp_end else "after"
             self.times[(kind, phase)].append(seconds)
 
+    def moved(self, began: float) -> None:
+        if began < self.stop_at:
+            self.appended += 1
+
     def fail(self, kind: str, began: float, what: str) -> None:
         if began < self.stop_at:
             self.errors[kind].append(what)
@@ -85,15 +89,16 @@ class Viewer:
             self.record.fail(kind, began, type(exc).__name__)
             return None
 
-    def _keep(self, response: httpx.Response) -> None:
-        """Keep the stores an answer sets, as the browser does, for the next tick."""
+    def _keep(self, response: httpx.Response) -> bool:
+        """Keep the stores an answer sets, as the browser does; whether its newest points moved."""
         if response.status_code == 204:
-            return
+            return False
         answer = json.loads(response.content)["response"]
-        self.record.appended += "chart" in answer and self.values.get("tick.n_intervals") != 0
+        before = self.values.get("edge.data")
         for store in ("page", "edge"):
             if store in answer:
                 self.values[f"{store}.data"] = answer[store]["data"]
+        return isinstance(before, dict) and before.get("last") != answer["edge"]["data"]["last"]
 
     async def run(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
@@ -119,9 +124,10 @@ class Viewer:
                 pass
             self.values["tick.n_intervals"] = int(self.values["tick.n_intervals"]) + 1  # type: ignore[arg-type]
             body = callback_body(dependency, self.values, ["tick.n_intervals"])
+            began = loop.time()
             answer = await self._request("tick", "POST", "/_dash-update-component", body)
-            if answer is not None:
-                self._keep(answer)
+            if answer is not None and self._keep(answer):
+                self.record.moved(began)
             # dcc.Interval keeps its cadence; a late answer skips the ticks it overran.
             due += self.interval * max(1, int((loop.time() - due) // self.interval) + 1)
 
