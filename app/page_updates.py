@@ -95,9 +95,16 @@ class Page:
         `preset` is the range "Follow live" returns to from a custom range; `compact`
         draws for a phone (narrow margins, and no drag, so that a swipe scrolls the page);
         the cards are sent only when they differ from the page's (`cards`, a fingerprint).
+        Viewers asking the same within the shared reads' TTL share one answer: a view as
+        of a moment that recent, which their ticks then continue from its newest points.
         """
-        query, url_notices = parse_query(search, self.longest)
         theme = theme_of(theme)
+        key = ("load", search or "", theme, preset, compact, cards)
+        return self.shared.get(key, lambda: self._load(search, theme, preset, compact, cards))
+
+    def _load(self, search: str, theme: str, preset: str, compact: bool, cards: str) -> PageUpdate:
+        """The whole view, read and drawn now."""
+        query, url_notices = parse_query(search, self.longest)
         now = self.clock()
         with self.sessions() as session:
             stocks = self._stocks(session)

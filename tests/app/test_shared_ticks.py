@@ -82,8 +82,11 @@ def test_viewers_started_apart_and_ticking_apart_get_every_point_once(sessions):
         Page(sessions, clock, ALWAYS_OPEN, WEEK, 5, 5, SharedReads(TTL, clock=seconds))
         for _ in range(2)
     ]
-    searches = ["", "?view=price", "?hide=GE", "", "?range=1H", ""]
-    viewers = [Viewer(q) for q in searches]
+    # (search, second it loads): the last two load right after the first, a price written
+    # between, and share its view; the rest load apart.
+    plan = [("", 1), ("?view=price", 5), ("?hide=GE", 9), ("", 13), ("?range=1H", 17), ("", 21)]
+    plan += [("", 2), ("", 3)]
+    viewers = [Viewer(q) for q, _ in plan]
     pick = random.Random(10)
     ticks = 0
     for t in range(0, 75):
@@ -92,13 +95,14 @@ def test_viewers_started_apart_and_ticking_apart_get_every_point_once(sessions):
             write(sessions, clock.now - timedelta(milliseconds=317), {"AAPL": f"{120 + t / 10}"})
         if t % 5 == 4 and t < 60 and t % 15:  # GE polls, and misses one poll in three
             write(sessions, clock.now - timedelta(milliseconds=41), {"GE": f"{150 - t / 10}"})
-        for v, viewer in enumerate(viewers):
-            start = 4 * v + 1
+        for viewer, (_, start) in zip(viewers, plan, strict=True):
             if t == start:
-                viewer.load(pick.choice(workers))
+                viewer.load(workers[0])
             elif t > start and (t - start) % 5 == 0:
                 viewer.tick(pick.choice(workers))
                 ticks += 1
+    assert viewers[6].first_ms == viewers[0].first_ms == viewers[7].first_ms  # one shared view
+    assert viewers[6].first_ms["AAPL"] < to_ms(NOW + timedelta(seconds=2))  # from before t=2
     reads = sum(w.shared.reads for w in workers)
     assert reads < 3 * ticks, "the workers read once per tick: nothing was shared"
     for viewer in viewers:
