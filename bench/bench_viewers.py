@@ -73,6 +73,19 @@ def start_gunicorn(url: str, shared: bool, workers: int, threads: int, log) -> t
     raise RuntimeError("gunicorn did not answer /healthz (see the log it wrote)")
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds used so far by gunicorn's master and its live workers (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            children = [int(c) for c in f.read().split()]
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(server_cpu(c) for c in children)
+
+
 def stop_gunicorn(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
@@ -81,6 +94,15 @@ def stop_gunicorn(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+async def loop_lag(record: Recorder, stop: asyncio.Event) -> None:
+    """How late the load generator's own event loop wakes: its lag is in every time measured."""
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        asked = loop.time()
+        await asyncio.sleep(0.1)
+        record.add("client lag", asked, loop.time() - asked - 0.1)
 
 
 async def crowd(base: str, viewers: int, arrivals: float, measure: float, interval: float):
@@ -95,6 +117,7 @@ async def crowd(base: str, viewers: int, arrivals: float, measure: float, interv
         stop = asyncio.Event()
         tasks = []
         cpu = client_cpu()
+        tasks.append(asyncio.create_task(loop_lag(record, stop)))
         for i in range(viewers):
             await asyncio.sleep(max(0.0, start + i / arrivals - loop.time()))
             tasks.append(asyncio.create_task(Viewer(client, "", interval, record).run(stop)))
@@ -180,11 +203,15 @@ def main() -> int:
                 label = f"{count} viewers, shared reads {'on' if shared else 'off'}"
                 process, base = start_gunicorn(url, shared, args.workers, args.threads, log)
                 try:
+                    cpu, began = server_cpu(process.pid), time.monotonic()
                     run = crowd(base, count, args.arrivals, args.measure, args.interval)
                     record, ramp, busy = asyncio.run(run)
+                    served = (server_cpu(process.pid) - cpu) / (time.monotonic() - began)
                 finally:
                     stop_gunicorn(process)
                 lines += report(label, record, ramp, busy)
+                load = os.getloadavg()[0]
+                print(f"  gunicorn CPU {served:.0%} of a core; load average {load:.1f}")
         log.seek(0)
         tail = log.read().decode(errors="replace").strip().splitlines()[-5:]
         if any("Traceback" in line or "ERROR" in line for line in tail):

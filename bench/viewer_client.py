@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import httpx
 from dash_body import output_specs
 
-KINDS = ("page", "layout", "dependencies", "first", "first load", "tick")
+KINDS = ("page", "layout", "dependencies", "first", "first load", "tick", "client lag")
 
 
 @dataclass
