@@ -40,7 +40,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(url: str, shared: bool, workers: int, threads: int, log) -> tuple:
+def start_gunicorn(url: str, shared: bool, workers: int, threads: int, log, metrics: str) -> tuple:
     """gunicorn on a free port, answering /healthz; returns (process, base URL)."""
     port = free_port()
     env = {
@@ -52,7 +52,7 @@ def start_gunicorn(url: str, shared: bool, workers: int, threads: int, log) -> t
         "GUNICORN_ACCESS_LOG": "0",
         "STOCKSTREAMER_SHARED_TICKS": "true" if shared else "false",
         "STOCKSTREAMER_LOG_LEVEL": "WARNING",
-        "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="bench-viewers-metrics-"),
+        "PROMETHEUS_MULTIPROC_DIR": metrics,
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [str(gunicorn), "-c", "gunicorn.conf.py", "app.wsgi:server"]
@@ -194,14 +194,20 @@ def main() -> int:
     modes = [m.strip() == "on" for m in args.modes.split(",")]
     print(f"{os.cpu_count()} CPUs (shared with whatever else runs on this machine)")
     lines: list[str] = []
-    with temp_postgres(admin_url()) as url, tempfile.TemporaryFile() as log:
+    with (
+        temp_postgres(admin_url()) as url,
+        tempfile.TemporaryFile() as log,
+        tempfile.TemporaryDirectory(prefix="bench-viewers-metrics-") as metrics,
+    ):
         if url is None:
             return 1
         fill_week(url)
         for count in counts:
             for shared in modes:
                 label = f"{count} viewers, shared reads {'on' if shared else 'off'}"
-                process, base = start_gunicorn(url, shared, args.workers, args.threads, log)
+                process, base = start_gunicorn(
+                    url, shared, args.workers, args.threads, log, metrics
+                )
                 try:
                     cpu, began = server_cpu(process.pid), time.monotonic()
                     run = crowd(base, count, args.arrivals, args.measure, args.interval)
