@@ -14,6 +14,7 @@ from app.health import register_health_routes
 from app.http_bytes import LeanDash, serve_lean
 from app.layout import build_layout
 from app.page_updates import Page
+from app.tick_cache import DirectReads, SharedReads
 from core.market import MarketHours
 from core.settings import Settings
 from core.times import Clock, utc_now
@@ -48,8 +49,10 @@ def create_app(
     app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
     longest = timedelta(days=settings.window_days)
     app.layout = build_layout(settings.refresh_interval, longest, settings.price_interval)
+    # Shared for half a refresh interval: an answer is at most one interval late.
+    shared = SharedReads(settings.refresh_interval / 2) if settings.shared_ticks else DirectReads()
     page = Page(
-        sessions, clock, market, longest, settings.refresh_interval, settings.price_interval
+        sessions, clock, market, longest, settings.refresh_interval, settings.price_interval, shared
     )
     register_callbacks(app, page)
     register_health_routes(app.server, settings, sessions, clock, market, registry)

@@ -20,6 +20,7 @@ from app.page_state import PageState
 from app.panels import price_view
 from app.patches import axis_names, downsample, fingerprint, point_budget, tick_patch
 from app.query import COMPARE, DEFAULT_RANGE, RANGE_NAMES, VIEWS, PageQuery, parse_query
+from app.tick_cache import DirectReads, SharedReads
 from app.views import Drawn, Frame, compare_view
 from core.market import MarketHours
 from core.times import NEW_YORK, Clock, from_ms, to_ms
@@ -78,6 +79,8 @@ class Page:
     longest: timedelta  # the longest range the database serves
     refresh_seconds: float  # how often the page asks
     price_seconds: float  # how often the poller fetches: 3 missed make a price stale
+    # Reads every viewer asks alike, answered once for many (app/tick_cache.py); default: apart.
+    shared: SharedReads | DirectReads = field(default_factory=DirectReads)
 
     def load(
         self,
@@ -92,12 +95,19 @@ class Page:
         `preset` is the range "Follow live" returns to from a custom range; `compact`
         draws for a phone (narrow margins, and no drag, so that a swipe scrolls the page);
         the cards are sent only when they differ from the page's (`cards`, a fingerprint).
+        Viewers asking the same within the shared reads' TTL share one answer: a view as
+        of a moment that recent, which their ticks then continue from its newest points.
         """
-        query, url_notices = parse_query(search, self.longest)
         theme = theme_of(theme)
+        key = ("load", search or "", theme, preset, compact, cards)
+        return self.shared.get(key, lambda: self._load(search, theme, preset, compact, cards))
+
+    def _load(self, search: str, theme: str, preset: str, compact: bool, cards: str) -> PageUpdate:
+        """The whole view, read and drawn now."""
+        query, url_notices = parse_query(search, self.longest)
         now = self.clock()
         with self.sessions() as session:
-            stocks = chart_stocks(session)
+            stocks = self._stocks(session)
             shown = [s for s in stocks if s.symbol not in query.hidden]
             # Live, a range ends at the last trade: while the market is closed, the last session.
             last_trade = self.market.last_trade_time(now)
@@ -164,8 +174,9 @@ class Page:
         query, url_notices = parse_query(search, self.longest)  # kept on screen, not only once
         now = self.clock()
         span = query.span()
+        # A session connects on its first query: a tick answered from shared reads uses none.
         with self.sessions() as session:
-            stocks = chart_stocks(session)
+            stocks = self._stocks(session)
             shown = [s for s in stocks if s.symbol not in query.hidden]
             last_trade = self.market.last_trade_time(now)
             aged = not query.custom and state.since_ms < to_ms(last_trade - span - span / 10)
@@ -178,7 +189,7 @@ class Page:
                 for s in shown
             }
             ended = query.custom and query.end is not None and query.end <= now
-            new = {} if ended else read_after(session, after)  # an ended range gets no points
+            new = {} if ended else self._after(session, after)  # an ended range gets no points
             numbers = self._numbers(session, stocks, now, query)
         if any(
             p.times and (s not in state.last_ms or (query.view == COMPARE and s not in state.base))
@@ -202,9 +213,22 @@ class Page:
             simulated=any(s.simulated for s in stocks),
         )
 
+    def _stocks(self, session: Session) -> list[ChartStock]:
+        """The watched stocks, shared between viewers."""
+        return self.shared.get(("stocks",), lambda: chart_stocks(session))
+
+    def _after(self, session: Session, after: dict[str, datetime]) -> dict[str, Points]:
+        """The points after each stock's time, shared by the viewers that hold the same points."""
+        key = ("after", tuple(sorted((s, to_ms(t)) for s, t in after.items())))
+        return self.shared.get(key, lambda: read_after(session, after))
+
     def _numbers(self, session: Session, stocks: list[ChartStock], now: datetime, query: PageQuery):
         """The cards' numbers and which are hidden, the market line, when this answer was made."""
-        prices = card_prices(session, [s.symbol for s in stocks], self.market.session_open(now))
+        symbols, session_open = [s.symbol for s in stocks], self.market.session_open(now)
+        prices = self.shared.get(
+            ("cards", tuple(symbols), session_open),
+            lambda: card_prices(session, symbols, session_open),
+        )
         status = self.market.status(now)
         return {
             "at": to_ms(now),

@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     # The dashboard
     refresh_interval: float = Field(default=5.0, gt=0)
     window_days: float = Field(default=7.0, gt=0, le=366)
+    shared_ticks: bool = True  # a worker answers the viewers' equal tick reads with one read
     host: str = "127.0.0.1"
     port: int = Field(default=8050, ge=1, le=65535)
     compress: bool = True  # brotli/gzip answers (false: identity, e.g. to compare in a benchmark)
