@@ -5,6 +5,8 @@ milliseconds from navigation start: the moment the chart first has all its
 traces drawn (a MutationObserver, checked again on each `plotly_afterplot`),
 every long task (PerformanceObserver 'longtask', buffered), and the start and
 end of every tick's request (the interval's `_dash-update-component` fetch).
+A DevTools trace (Tracing over the browser's own DevTools socket) gives every
+task the renderer's main thread ran between two ticks.
 Bytes come from chromedriver's performance log: each response's
 Network.loadingFinished encodedDataLength (headers and body as they crossed the wire).
 """
@@ -14,10 +16,15 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import time
+import urllib.request
 from dataclasses import dataclass
 
+import trio
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import WebDriverWait
+from trio_websocket import open_websocket_url
 
 from tests.app.conftest import CHROME_FLAGS, WINDOW
 
@@ -55,6 +62,7 @@ PROBE = """
         JSON.parse(init.body).changedPropIds.indexOf('tick.n_intervals') >= 0;
     } catch (e) { tick = false; }
     if (tick) {
+      performance.mark('bench-tick');
       var entry = [performance.now(), null];
       probe.ticks.push(entry);
       promise.then(function (r) { return r.clone().text(); })
@@ -64,6 +72,10 @@ PROBE = """
   };
 })();
 """
+
+
+# RunTask (a task on a thread) and the probe's tick marks (blink.user_timing).
+TRACE_CATEGORIES = "devtools.timeline,disabled-by-default-devtools.timeline,blink.user_timing"
 
 
 @dataclass
@@ -94,6 +106,13 @@ class Browser:
             "Page.addScriptToEvaluateOnNewDocument", {"source": PROBE % expected_traces}
         )
 
+    def trace(self, seconds: float) -> list[dict]:
+        """The browser's trace events over the next `seconds` (devtools.timeline, user timing)."""
+        address = self.driver.capabilities["goog:chromeOptions"]["debuggerAddress"]
+        with urllib.request.urlopen(f"http://{address}/json/version", timeout=10) as answer:
+            endpoint = json.load(answer)["webSocketDebuggerUrl"]
+        return trio.run(_traced, endpoint, seconds)
+
     def close(self) -> None:
         self.driver.quit()
         shutil.rmtree(self.profile, ignore_errors=True)
@@ -115,8 +134,6 @@ class Browser:
 
     def wait_drawn(self, timeout: float = 60) -> float | None:
         """ms from navigation start to the chart drawn (None if not within `timeout` s)."""
-        from selenium.webdriver.support.ui import WebDriverWait
-
         try:
             WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(
                 lambda d: d.execute_script("return window.__bench && window.__bench.drawn;")
@@ -139,8 +156,6 @@ class Browser:
 
     def _settle(self, quiet: float = 1.0) -> None:
         """Wait until no resource has been added for `quiet` s (fonts, logos, late bundles)."""
-        import time
-
         count, since = -1, time.monotonic()
         while time.monotonic() - since < quiet:
             now = self.driver.execute_script(
@@ -149,3 +164,23 @@ class Browser:
             if now != count:
                 count, since = now, time.monotonic()
             time.sleep(0.1)
+
+
+async def _traced(endpoint: str, seconds: float) -> list[dict]:
+    """Trace the browser for `seconds` through its DevTools socket; every event reported."""
+    async with open_websocket_url(endpoint, max_message_size=2**30) as socket:
+        params = {"categories": TRACE_CATEGORIES, "transferMode": "ReportEvents"}
+        await socket.send_message(
+            json.dumps({"id": 1, "method": "Tracing.start", "params": params})
+        )
+        await trio.sleep(seconds)
+        await socket.send_message(json.dumps({"id": 2, "method": "Tracing.end"}))
+        events: list[dict] = []
+        while True:
+            message = json.loads(await socket.get_message())
+            if message.get("method") == "Tracing.dataCollected":
+                events += message["params"]["value"]
+            elif message.get("method") == "Tracing.tracingComplete":
+                return events
+            elif "error" in message:
+                raise RuntimeError(f"DevTools tracing failed: {message['error']}")
