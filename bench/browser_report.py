@@ -20,6 +20,7 @@ class Case:
     tick_busy_ms: list[float] = field(default_factory=list)  # long tasks' sum per tick window
     tick_trace_ms: list[float] = field(default_factory=list)  # RunTask sum per tick window
     tick_parts_ms: dict[str, float] = field(default_factory=dict)  # per tick, by kind
+    tick_calls_ms: list[tuple[str, float]] = field(default_factory=list)  # per tick, heaviest
     longest_task_ms: float = 0.0
     tick_bytes: list[int] = field(default_factory=list)
     tick_ms: list[float] = field(default_factory=list)  # request sent to answer read
@@ -105,74 +106,5 @@ def print_table(stocks: int, on: Case, off: Case | None) -> None:
         if case is not None and case.tick_parts_ms:
             parts = ", ".join(f"{k} {v:.0f} ms" for k, v in case.tick_parts_ms.items())
             print(f"  {name}: a tick window's main thread, on average: {parts}")
-
-
-SCRIPT = {
-    "EvaluateScript",
-    "FunctionCall",
-    "TimerFire",
-    "RunMicrotasks",
-    "EventDispatch",
-    "FireAnimationFrame",
-    "XHRReadyStateChange",
-    "v8.callFunction",
-}
-RENDER = {
-    "UpdateLayoutTree",
-    "Layout",
-    "PrePaint",
-    "Paint",
-    "Layerize",
-    "Commit",
-    "ParseAuthorStyleSheet",
-    "HitTest",
-}
-GC = {"MinorGC", "MajorGC", "V8.GC_SCAVENGER", "V8.GC_MARK_COMPACTOR"}
-
-
-def _page_main_thread(trace: list[dict], after: float) -> tuple[int, int] | None:
-    """The CrRendererMain thread with the most RunTask time after `after` (the page's)."""
-    mains = {
-        (e["pid"], e["tid"])
-        for e in trace
-        if e.get("ph") == "M" and e.get("args", {}).get("name") == "CrRendererMain"
-    }
-    time_on: dict[tuple[int, int], float] = {}
-    for e in trace:
-        key = (e.get("pid"), e.get("tid"))
-        if e.get("name") == "RunTask" and key in mains and e.get("ts", 0) >= after:
-            time_on[key] = time_on.get(key, 0) + e.get("dur", 0)
-    return max(time_on, key=time_on.get) if time_on else None
-
-
-def trace_busy_per_tick(trace: list[dict]) -> tuple[list[float], dict[str, float]]:
-    """The page's main-thread RunTask ms per tick window (between the probe's marks),
-    and what those windows spent it on, in ms: script (outermost calls), rendering
-    (style, layout, paint), GC, and the rest of the tasks."""
-    marks = sorted(e["ts"] for e in trace if e.get("name") == "bench-tick")
-    thread = _page_main_thread(trace, marks[0]) if marks else None
-    if len(marks) < 2 or thread is None:
-        return [], {}
-    events = [
-        e
-        for e in trace
-        if (e.get("pid"), e.get("tid")) == thread
-        and e.get("ph") == "X"
-        and marks[0] <= e["ts"] < marks[-1]
-    ]
-    tasks = [e for e in events if e["name"] == "RunTask"]
-    busy = [
-        sum(t.get("dur", 0) for t in tasks if a <= t["ts"] < b) / 1000
-        for a, b in itertools.pairwise(marks)
-    ]
-    parts = {"script": 0.0, "rendering": 0.0, "GC": 0.0}
-    scripts = sorted((e for e in events if e["name"] in SCRIPT), key=lambda e: e["ts"])
-    end = -1.0
-    for e in scripts:  # outermost only: nested calls are inside their caller's time
-        if e["ts"] >= end:
-            parts["script"] += e.get("dur", 0) / 1000
-            end = e["ts"] + e.get("dur", 0)
-    parts["rendering"] = sum(e.get("dur", 0) for e in events if e["name"] in RENDER) / 1000
-    parts["GC"] = sum(e.get("dur", 0) for e in events if e["name"] in GC) / 1000
-    parts["other"] = max(0.0, sum(busy) - sum(parts.values()))
-    return busy, {k: v / max(1, len(busy)) for k, v in parts.items()}
+            calls = "; ".join(f"{k} {v:.0f} ms" for k, v in case.tick_calls_ms)
+            print(f"  {name}: its heaviest outermost calls, per tick: {calls}")
