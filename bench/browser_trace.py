@@ -78,14 +78,24 @@ def heaviest_calls(trace: list[dict], top: int = 4) -> list[tuple[str, float]]:
     if len(marks) < 2 or thread is None:
         return []
     totals: Counter[str] = Counter()
+    fires: Counter[str] = Counter()
     end = -1.0
-    for e in sorted(_on_thread(trace, thread, marks), key=lambda e: e["ts"]):
+    events = sorted(_on_thread(trace, thread, marks), key=lambda e: e["ts"])
+    calls = [e for e in events if e["name"] == "FunctionCall"]
+    for e in events:
         if e["name"] in RENDER:
             totals[e["name"]] += e.get("dur", 0) / 1000
         elif e["name"] in SCRIPT and e["ts"] >= end:
-            totals[_label(e)] += e.get("dur", 0) / 1000
             end = e["ts"] + e.get("dur", 0)
-    return [(k, v / (len(marks) - 1)) for k, v in totals.most_common(top)]
+            inner = next((c for c in calls if e["ts"] <= c["ts"] < end and c is not e), e)
+            label = _label(e) if inner is e else f"{e['name']} → {_label(inner)}"
+            totals[label] += e.get("dur", 0) / 1000
+            fires[label] += 1
+    windows = len(marks) - 1
+    return [
+        (f"{k} [{fires[k] / windows:.1f}× a tick]" if fires[k] else k, v / windows)
+        for k, v in totals.most_common(top)
+    ]
 
 
 def _on_thread(trace: list[dict], thread: tuple[int, int], marks: list[float]) -> list[dict]:
