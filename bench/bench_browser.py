@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -26,7 +27,7 @@ OFF_SETTING = "compress"
 OFF_ENV = {"STOCKSTREAMER_COMPRESS": "false"}
 
 
-def measure(base: str, stocks: int, seconds: float, paths: tuple[str, str]) -> Case:
+def measure(base: str, stocks: int, seconds: float, paths, save: Path | None) -> Case:
     """A new profile's first load, a reload, then `seconds` of ticks in the same tab."""
     browser = Browser(*paths, expected_traces=stocks)
     try:
@@ -34,6 +35,9 @@ def measure(base: str, stocks: int, seconds: float, paths: tuple[str, str]) -> C
         warm = browser.load(None)
         loaded = browser.probe()
         trace = browser.trace(seconds)
+        if save is not None:  # open it in DevTools' Performance panel
+            save.write_text(json.dumps({"traceEvents": trace}))
+            print(f"  trace: {save}")
         probe = browser.probe()
         ticks = [t for t in probe["ticks"] if t[1] is not None]
         case = Case(cold, warm)
@@ -65,7 +69,8 @@ def run_stocks(url: str, stocks: int, args, paths, off_supported: bool) -> None:
                 continue
             with served(url, symbols, env) as base:
                 print(f"  {name}: measuring {base} for {args.seconds:g} s of ticks", flush=True)
-                cases[name] = measure(base, stocks, args.seconds, paths)
+                save = args.save_trace and args.save_trace / f"trace-{stocks}-{name}.json"
+                cases[name] = measure(base, stocks, args.seconds, paths, save or None)
     finally:
         writer.stop()
     print_table(stocks, cases["on"], cases.get("off"))
@@ -76,7 +81,10 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="30 s of ticks instead of 2 minutes")
     parser.add_argument("--stocks", default="6,30", help="stock counts, e.g. 6,30")
     parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL")
+    parser.add_argument("--save-trace", type=Path, help="a directory for the ticks' traces")
     args = parser.parse_args()
+    if args.save_trace:
+        args.save_trace.mkdir(parents=True, exist_ok=True)
     args.seconds = 32 if args.quick else 122  # a tick's window ends at the next tick
     browser = _find("STOCKSTREAMER_TEST_CHROMIUM", ("chromium", "chromium-browser"))
     driver = _find("STOCKSTREAMER_TEST_CHROMEDRIVER", ("chromedriver",))

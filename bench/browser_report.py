@@ -33,7 +33,9 @@ def busy_per_tick(ticks: list[list[float | None]], longtasks: list[list[float]])
     return [sum(d for s, d in longtasks if a <= s < b) for a, b in windows]
 
 
-def p95(values: list[float]) -> float:
+def p95(values: list[float]) -> float | None:
+    if not values:
+        return None
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
@@ -51,6 +53,7 @@ def _kb(v):
     return "—" if v is None else f"{v / KB:,.1f} KB"
 
 
+NO_FREEZE = {6: ("≤", 50), 30: ("≤", 100)}  # main-thread ms per tick, p95
 ROWS = [
     ("chart drawn, cold", lambda c: c.cold.drawn_ms, _ms, {6: ("≤", 1000)}),
     ("chart drawn, warm (reload)", lambda c: c.warm.drawn_ms, _ms, {6: ("≤", 500)}),
@@ -61,20 +64,10 @@ ROWS = [
     ("bytes per tick (median)", lambda c: median(c.tick_bytes), _kb, {6: ("≤", 2000)}),
     ("tick answer ms (median)", lambda c: median(c.tick_ms), _ms, None),
     ("long tasks per tick, median", lambda c: median(c.tick_busy_ms), _ms, None),
-    (
-        "long tasks per tick, p95",
-        lambda c: p95(c.tick_busy_ms) if c.tick_busy_ms else None,
-        _ms,
-        {6: ("≤", 50), 30: ("≤", 100)},
-    ),
+    ("long tasks per tick, p95", lambda c: p95(c.tick_busy_ms), _ms, NO_FREEZE),
     ("long tasks per tick, max", lambda c: max(c.tick_busy_ms, default=None), _ms, None),
     ("busy per tick (trace), median", lambda c: median(c.tick_trace_ms), _ms, None),
-    (
-        "busy per tick (trace), p95",
-        lambda c: p95(c.tick_trace_ms) if c.tick_trace_ms else None,
-        _ms,
-        {6: ("≤", 50), 30: ("≤", 100)},
-    ),
+    ("busy per tick (trace), p95", lambda c: p95(c.tick_trace_ms), _ms, NO_FREEZE),
     ("busy per tick (trace), max", lambda c: max(c.tick_trace_ms, default=None), _ms, None),
     ("longest task after load", lambda c: c.longest_task_ms, _ms, None),
     ("ticks measured", lambda c: len(c.tick_busy_ms), str, None),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections import Counter
 from pathlib import PurePosixPath
@@ -82,12 +83,16 @@ def heaviest_calls(trace: list[dict], top: int = 4) -> list[tuple[str, float]]:
     end = -1.0
     events = sorted(_on_thread(trace, thread, marks), key=lambda e: e["ts"])
     calls = [e for e in events if e["name"] == "FunctionCall"]
+    call_times = [c["ts"] for c in calls]
     for e in events:
         if e["name"] in RENDER:
             totals[e["name"]] += e.get("dur", 0) / 1000
         elif e["name"] in SCRIPT and e["ts"] >= end:
             end = e["ts"] + e.get("dur", 0)
-            inner = next((c for c in calls if e["ts"] <= c["ts"] < end and c is not e), e)
+            # The first function the event ran: the first call starting inside it.
+            k = bisect.bisect_left(call_times, e["ts"])
+            k += k < len(calls) and calls[k] is e
+            inner = calls[k] if k < len(calls) and call_times[k] < end else e
             label = _label(e) if inner is e else f"{e['name']} → {_label(inner)}"
             totals[label] += e.get("dur", 0) / 1000
             fires[label] += 1
