@@ -24,7 +24,7 @@ from tests.app.conftest import _find
 
 # The switch the `bytes` branch adds; the "off" column needs it in this tree.
 OFF_SETTING = "compress"
-OFF_ENV = {"STOCKSTREAMER_COMPRESS": "false"}
+OFF_ENV = {"STOCKSTREAMER_COMPRESS": "false", "STOCKSTREAMER_CACHE_STATIC": "false"}
 
 
 def measure(base: str, stocks: int, seconds: float, paths, save: Path | None) -> Case:
