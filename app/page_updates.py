@@ -108,7 +108,7 @@ class Page:
         now = self.clock()
         with self.sessions() as session:
             stocks = self._stocks(session)
-            shown = [s for s in stocks if s.symbol not in query.hidden]
+            shown = query.shown(stocks)
             # Live, a range ends at the last trade: while the market is closed, the last session.
             last_trade = self.market.last_trade_time(now)
             start, end = (
@@ -123,8 +123,7 @@ class Page:
         if query.custom:
             bounds = (to_ms(start), to_ms(end))
         else:
-            edge = max(last_ms.values(), default=to_ms(now))
-            bounds = (edge - int(query.span().total_seconds() * 1000), edge)
+            bounds = query.live_bounds(max(last_ms.values(), default=to_ms(now)))
         build = compare_view if query.view == COMPARE else price_view
         drawn: Drawn = build(Frame(shown, series, bounds, theme, title_of(query), compact))
         messages = url_notices + notes(shown, series)
@@ -164,25 +163,29 @@ class Page:
         that a page left open does not grow without end.
         """
         theme = theme_of(theme)
+
+        def again() -> PageUpdate:  # the whole view drawn anew
+            return self.load(search, theme, state.preset, compact, state.cards)
+
         if (
             not state.loaded
             or state.search != (search or "")
             or state.theme != theme
             or state.compact != compact
         ):
-            return self.load(search, theme, state.preset, compact, state.cards)
+            return again()
         query, url_notices = parse_query(search, self.longest)  # kept on screen, not only once
         now = self.clock()
         span = query.span()
         # A session connects on its first query: a tick answered from shared reads uses none.
         with self.sessions() as session:
             stocks = self._stocks(session)
-            shown = [s for s in stocks if s.symbol not in query.hidden]
+            shown = query.shown(stocks)
             last_trade = self.market.last_trade_time(now)
             aged = not query.custom and state.since_ms < to_ms(last_trade - span - span / 10)
             unfit = not set(axis_names(query.view, len(shown))) <= state.y.keys()
             if aged or unfit or state.fingerprint != fingerprint(shown):
-                return self.load(search, theme, state.preset, compact, state.cards)
+                return again()
             since = from_ms(state.since_ms)
             after = {
                 s.symbol: from_ms(state.last_ms[s.symbol]) if s.symbol in state.last_ms else since
@@ -196,14 +199,12 @@ class Page:
             for s, p in new.items()
         ):
             # A stock's first point needs a baseline (Compare) or a fitted axis (Price).
-            return self.load(search, theme, state.preset, compact, state.cards)
-        live = None
+            return again()
         newest = max(
             [*state.last_ms.values(), *(p.times[-1] for p in new.values() if p.times)],
             default=None,
         )
-        if not query.custom and newest is not None:
-            live = (newest - int(span.total_seconds() * 1000), newest)
+        live = None if query.custom or newest is None else query.live_bounds(newest)
         extended = tick_patch(query.view, shown, new, state.base, state.y, live, state.logo_y)
         return PageUpdate(
             extended.patch,

@@ -9,13 +9,21 @@ wall-clock times to the second (what the chart's axis shows), e.g.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
+from typing import Protocol, TypeVar
 from urllib.parse import parse_qs, urlencode
 
 from core.records import TICKER_RE
 from core.times import NEW_YORK
 
+
+class _HasSymbol(Protocol):
+    symbol: str
+
+
+T = TypeVar("T", bound=_HasSymbol)
 COMPARE, PRICE = "compare", "price"
 VIEWS = {COMPARE: "Compare", PRICE: "Price"}
 RANGES = {
@@ -49,6 +57,14 @@ class PageQuery:
         if self.custom and self.start and self.end:
             return self.end - self.start
         return RANGES[self.range]
+
+    def shown(self, stocks: Sequence[T]) -> list[T]:
+        """The stocks not hidden, in their order."""
+        return [s for s in stocks if s.symbol not in self.hidden]
+
+    def live_bounds(self, newest_ms: int) -> tuple[int, int]:
+        """A preset range following live: its span, ending at the newest point (UTC ms)."""
+        return newest_ms - int(self.span().total_seconds() * 1000), newest_ms
 
     def with_view(self, view: str) -> PageQuery:
         return replace(self, view=view)

@@ -49,8 +49,8 @@
     return { type: type, namespace: "dash_html_components", props: props };
   }
 
-  function dynamic(kind, symbol, className, text) {
-    return h("Span", { id: { type: kind, symbol: symbol }, className: className }, text);
+  function span(className, text) {
+    return h("Span", { className: className }, text);
   }
 
   // Each card from its frame [symbol, name, logo, colour, 52-week low, high]: a button
@@ -65,7 +65,7 @@
       var range = low === null || high === null
         ? h("Span", { className: "card-range card-range-none" }, "No 52-week range yet")
         : h("Span", { className: "card-range", title: "Where today's price sits in its 52-week range" }, [
-          h("Span", { className: "card-range-bar" }, dynamic("card-marker", symbol, "card-range-marker", "")),
+          h("Span", { className: "card-range-bar" }, span("card-range-marker", "")),
           h("Span", { className: "card-range-low", title: "52-week low" }, money(low)),
           h("Span", { className: "card-range-label" }, "52-wk"),
           h("Span", { className: "card-range-high", title: "52-week high" }, money(high)),
@@ -80,10 +80,10 @@
           h("Span", { className: "card-symbol" }, symbol),
           h("Span", { className: "card-name" }, f[1]),
         ]),
-        dynamic("card-price", symbol, "card-price", "—"),
-        dynamic("card-change", symbol, "card-change", ""),
+        span("card-price", "—"),
+        span("card-change", ""),
         range,
-        dynamic("card-fresh", symbol, "card-fresh", ""),
+        span("card-fresh", ""),
       ]);
     });
   }

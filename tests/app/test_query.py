@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from app.query import COMPARE, PRICE, RANGES, PageQuery, parse_query, parse_wall, wall_text
+from tests.app.page_helpers import stock
 
 WEEK = timedelta(days=7)
 
@@ -192,3 +193,10 @@ def test_a_custom_range_in_the_hour_that_happens_twice_reads_back_as_the_same_ra
     assert wall_text(utc(2026, 11, 1, 6, 10)) == "2026-11-01T01:10:00-05:00"
     assert wall_text(utc(2026, 11, 1, 5, 10)) == "2026-11-01T01:10:00-04:00"
     assert wall_text(utc(2026, 11, 1, 7, 10)) == "2026-11-01T02:10:00"
+
+
+def test_the_shown_stocks_and_the_live_bounds_come_from_the_query():
+    query = PageQuery(range="1H", hidden=frozenset({"GE"}))
+    stocks = [stock("AAPL", 0), stock("GE", 1), stock("NVDA", 2)]
+    assert [s.symbol for s in query.shown(stocks)] == ["AAPL", "NVDA"]
+    assert query.live_bounds(10_000_000) == (10_000_000 - 3_600_000, 10_000_000)
