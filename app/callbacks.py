@@ -9,14 +9,15 @@ replaced the one it was computed for. The cards' text, the freshness and the
 
 from __future__ import annotations
 
-import json
+import hashlib
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import NamedTuple
 
-from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -55,23 +56,16 @@ def zoomed_range(relayout: dict) -> tuple[datetime, datetime] | None:
     return (start, end) if start < end else None
 
 
-def acted_on(triggered: list[dict]) -> str | dict | None:
+def acted_on(triggered: list[dict]) -> str | None:
     """The control the user acted on: the first input that changed to a value.
 
-    Dash lists every input that changed: cards drawn anew arrive with no clicks
+    Dash lists every input that changed: a button drawn anew arrives with no clicks
     (None) beside, say, a resize's relayout, so the first entry is not always it.
     """
     for entry in triggered:
         prop_id, value = str(entry.get("prop_id", "")), entry.get("value")
-        if not value:
-            continue
-        name = prop_id.rsplit(".", 1)[0]
-        if name.startswith("{"):
-            try:
-                return json.loads(name)
-            except ValueError:
-                return None
-        return name
+        if value:
+            return prop_id.rsplit(".", 1)[0]
     return None
 
 
@@ -86,37 +80,43 @@ def _is_tick(update: PageUpdate) -> bool:
     return update.query is None
 
 
+def digest(messages: list[str]) -> str:
+    """A short digest of the status lines: a tick resends them only when it differs."""
+    return hashlib.sha1("\n".join(messages).encode()).hexdigest()[:12]
+
+
 def register_callbacks(app: Dash, page: Page) -> Callbacks:
     """Attach the page's callbacks to `app` and return the server-side ones."""
     ranges = [k for k, span in RANGES.items() if span <= page.longest]
-    pressed = [Output(f"view-{k}", "aria-pressed") for k in VIEWS] + [
-        Output(f"range-{k}", "aria-pressed") for k in ranges
-    ]
 
     def answer(update: PageUpdate, before: PageState) -> tuple:
-        messages = [html.Div(m, className="status-line") for m in update.messages]
-        drawn = update.query
-        marks = (
-            [str(drawn.view == k).lower() for k in VIEWS]
-            + [str(not drawn.custom and drawn.range == k).lower() for k in ranges]
-            if drawn
-            else [no_update] * len(pressed)
-        )
-        store = update.state.to_store()
+        drawn, notes = update.query, digest(update.messages)
+        state = replace(update.state, notes=notes)
+        store = state.to_store()
         edge = {"last": store.pop("last", {}), "ly": store.pop("ly", {})}
+        # Only the newest points change on a tick: the rest is sent when it changes. Each
+        # output of an answer is a component Dash marks busy and re-renders twice a
+        # request, so the controls' marks travel in one store, applied in the browser.
+        same = _is_tick(update) and state.y == before.y and notes == before.notes
+        controls = (
+            {
+                "pressed": [str(drawn.view == k).lower() for k in VIEWS]
+                + [str(not drawn.custom and drawn.range == k).lower() for k in ranges],
+                "custom": drawn.custom,
+                "simulated": update.simulated,
+            }
+            if drawn
+            else no_update
+        )
         return (
             update.figure if update.figure is not None else no_update,
             {"height": f"{update.height}px"} if update.height else no_update,
-            # Only the newest points change on a tick: the rest is sent when it changes.
-            store if not _is_tick(update) or update.state.y != before.y else no_update,
+            no_update if same else store,
             edge,
-            messages,
-            not update.simulated,
+            no_update if same else [html.Div(m, className="status-line") for m in update.messages],
             update.numbers if update.numbers is not None else no_update,
             update.cards if update.cards is not None else no_update,
-            *marks,
-            not drawn.custom if drawn else no_update,
-            not drawn.custom if drawn else no_update,
+            controls,
         )
 
     @app.callback(
@@ -125,12 +125,9 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         Output("page", "data"),
         Output("edge", "data"),
         Output("status", "children"),
-        Output("simulated-notice", "hidden"),
         Output("numbers", "data"),
         Output("card-frames", "data"),
-        *pressed,
-        Output("range-custom", "hidden"),
-        Output("follow-live", "hidden"),
+        Output("controls", "data"),
         Input("url", "search"),
         Input("tick", "n_intervals"),
         Input("theme", "data"),
@@ -148,15 +145,13 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
             log.warning("chart read failed: %s", type(exc).__name__)
             message = html.Div(DB_DOWN, className="status-line status-error")
             # Nothing loaded: the next tick that works draws the view again.
-            return (no_update, no_update, NOT_LOADED.to_store(), {}, [message]) + (no_update,) * (
-                len(pressed) + 5
-            )
+            return (no_update, no_update, NOT_LOADED.to_store(), {}, [message]) + (no_update,) * 3
 
     @app.callback(
         Output("url", "search"),
         *[Input(f"view-{k}", "n_clicks") for k in VIEWS],
         *[Input(f"range-{k}", "n_clicks") for k in ranges],
-        Input({"type": "card", "symbol": ALL}, "n_clicks"),
+        Input("card-click", "data"),  # set by assets/page.js: {"symbol": …, "n": clicks}
         Input("follow-live", "n_clicks"),
         Input("chart", "relayoutData"),
         State("url", "search"),
@@ -165,13 +160,15 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
     )
     def on_control(*args):
         search, store, relayout = args[-2], args[-1], args[-3]  # the page store without "last"
+        clicked = args[-5]
         query, _ = parse_query(search, page.longest)
         preset = joined_state(store, {"last": {}}).preset
         trigger = acted_on(ctx.triggered)
-        if isinstance(trigger, dict):  # a card
-            if trigger.get("type") != "card" or not isinstance(trigger.get("symbol"), str):
-                raise PreventUpdate
-            query = query.toggled(trigger["symbol"])
+        if trigger == "card-click":
+            symbol = clicked.get("symbol") if isinstance(clicked, dict) else None
+            if not isinstance(symbol, str):
+                raise PreventUpdate  # a hand-made request
+            query = query.toggled(symbol)
         elif trigger in {f"view-{k}" for k in VIEWS}:
             query = query.with_view(trigger.removeprefix("view-"))
         elif trigger in {f"range-{k}" for k in ranges}:
@@ -202,15 +199,19 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         State("theme-choice", "data"),
     )
     app.clientside_callback(
-        ClientsideFunction("stockstreamer", "cards"),
-        Output("cards", "children"),
-        Input("card-frames", "data"),
+        ClientsideFunction("stockstreamer", "controls"),
+        *[Output(f"view-{k}", "aria-pressed") for k in VIEWS],
+        *[Output(f"range-{k}", "aria-pressed") for k in ranges],
+        Output("range-custom", "hidden"),
+        Output("follow-live", "hidden"),
+        Output("simulated-notice", "hidden"),
+        Input("controls", "data"),
     )
     app.clientside_callback(
         ClientsideFunction("stockstreamer", "render"),
-        Output("written", "data"),  # nothing: page.js writes the numbers into the page
+        Output("written", "data"),  # nothing: page.js writes the cards into the page
         Input("numbers", "data"),
-        Input("cards", "children"),  # cards just built: fill them in at once
+        Input("card-frames", "data"),
         State("config", "data"),
     )
     return Callbacks(on_update, on_control)

@@ -142,6 +142,8 @@ def build_layout(
             dcc.Store(id="edge", storage_type="memory"),
             dcc.Store(id="numbers", storage_type="memory"),
             dcc.Store(id="card-frames", storage_type="memory"),
+            dcc.Store(id="card-click", storage_type="memory"),  # a card clicked (page.js)
+            dcc.Store(id="controls", storage_type="memory"),  # which controls read as chosen
             dcc.Store(id="written", storage_type="memory"),  # page.js's callback needs an output
             dcc.Store(id="theme-choice", storage_type="local"),
             dcc.Store(id="theme", storage_type="memory"),

@@ -40,6 +40,7 @@ class PageState:
     compact: bool = False  # drawn for a phone: narrow margins, no drag (a swipe scrolls)
     cards: str = ""  # patches.fingerprint of every stock: the cards the page holds
     logo_y: Mapping[str, float] = field(default_factory=dict)  # Compare: where each logo is
+    notes: str = ""  # a digest of the status lines shown, so that a tick resends them only changed
 
     @property
     def newest_ms(self) -> int | None:
@@ -71,6 +72,7 @@ class PageState:
         # Later additions, read leniently: a missing or odd value only costs a redraw.
         compact = data.get("cp", False) is True
         cards = data.get("cfp") if isinstance(data.get("cfp"), str) else ""
+        notes = data.get("nt") if isinstance(data.get("nt"), str) else ""
         ly = data.get("ly")
         logo_y = (
             {k: float(v) for k, v in ly.items() if isinstance(k, str) and _is_number(v)}
@@ -78,7 +80,19 @@ class PageState:
             else {}
         )
         return cls(
-            True, q, th, fp, dict(last), since, dict(base), dict(y), preset, compact, cards, logo_y
+            True,
+            q,
+            th,
+            fp,
+            dict(last),
+            since,
+            dict(base),
+            dict(y),
+            preset,
+            compact,
+            cards,
+            logo_y,
+            notes,
         )
 
     def to_store(self) -> dict:
@@ -98,6 +112,7 @@ class PageState:
             "cp": self.compact,
             "cfp": self.cards,
             "ly": dict(self.logo_y),
+            "nt": self.notes,
         }
 
     def with_points(

@@ -27,10 +27,9 @@ from tests.app.page_helpers import NOW, SYMBOLS, ManualClock, seed
 WEEK = timedelta(days=7)
 PROPS = {"tick": "n_intervals", "url": "search", "theme": "data", "chart": "relayoutData"}
 # on_update's outputs, in order.
-FIGURE, STYLE, STORE, EDGE, STATUS, SIMULATED_HIDDEN, NUMBERS, CARDS = range(8)
-PRESSED = slice(8, 14)  # view-compare, view-price, range-1H, -1D, -5D, -7D
-CUSTOM_HIDDEN, FOLLOW_HIDDEN = 14, 15
-OUTPUTS = 16
+FIGURE, STYLE, STORE, EDGE, STATUS, NUMBERS, CARDS, CONTROLS = range(8)
+OUTPUTS = 8
+# The controls store's marks: view-compare, view-price, range-1H, -1D, -5D, -7D.
 
 
 def utc(*args: int) -> datetime:
@@ -67,9 +66,9 @@ def text_of(status) -> str:
     return " ".join(child.children for child in status)
 
 
-def control(callbacks, trigger, value=1, search="", store=None, relayout=None, cards=()):
+def control(callbacks, trigger, value=1, search="", store=None, relayout=None, clicked=None):
     """on_control after `trigger`: the new search, or PreventUpdate."""
-    inputs = [None] * 6 + [list(cards), None, relayout]  # 2 views, 4 ranges, cards, follow, chart
+    inputs = [None] * 6 + [clicked, None, relayout]  # 2 views, 4 ranges, a card, follow, chart
     return fired(callbacks.on_control, trigger, value, *inputs, search, store)
 
 
@@ -138,11 +137,15 @@ def test_the_view_and_range_buttons_rewrite_the_url(callbacks):
 
 
 def test_a_card_click_hides_then_shows_its_stock(callbacks):
-    card = {"type": "card", "symbol": "GE"}
-    assert control(callbacks, card, search="?view=price", cards=[None, 1]) == "?view=price&hide=GE"
-    assert control(callbacks, card, 2, search="?hide=AAPL,GE", cards=[None, 2]) == "?hide=AAPL"
-    with pytest.raises(PreventUpdate):  # new cards arrive with no clicks
-        control(callbacks, card, None, cards=[None, None])
+    def clicked(symbol, n=1, search=""):
+        value = {"symbol": symbol, "n": n}
+        return control(callbacks, "card-click", value, search=search, clicked=value)
+
+    assert clicked("GE", search="?view=price") == "?view=price&hide=GE"
+    assert clicked("GE", 2, search="?hide=AAPL,GE") == "?hide=AAPL"
+    for odd in ({"symbol": 3, "n": 1}, {"n": 1}, "GE", [1]):  # hand-made requests
+        with pytest.raises(PreventUpdate):
+            control(callbacks, "card-click", odd, clicked=odd)
 
 
 def test_follow_live_and_a_double_click_return_to_the_preset_range(callbacks):
@@ -185,18 +188,18 @@ def test_the_first_load_draws_the_view_and_marks_the_controls(sessions, callback
     assert out[STYLE] == {"height": f"{figure['layout']['height']}px"}
     state = joined_state(out[STORE], out[EDGE])
     assert state.loaded and state.search == "?view=price&range=1H" and state.preset == "1H"
-    assert out[STATUS] == [] and out[SIMULATED_HIDDEN] is False  # simulated prices: say so
+    assert out[STATUS] == [] and out[CONTROLS]["simulated"] is True  # the page says so
     assert set(out[NUMBERS]["cards"]) == set(SYMBOLS) and len(out[CARDS]) == 2
-    assert out[PRESSED] == ("false", "true", "true", "false", "false", "false")
-    assert (out[CUSTOM_HIDDEN], out[FOLLOW_HIDDEN]) == (True, True)
+    assert out[CONTROLS]["pressed"] == ["false", "true", "true", "false", "false", "false"]
+    assert out[CONTROLS]["custom"] is False
 
 
 def test_a_custom_range_shows_custom_and_follow_live(sessions, callbacks):
     seed(sessions, NOW - timedelta(hours=6), NOW)
     search = "?start=2026-11-27T10:00:00&end=2026-11-27T11:00:00"
     out = fired(callbacks.on_update, "url", search, search, None, "dark", None, None, None)
-    assert out[PRESSED] == ("true", "false", "false", "false", "false", "false")
-    assert (out[CUSTOM_HIDDEN], out[FOLLOW_HIDDEN]) == (False, False)
+    assert out[CONTROLS]["pressed"] == ["true", "false", "false", "false", "false", "false"]
+    assert out[CONTROLS]["custom"] is True
     assert out[FIGURE]["layout"]["title"]["text"].endswith("(custom range)")
 
 
@@ -206,10 +209,10 @@ def test_a_tick_appends_and_leaves_the_rest_of_the_page(sessions, callbacks):
     out = fired(callbacks.on_update, "tick", 1, "", 1, None, None, first[STORE], first[EDGE])
     assert isinstance(out[FIGURE], Patch)
     assert out[STYLE] is no_update and out[CARDS] is no_update
-    assert all(mark is no_update for mark in out[PRESSED])
-    assert out[CUSTOM_HIDDEN] is no_update and out[FOLLOW_HIDDEN] is no_update
-    # A tick sends the newest points only: the rest of the state is unchanged.
-    assert out[STORE] is no_update and out[EDGE] == first[EDGE]
+    assert out[CONTROLS] is no_update
+    # A tick sends the newest points only: the rest of the state and the status lines
+    # are unchanged, and not sent again.
+    assert out[STORE] is no_update and out[EDGE] == first[EDGE] and out[STATUS] is no_update
     assert joined_state(first[STORE], out[EDGE]) == joined_state(first[STORE], first[EDGE])
     assert out[NUMBERS]["cards"] == first[NUMBERS]["cards"]
 
@@ -222,10 +225,23 @@ def test_a_tick_with_a_store_the_page_cannot_read_draws_the_view_again(sessions,
         assert out[STATUS] == []
 
 
+def test_a_tick_resends_status_lines_only_when_they_differ_from_those_shown(sessions, callbacks):
+    seed(sessions, NOW - timedelta(hours=2), NOW)
+    search = "?view=candles"  # a notice, kept on screen across ticks
+    first = fired(callbacks.on_update, None, None, search, None, None, None, None, None)
+    assert "candles" in text_of(first[STATUS])
+    same = fired(callbacks.on_update, "tick", 1, search, 1, None, None, first[STORE], first[EDGE])
+    assert isinstance(same[FIGURE], Patch) and same[STATUS] is no_update
+    older = {**first[STORE], "nt": "something else"}  # e.g. a page before this field
+    out = fired(callbacks.on_update, "tick", 2, search, 2, None, None, older, first[EDGE])
+    assert isinstance(out[FIGURE], Patch) and text_of(out[STATUS]) == text_of(first[STATUS])
+    assert out[STORE] == first[STORE]  # the digest shown is kept again
+
+
 def test_no_stocks_says_so(callbacks):
     out = fired(callbacks.on_update, None, None, "", None, None, None, None, None)
     assert out[FIGURE]["data"] == [] and text_of(out[STATUS]) == NO_STOCKS
-    assert out[SIMULATED_HIDDEN] is True
+    assert out[CONTROLS]["simulated"] is False
 
 
 def test_an_unreachable_database_shows_the_message_and_the_page_recovers(database_url, sessions):
@@ -254,33 +270,28 @@ def test_an_unreachable_database_shows_the_message_and_the_page_recovers(databas
     down_engine.dispose()
 
 
-def test_new_cards_beside_a_resize_are_not_a_click(callbacks):
-    # Cards drawn anew fire on_control with no clicks, together with whatever else
-    # changed: the card listed first must not be taken for the control acted on.
-    card = json.dumps({"symbol": "AAPL", "type": "card"}, separators=(",", ":")) + ".n_clicks"
+def test_a_button_drawn_anew_beside_a_resize_is_not_a_click(callbacks):
+    # A control drawn anew fires on_control with no clicks, together with whatever else
+    # changed: the one listed first must not be taken for the control acted on.
     zoom = {"xaxis.range[0]": "2026-11-27 14:00:00", "xaxis.range[1]": "2026-11-27 14:30:00"}
 
     def run(triggered, relayout):
         def call():
             context_value.set(AttributeDict(triggered_inputs=triggered))
-            inputs = [None] * 6 + [[None, None], None, relayout]
+            inputs = [None] * 6 + [None, None, relayout]
             return callbacks.on_control(*inputs, "", None)
 
         return copy_context().run(call)
 
+    fresh = {"prop_id": "range-1H.n_clicks", "value": None}
     with pytest.raises(PreventUpdate):
-        run(
-            [
-                {"prop_id": card, "value": None},
-                {"prop_id": "chart.relayoutData", "value": {"autosize": True}},
-            ],
-            {"autosize": True},
-        )
-    zoomed = run(
-        [{"prop_id": card, "value": None}, {"prop_id": "chart.relayoutData", "value": zoom}], zoom
-    )
+        run([fresh, {"prop_id": "chart.relayoutData", "value": {"autosize": True}}], {})
+    zoomed = run([fresh, {"prop_id": "chart.relayoutData", "value": zoom}], zoom)
     assert zoomed == "?start=2026-11-27T14:00:00&end=2026-11-27T14:30:00"
-    assert run([{"prop_id": card, "value": 1}], None) == "?hide=AAPL"
-    odd = json.dumps({"symbol": 3, "type": "card"}) + ".n_clicks"
-    with pytest.raises(PreventUpdate):
-        run([{"prop_id": odd, "value": 1}], None)
+    assert control(callbacks, "range-7D", search="?view=price&hide=GE") == (
+        "?view=price&range=7D&hide=GE"
+    )
+    custom = "?start=2026-11-27T10:00:00&end=2026-11-27T11:00:00"
+    assert control(callbacks, "range-5D", search=custom) == "?range=5D"
+    with pytest.raises(PreventUpdate):  # already there
+        control(callbacks, "range-1D")

@@ -35,6 +35,7 @@ STORE = {
     "cp": False,
     "cfp": "",
     "ly": {},
+    "nt": "",
 }
 
 
@@ -45,10 +46,12 @@ def test_a_loaded_state_round_trips_through_the_store_with_short_keys():
     assert PageState.from_store({k: v for k, v in STORE.items() if k != "cp"}) == LOADED
     assert PageState.from_store({**STORE, "cp": "yes"}) == LOADED
     assert PageState.from_store({**STORE, "cp": True}).compact
-    for key, odd in (("cfp", 3), ("ly", []), ("ly", {"AAPL": "x"})):
+    for key, odd in (("cfp", 3), ("ly", []), ("ly", {"AAPL": "x"}), ("nt", 7)):
         assert PageState.from_store({**STORE, key: odd}) == LOADED
-    full = PageState.from_store({**STORE, "cfp": "abc", "ly": {"AAPL": 1.5, "GE": True}})
-    assert (full.cards, full.logo_y) == ("abc", {"AAPL": 1.5})
+    full = PageState.from_store(
+        {**STORE, "cfp": "abc", "ly": {"AAPL": 1.5, "GE": True}, "nt": "0a1b"}
+    )
+    assert (full.cards, full.logo_y, full.notes) == ("abc", {"AAPL": 1.5}, "0a1b")
     assert NOT_LOADED.to_store() == {"ok": False}
     assert PageState.from_store({"ok": False}) == NOT_LOADED
     assert not NOT_LOADED.loaded and NOT_LOADED.preset == "1D" and NOT_LOADED.newest_ms is None
@@ -78,7 +81,7 @@ def without(key: str) -> dict:
         {"ok": False, **{k: v for k, v in STORE.items() if k != "ok"}},
         with_field("ok", 1),
         with_field("ok", "true"),
-        *[without(key) for key in STORE if key not in ("ok", "cp", "cfp", "ly")],
+        *[without(key) for key in STORE if key not in ("ok", "cp", "cfp", "ly", "nt")],
         with_field("q", None),
         with_field("q", 3),
         with_field("th", "sepia"),
