@@ -14,7 +14,13 @@ worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
-keepalive = 5
+# An idle keep-alive connection is held this many seconds. The page asks every
+# STOCKSTREAMER_REFRESH_INTERVAL (5 s): at gunicorn's default of 5 s the server closed
+# each viewer's connection just as its next tick came, so every tick paid a new TCP
+# connection and could race a closing socket. 75 s (nginx's own default towards
+# browsers) keeps a viewer on one connection; a gthread worker holds idle ones in
+# its poller, not in a thread, up to worker_connections (1000) each.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "1") != "0" else None
 errorlog = "-"
 capture_output = True
