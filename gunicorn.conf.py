@@ -17,9 +17,10 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 # Threads only cover waits (the database, a slow client): an answer is CPU-bound under the
 # GIL. Measured at 1,000 viewers, tick p95 after the ramp: shared reads on, 2/4/8/16
-# threads 17/17/18/16 ms (threads change nothing); shared reads off (every request reads),
-# 4 threads 645 ms, 8 threads 8.7 s, 16 threads 18 s: more threads only fight over the GIL
-# and the database, and the worker's own loop (accepting, keep-alive) waits behind them.
+# threads 17/17/18/16 ms (threads change nothing); shared reads off (every request reads,
+# gunicorn at 0.8 of a core), 4 threads 34-645 ms over three runs, 8 threads 0.56-20 s,
+# 16 threads 18 s: more threads only fight over the GIL and the database, and the worker's
+# own loop (accepting, keep-alive) waits behind them.
 # Keep STOCKSTREAMER_DB_POOL_SIZE above it (the poller lock and its writes need two more).
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
