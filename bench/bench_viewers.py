@@ -3,7 +3,8 @@
 For each viewer count and with the shared tick reads on and off (STOCKSTREAMER_SHARED_TICKS),
 a fresh gunicorn (3 gthread workers, the poller elected among them and writing) serves
 viewers that arrive at a steady rate (the ramp), then keep ticking for the measured
-window. It prints p50/p95/max per request kind, during the ramp and after it, and errors.
+window; the viewers are played by several processes (viewer_crowd.py). It prints p50/p95/max
+per request kind, during the ramp and after it, errors, and who used the CPU (cpu_use.py).
 """
 
 from __future__ import annotations
