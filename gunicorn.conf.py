@@ -9,12 +9,29 @@ import os
 import tempfile
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8050')}"
+# Workers bring the cores: a worker runs Python on one core at a time (the GIL). About
+# one per core, plus one (3 on 2 cores) so a worker busy drawing a whole view does not
+# hold up the ticks. bench/bench_viewers.py, 2 cores, 3 workers, PostgreSQL: 1,000 viewers
+# ticking every 5 s with shared reads cost gunicorn ~0.3 of a core (~1 ms of CPU a tick).
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
+# Threads only cover waits (the database, a slow client): an answer is CPU-bound under the
+# GIL. Measured at 1,000 viewers, tick p95 after the ramp: shared reads on, 2/4/8/16
+# threads 17/17/18/16 ms (threads change nothing); shared reads off (every request reads,
+# gunicorn at 0.8 of a core), 4 threads 34-645 ms over three runs, 8 threads 0.56-20 s,
+# 16 threads 18 s: more threads only fight over the GIL and the database, and the worker's
+# own loop (accepting, keep-alive) waits behind them.
+# Keep STOCKSTREAMER_DB_POOL_SIZE above it (the poller lock and its writes need two more).
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
-keepalive = 5
+# An idle keep-alive connection is held this many seconds. The page asks every
+# STOCKSTREAMER_REFRESH_INTERVAL (5 s): at gunicorn's default of 5 s the server closed
+# each viewer's connection just as its next tick came, so every tick paid a new TCP
+# connection and could race a closing socket. 75 s (nginx's own default towards
+# browsers) keeps a viewer on one connection; a gthread worker holds idle ones in
+# its poller, not in a thread, up to worker_connections (1000) each.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "1") != "0" else None
 errorlog = "-"
 capture_output = True

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
+from hashlib import blake2b
 
 from dash import Dash
 from dash.fingerprint import check_fingerprint
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, g, request
 from flask_compress import Compress
 
 SUITES = "/_dash-component-suites/"
@@ -23,6 +26,12 @@ COMPRESSED_TYPES = (
 )
 # Below this an answer fits in a packet or two: compressing saves nothing worth the CPU.
 MIN_SIZE = 500
+# A view's answer (~100 kB, 1.5 ms to pack) is the same bytes for every viewer sharing its
+# read (app/tick_cache.py), so it is packed once for all of them; a tick's (~2 kB) never
+# repeats (it carries its own time) and costs 0.03 ms to pack: not kept.
+SHARED_ANSWER_SIZE = 16_384
+ANSWERS_KEPT = 16  # a few views (URL, theme, phone or not) within one shared-read TTL
+ANSWER = "answer:"
 # Brotli 6 packs plotly.min.js (4.8 MB) to 1.27 MB in 0.1 s (once per process: cached)
 # and a 250 kB callback answer in 4 ms; 11 saves 0.16 MB more but takes 8 s.
 BROTLI_LEVEL = 6
@@ -32,33 +41,73 @@ UNUSED_SCRIPT = re.compile(
 )
 
 
-class StaticOnlyCache:
-    """flask-compress's cache, holding only files that cannot change while the process lives."""
+class CompressedCache:
+    """flask-compress's cache: package files for the process's life, large answers by content.
 
-    def __init__(self) -> None:
-        self._stored: dict[str, bytes] = {}
+    A package file's key is its path (see cache_key); an answer's is a digest of its
+    uncompressed bytes, so equal bytes get the same packed bytes and nothing else can.
+    """
+
+    def __init__(self, answers_kept: int = ANSWERS_KEPT) -> None:
+        self._files: dict[str, bytes] = {}
+        self._answers: OrderedDict[str, bytes] = OrderedDict()
+        self._kept, self._lock = answers_kept, threading.Lock()
 
     def get(self, key: str) -> bytes | None:
         """The compressed bytes stored under `key`, if any."""
-        return self._stored.get(key)
+        if not _is_answer(key):
+            return self._files.get(key)
+        with self._lock:
+            value = self._answers.get(key)
+            if value is not None:
+                self._answers.move_to_end(key)
+            return value
 
     def set(self, key: str, value: bytes) -> None:
-        """Keep `value` unless its key says the answer is not a package file (see cache_key)."""
+        """Keep `value`, unless its key says the answer is neither a file nor a large answer."""
         # flask-compress stores under "<algorithm>;<key>": an empty key ends in ";".
-        if not key.endswith(";"):
-            self._stored[key] = value
+        if key.endswith(";"):
+            return
+        if not _is_answer(key):
+            self._files[key] = value
+            return
+        with self._lock:
+            self._answers[key] = value
+            self._answers.move_to_end(key)
+            while len(self._answers) > self._kept:
+                self._answers.popitem(last=False)
+
+
+def _is_answer(key: str) -> bool:
+    return key.partition(";")[2].startswith(ANSWER)
+
+
+def digest_answer(response: Response) -> Response:
+    """Name a large callback answer by its bytes, for cache_key (runs before flask-compress)."""
+    if (
+        request.method == "POST"
+        and response.status_code == 200
+        and not response.is_streamed
+        and (response.content_length or 0) >= SHARED_ANSWER_SIZE
+    ):
+        g.answer_digest = blake2b(response.get_data(), digest_size=16).hexdigest()
+    return response
 
 
 def cache_key(req: Request) -> str:
-    """A component-suite file's path (fixed while the process lives); "" for anything else."""
+    """A component-suite file's path (fixed while the process lives), a large answer's digest.
+
+    "" for anything else: flask-compress then packs it anew.
+    """
     if req.method == "GET" and req.path.startswith(SUITES):
         # Without query or fingerprint: any made-up version of a URL is the same file,
         # so the cache holds each file once whatever is asked.
         return check_fingerprint(req.path)[0]
-    return ""
+    digest = g.get("answer_digest")
+    return f"{ANSWER}{digest}" if req.method == "POST" and digest else ""
 
 
-def enable_compression(server: Flask) -> None:
+def enable_compression(server: Flask) -> Compress:
     """Compress text answers with brotli or gzip, as the browser's Accept-Encoding allows."""
     # Not Dash(compress=True): Dash 4.4.1 forces gzip only, with flask-compress's defaults and
     # no cache, so plotly.js goes as 1.47 MB (1.27 in brotli) packed anew for every visitor.
@@ -68,10 +117,13 @@ def enable_compression(server: Flask) -> None:
         COMPRESS_ALGORITHM_STREAMING=["br", "deflate"],
         COMPRESS_BR_LEVEL=BROTLI_LEVEL,
         COMPRESS_MIN_SIZE=MIN_SIZE,
-        COMPRESS_CACHE_BACKEND=StaticOnlyCache,
+        COMPRESS_CACHE_BACKEND=CompressedCache,
         COMPRESS_CACHE_KEY=cache_key,
     )
-    Compress(server)
+    compress = Compress(server)
+    # Registered after flask-compress's hook, so it runs before it (Flask runs them in reverse).
+    server.after_request(digest_answer)
+    return compress
 
 
 def is_fingerprinted(req: Request) -> bool:

@@ -85,7 +85,9 @@ def build_runtime(settings: Settings, *, require_schema: bool = False) -> Runtim
     """
     if require_schema and settings.is_sqlite:
         upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
+    # SQLite's pool needs no size: a file's connections cost nothing to open.
+    pool = {} if settings.is_sqlite else {"pool_size": settings.db_pool_size}
+    engine = make_engine(settings.database_url, **pool)
     sessions = make_session_factory(engine)
     if require_schema:
         try:

@@ -3,13 +3,13 @@
 For each viewer count and with the shared tick reads on and off (STOCKSTREAMER_SHARED_TICKS),
 a fresh gunicorn (3 gthread workers, the poller elected among them and writing) serves
 viewers that arrive at a steady rate (the ramp), then keep ticking for the measured
-window. It prints p50/p95/max per request kind, during the ramp and after it, and errors.
+window; the viewers are played by several processes (viewer_crowd.py). It prints p50/p95/max
+per request kind, during the ramp and after it, errors, and who used the CPU (cpu_use.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import signal
 import socket
@@ -17,13 +17,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
+from cpu_use import CpuUse
 from fill_history import TICK, WEEK, fill, seed_stocks, table_counts
 from temp_postgres import admin_url, temp_postgres
-from viewer_client import KINDS, Recorder, Viewer, client_cpu
+from viewer_client import KINDS, Recorder
+from viewer_crowd import crowd
 
 from core.settings import DEFAULT_SYMBOLS
 from db.engine import make_engine, make_session_factory
@@ -73,19 +76,6 @@ def start_gunicorn(url: str, shared: bool, workers: int, threads: int, log, metr
     raise RuntimeError("gunicorn did not answer /healthz (see the log it wrote)")
 
 
-def server_cpu(pid: int) -> float:
-    """CPU seconds used so far by gunicorn's master and its live workers (Linux /proc)."""
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            children = [int(c) for c in f.read().split()]
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return own + sum(server_cpu(c) for c in children)
-
-
 def stop_gunicorn(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
@@ -94,38 +84,6 @@ def stop_gunicorn(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-async def loop_lag(record: Recorder, stop: asyncio.Event) -> None:
-    """How late the load generator's own event loop wakes: its lag is in every time measured."""
-    loop = asyncio.get_running_loop()
-    while not stop.is_set():
-        asked = loop.time()
-        await asyncio.sleep(0.1)
-        record.add("client lag", asked, loop.time() - asked - 0.1)
-
-
-async def crowd(base: str, viewers: int, arrivals: float, measure: float, interval: float):
-    """Viewers arriving `arrivals` a second, then `measure` s of everyone ticking."""
-    limits = httpx.Limits(max_connections=viewers, keepalive_expiry=interval - 1)
-    timeout = httpx.Timeout(30.0)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as client:
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        ramp = viewers / arrivals
-        record = Recorder(ramp_end=start + ramp, stop_at=start + ramp + measure)
-        stop = asyncio.Event()
-        tasks = []
-        cpu = client_cpu()
-        tasks.append(asyncio.create_task(loop_lag(record, stop)))
-        for i in range(viewers):
-            await asyncio.sleep(max(0.0, start + i / arrivals - loop.time()))
-            tasks.append(asyncio.create_task(Viewer(client, "", interval, record).run(stop)))
-        await asyncio.sleep(max(0.0, record.stop_at - loop.time()))
-        stop.set()
-        await asyncio.gather(*tasks)
-        busy = (client_cpu() - cpu) / (loop.time() - start)
-    return record, ramp, busy
 
 
 def percentile(ordered: list[float], q: float) -> float:
@@ -141,9 +99,17 @@ def quantiles(values: list[float]) -> str:
     return f"{p50 * 1000:7.0f} {p95 * 1000:7.0f} {top * 1000:7.0f} {len(ordered):>6}"
 
 
-def report(label: str, record: Recorder, ramp: float, busy: float) -> list[str]:
+def cpu_line(used: dict[str, float], seconds: float) -> str:
+    """CPU seconds per part over the run, and as a share of a core; the rest is the machine's."""
+    rest = used["machine"] - used["gunicorn"] - used["client"] - used["postgres"]
+    parts = [*((k, used[k]) for k in ("gunicorn", "client", "postgres")), ("other", rest)]
+    shown = ", ".join(f"{name} {cpu:.0f} s ({cpu / seconds:.0%})" for name, cpu in parts)
+    return f"CPU over {seconds:.0f} s, of one core: {shown}; all {used['machine'] / seconds:.0%}"
+
+
+def report(label: str, record: Recorder, ramp: float) -> list[str]:
     """The table for one case; returns the target lines."""
-    print(f"\n{label}: ramp {ramp:.0f} s; load generator CPU {busy:.0%} of a core")
+    print(f"\n{label}: ramp {ramp:.0f} s")
     print(f"  {'kind':<13} {'phase':<6} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'n':>6}  errors")
     for kind in KINDS:
         for phase in ("ramp", "after"):
@@ -189,19 +155,32 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--modes", default="on,off", help="shared tick reads: on, off or both")
+    parser.add_argument(
+        "--database",
+        help="a database filled by an earlier run (see --keep) to use as is, instead of a new one",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the new database; print its URL")
+    parser.add_argument(
+        "--processes", type=int, default=4, help="load generator processes (each its own loop)"
+    )
     args = parser.parse_args()
     counts = [int(c) for c in args.viewers.split(",")]
     modes = [m.strip() == "on" for m in args.modes.split(",")]
     print(f"{os.cpu_count()} CPUs (shared with whatever else runs on this machine)")
     lines: list[str] = []
     with (
-        temp_postgres(admin_url()) as url,
+        (
+            nullcontext(args.database)
+            if args.database
+            else temp_postgres(admin_url(), keep=args.keep)
+        ) as url,
         tempfile.TemporaryFile() as log,
         tempfile.TemporaryDirectory(prefix="bench-viewers-metrics-") as metrics,
     ):
         if url is None:
             return 1
-        fill_week(url)
+        if not args.database:
+            fill_week(url)
         for count in counts:
             for shared in modes:
                 label = f"{count} viewers, shared reads {'on' if shared else 'off'}"
@@ -209,15 +188,16 @@ def main() -> int:
                     url, shared, args.workers, args.threads, log, metrics
                 )
                 try:
-                    cpu, began = server_cpu(process.pid), time.monotonic()
-                    run = crowd(base, count, args.arrivals, args.measure, args.interval)
-                    record, ramp, busy = asyncio.run(run)
-                    served = (server_cpu(process.pid) - cpu) / (time.monotonic() - began)
+                    cpu, began = CpuUse(url, process.pid), time.monotonic()
+                    record, ramp, client = crowd(
+                        base, count, args.arrivals, args.measure, args.interval, args.processes
+                    )
+                    used = {**cpu.split(), "client": client}
+                    seconds = time.monotonic() - began
                 finally:
                     stop_gunicorn(process)
-                lines += report(label, record, ramp, busy)
-                load = os.getloadavg()[0]
-                print(f"  gunicorn CPU {served:.0%} of a core; load average {load:.1f}")
+                lines += report(label, record, ramp)
+                print(f"  {cpu_line(used, seconds)}; load average {os.getloadavg()[0]:.1f}")
         log.seek(0)
         tail = log.read().decode(errors="replace").strip().splitlines()[-5:]
         if any("Traceback" in line or "ERROR" in line for line in tail):

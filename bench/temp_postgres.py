@@ -24,8 +24,8 @@ def admin_url() -> str:
 
 
 @contextmanager
-def temp_postgres(url: str) -> Iterator[str | None]:
-    """A fresh database, dropped afterwards even on errors or Ctrl-C; None if unreachable."""
+def temp_postgres(url: str, keep: bool = False) -> Iterator[str | None]:
+    """A fresh database, dropped afterwards (even on Ctrl-C) unless kept; None if unreachable."""
     admin = make_url(url).set(drivername="postgresql+psycopg2")
     engine = create_engine(admin, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
     name = f"stockstreamer_bench_{uuid.uuid4().hex[:12]}"  # ours: identifiers cannot be bound
@@ -40,8 +40,14 @@ def temp_postgres(url: str) -> Iterator[str | None]:
         engine.dispose()
         yield None
         return
+    made = admin.set(database=name).render_as_string(hide_password=False)
+    if keep:
+        print(f"database kept: {made}")
+        yield made
+        engine.dispose()
+        return
     try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
+        yield made
     finally:
         with engine.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

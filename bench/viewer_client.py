@@ -43,6 +43,22 @@ class Recorder:
         if began < self.stop_at:
             self.errors[kind].append(what)
 
+    def plain(self) -> dict:
+        """What was recorded, as plain values another process can receive."""
+        return {"times": dict(self.times), "errors": dict(self.errors), "appended": self.appended}
+
+    @classmethod
+    def merged(cls, parts: list[dict], ramp_end: float, stop_at: float) -> Recorder:
+        """One record of several processes' `plain()` records."""
+        record = cls(ramp_end=ramp_end, stop_at=stop_at)
+        for part in parts:
+            for key, times in part["times"].items():
+                record.times[key].extend(times)
+            for kind, errors in part["errors"].items():
+                record.errors[kind].extend(errors)
+            record.appended += part["appended"]
+        return record
+
 
 def update_dependency(dependencies: list[dict]) -> dict:
     """The `on_update` callback's dependency: the one whose outputs include the chart's figure."""

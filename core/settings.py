@@ -91,6 +91,9 @@ class Settings(BaseSettings):
 
     # Running as a service
     web_polls: bool = True  # false: web workers never poll (a separate `stockstreamer poll` does)
+    # PostgreSQL connections a process keeps open: its request threads, the poller lock's own
+    # connection and the poller's writes. Beyond it SQLAlchemy opens and closes one per use.
+    db_pool_size: int = Field(default=8, ge=1, le=100)
     ready_max_price_age: float | None = Field(default=None, gt=0)
     # Set by gunicorn.conf.py: every worker writes its metrics to files there, /metrics sums them.
     prometheus_multiproc_dir: str | None = Field(

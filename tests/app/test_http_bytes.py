@@ -12,7 +12,13 @@ import pytest
 from flask import Flask, request
 
 from app.factory import create_app
-from app.http_bytes import StaticOnlyCache, cache_key
+from app.http_bytes import (
+    ANSWERS_KEPT,
+    SHARED_ANSWER_SIZE,
+    CompressedCache,
+    cache_key,
+    enable_compression,
+)
 from core.settings import load_settings
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
@@ -169,8 +175,43 @@ def test_the_compressed_cache_holds_each_package_file_once_and_nothing_else():
     with server.test_request_context(f"{suites}async-graph.js", method="HEAD"):
         assert cache_key(request) == ""
 
-    cache = StaticOnlyCache()
+    cache = CompressedCache()
     cache.set("br;", b"a callback answer")
     cache.set(f"br;{suites}async-graph.js", b"packed")
     assert cache.get("br;") is None
     assert cache.get(f"br;{suites}async-graph.js") == b"packed"
+
+
+def test_a_large_answer_is_packed_once_for_every_viewer_sent_the_same_bytes():
+    server = Flask(__name__)
+    compress = enable_compression(server)
+    bodies = {name: json.dumps({"view": name, "x": list(range(5000))}) for name in "ab"}
+    assert all(len(body) >= SHARED_ANSWER_SIZE for body in bodies.values())
+    bodies["tick"] = json.dumps({"tick": list(range(300))})  # ~1.5 kB, as a tick's
+
+    @server.post("/answer/<name>")
+    def answer(name: str):
+        if name == "tick":
+            return server.response_class(
+                '{"tick": %s}' % ("1," * 400 + "1"), mimetype="application/json"
+            )
+        return server.response_class(bodies[name], mimetype="application/json")
+
+    client = server.test_client()
+    headers = {"Accept-Encoding": "br"}
+    sent = [client.post(f"/answer/{name}", headers=headers) for name in ("a", "a", "b", "tick")]
+    for response, name in zip(sent[:3], "aab", strict=True):
+        assert response.headers["Content-Encoding"] == "br"
+        assert brotli.decompress(response.get_data()).decode() == bodies[name]
+    assert sent[3].headers["Content-Encoding"] == "br"  # a small answer is packed, not kept
+    cache = compress.cache
+    assert isinstance(cache, CompressedCache)
+    kept = [k for k in cache._answers]  # the two large answers, under their digests
+    assert len(kept) == 2 and all(k.startswith("br;answer:") for k in kept)
+    assert cache.get(kept[0]) == sent[0].get_data() == sent[1].get_data()
+
+    for i in range(ANSWERS_KEPT + 1):  # the oldest answers make room; package files stay
+        cache.set(f"br;answer:{i}", b"x")
+    cache.set("br;/_dash-component-suites/dash/dcc/x.js", b"file")
+    assert len(cache._answers) == ANSWERS_KEPT and cache.get(kept[1]) is None
+    assert cache.get("br;/_dash-component-suites/dash/dcc/x.js") == b"file"

@@ -44,6 +44,15 @@ def test_an_unmigrated_postgresql_database_is_refused_with_what_to_run(database_
         runtime.close()
 
 
+def test_postgresql_keeps_as_many_connections_open_as_the_settings_say(database_url_factory):
+    url = database_url_factory("postgresql")
+    runtime = build_runtime(load_settings(PROVIDERS, database_url=url, db_pool_size=13))
+    try:
+        assert runtime.engine.pool.size() == 13  # type: ignore[attr-defined]
+    finally:
+        runtime.close()
+
+
 def test_us_hours_and_the_multiprocess_metrics_directory_come_from_the_settings(tmp_path):
     settings = load_settings(
         PROVIDERS,

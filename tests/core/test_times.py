@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from core.times import from_ms, to_exchange_ms, to_ms, utc_of_exchange_text, whole_ms
+from core.times import FEW_POINTS, from_ms, to_exchange_ms, to_ms, utc_of_exchange_text, whole_ms
 
 UTC = timezone.utc
 
@@ -26,6 +26,17 @@ def test_exchange_time_follows_new_york_across_the_dst_change():
     assert to_exchange_ms([before, after]) == [ms(2026, 11, 1, 1), ms(2026, 11, 1, 1)]
     assert to_exchange_ms([ms(2026, 7, 1, 14, 30)]) == [ms(2026, 7, 1, 10, 30)]
     assert to_exchange_ms([]) == []
+
+
+def test_few_points_and_many_points_convert_alike_at_both_dst_changes():
+    # A tick's few points take the per-point path, a whole view the vectorised one.
+    for change in (ms(2026, 3, 8, 7), ms(2026, 11, 1, 6)):
+        times = [change + step for step in range(-3000, 3000, 125)]  # 48 points, ms apart
+        assert len(times) > FEW_POINTS
+        whole = to_exchange_ms(times)
+        pieces = [v for i in range(0, len(times), 8) for v in to_exchange_ms(times[i : i + 8])]
+        assert pieces == whole
+        assert whole[0] - times[0] != whole[-1] - times[-1]  # the offset did change in between
 
 
 def test_axis_text_reads_back_as_utc():
