@@ -9,6 +9,7 @@ are, so that a tick may only append to it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -49,6 +50,11 @@ def downsample(points: Points, budget: int) -> Points:
 
 def fingerprint(stocks: Sequence[ChartStock]) -> str:
     """Changes whenever what the chart shows about the stocks changes (not their prices)."""
+    return _fingerprint(tuple(stocks))
+
+
+@functools.lru_cache(maxsize=64)  # every tick asks again about the same few stocks
+def _fingerprint(stocks: tuple[ChartStock, ...]) -> str:
     payload = json.dumps([list(astuple(s)) for s in stocks], default=str)
     return hashlib.sha1(payload.encode()).hexdigest()[:16]
 
