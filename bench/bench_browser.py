@@ -16,7 +16,7 @@ from bench_writes import SYMBOLS
 from browser_probe import Browser
 from browser_report import Case, busy_per_tick, print_table
 from browser_server import TickWriter, fill_database, served
-from browser_trace import heaviest_calls, trace_busy_per_tick
+from browser_trace import heaviest_calls, trace_busy_per_tick, trace_long_tasks_per_tick
 from temp_postgres import admin_url, temp_postgres
 
 from core.settings import Settings
@@ -46,6 +46,7 @@ def measure(base: str, stocks: int, seconds: float, paths, save: Path | None) ->
         case.longest_task_ms = max(after, default=0.0)
         case.tick_bytes = [n for url, n in browser.responses() if "_dash-update-component" in url]
         case.tick_trace_ms, case.tick_parts_ms = trace_busy_per_tick(trace)
+        case.tick_trace_long_ms = trace_long_tasks_per_tick(trace)
         case.tick_calls_ms = heaviest_calls(trace)
         case.tick_ms = [end - start for start, end in ticks]
         if probe.get("noLongtasks"):

@@ -19,6 +19,7 @@ class Case:
     warm: Load
     tick_busy_ms: list[float] = field(default_factory=list)  # long tasks' sum per tick window
     tick_trace_ms: list[float] = field(default_factory=list)  # RunTask sum per tick window
+    tick_trace_long_ms: list[float] = field(default_factory=list)  # RunTasks >= 50 ms, per window
     tick_parts_ms: dict[str, float] = field(default_factory=dict)  # per tick, by kind
     tick_calls_ms: list[tuple[str, float]] = field(default_factory=list)  # per tick, heaviest
     longest_task_ms: float = 0.0
@@ -57,7 +58,10 @@ def _kb(v):
     return "—" if v is None else f"{v / KB:,.1f} KB"
 
 
-NO_FREEZE = {6: ("≤", 50), 30: ("≤", 100)}  # main-thread ms per tick, p95
+NO_FREEZE = {6: ("≤", 50), 30: ("≤", 100)}  # long tasks' ms per tick, p95 (issue 10, point 1)
+# The same limits held to every task, long or not: stricter than the issue asks, shown
+# so that what a tick costs in all is in view.
+ALL_WORK = {6: ("≤", 50), 30: ("≤", 100)}
 ROWS = [
     ("chart drawn, cold", lambda c: c.cold.drawn_ms, _drawn, {6: ("≤", 1000)}),
     ("chart drawn, warm (reload)", lambda c: c.warm.drawn_ms, _drawn, {6: ("≤", 500)}),
@@ -70,8 +74,15 @@ ROWS = [
     ("long tasks per tick, median", lambda c: median(c.tick_busy_ms), _ms, None),
     ("long tasks per tick, p95", lambda c: p95(c.tick_busy_ms), _ms, NO_FREEZE),
     ("long tasks per tick, max", lambda c: max(c.tick_busy_ms, default=None), _ms, None),
+    ("long tasks per tick (trace), p95", lambda c: p95(c.tick_trace_long_ms), _ms, NO_FREEZE),
+    (
+        "long tasks per tick (trace), max",
+        lambda c: max(c.tick_trace_long_ms, default=None),
+        _ms,
+        None,
+    ),
     ("busy per tick (trace), median", lambda c: median(c.tick_trace_ms), _ms, None),
-    ("busy per tick (trace), p95", lambda c: p95(c.tick_trace_ms), _ms, NO_FREEZE),
+    ("busy per tick (trace), p95", lambda c: p95(c.tick_trace_ms), _ms, ALL_WORK),
     ("busy per tick (trace), max", lambda c: max(c.tick_trace_ms, default=None), _ms, None),
     ("longest task after load", lambda c: c.longest_task_ms, _ms, None),
     ("ticks measured", lambda c: len(c.tick_busy_ms), str, None),

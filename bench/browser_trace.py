@@ -81,6 +81,23 @@ def trace_busy_per_tick(trace: list[dict]) -> tuple[list[float], dict[str, float
     return busy, parts
 
 
+def trace_long_tasks_per_tick(trace: list[dict], over_ms: float = 50.0) -> list[float]:
+    """The page's main-thread tasks of `over_ms` or more (long tasks), summed per tick window."""
+    marks = sorted(e["ts"] for e in trace if e.get("name") == "bench-tick")
+    thread = _page_main_thread(trace, marks[0]) if marks else None
+    if len(marks) < 2 or thread is None:
+        return []
+    tasks = [
+        e
+        for e in _on_thread(trace, thread, marks)
+        if e["name"] == "RunTask" and e.get("dur", 0) >= over_ms * 1000
+    ]
+    return [
+        sum(t["dur"] for t in tasks if a <= t["ts"] < b) / 1000
+        for a, b in itertools.pairwise(marks)
+    ]
+
+
 def heaviest_calls(trace: list[dict], top: int = 4) -> list[tuple[str, float]]:
     """The outermost script and rendering events with the most ms per tick window, by what ran."""
     marks = sorted(e["ts"] for e in trace if e.get("name") == "bench-tick")
