@@ -13,6 +13,7 @@ from flask import Flask, Request, Response, g, request
 from flask_compress import Compress
 
 SUITES = "/_dash-component-suites/"
+ASSETS = "/assets/"
 YEAR = 365 * 24 * 3600
 # Text the browser inflates for free; PNG/JPEG logos are compressed already.
 COMPRESSED_TYPES = (
@@ -94,15 +95,41 @@ def digest_answer(response: Response) -> Response:
     return response
 
 
-def cache_key(req: Request) -> str:
-    """A component-suite file's path (fixed while the process lives), a large answer's digest.
+def buffer_asset(response: Response) -> Response:
+    """Read an asset into memory and name it by path and ETag (runs before flask-compress).
 
-    "" for anything else: flask-compress then packs it anew.
+    Flask streams files from disk, and flask-compress packs a stream anew for every
+    request: the vendored plotly.js bundle (1.2 MB) cost ~30 ms of CPU per new visitor.
+    The name comes from the file (its ETag changes with its size and time), never from
+    the URL's query, so no request can fill the cache with copies.
+    """
+    etag = response.get_etag()[0]
+    if (
+        request.method == "GET"
+        and request.path.startswith(ASSETS)
+        and response.status_code == 200
+        and response.direct_passthrough
+        and response.mimetype in COMPRESSED_TYPES
+        and etag
+    ):
+        response.direct_passthrough = False
+        response.get_data()  # the file's bytes, read once; the response is no longer a stream
+        g.asset_key = f"{request.path}@{etag}"
+    return response
+
+
+def cache_key(req: Request) -> str:
+    """A package file's path, an asset's path and ETag, a large answer's digest.
+
+    Package files are fixed while the process lives. "" for anything else:
+    flask-compress then packs it anew.
     """
     if req.method == "GET" and req.path.startswith(SUITES):
         # Without query or fingerprint: any made-up version of a URL is the same file,
         # so the cache holds each file once whatever is asked.
         return check_fingerprint(req.path)[0]
+    if req.method == "GET" and g.get("asset_key"):
+        return g.asset_key
     digest = g.get("answer_digest")
     return f"{ANSWER}{digest}" if req.method == "POST" and digest else ""
 
@@ -121,8 +148,9 @@ def enable_compression(server: Flask) -> Compress:
         COMPRESS_CACHE_KEY=cache_key,
     )
     compress = Compress(server)
-    # Registered after flask-compress's hook, so it runs before it (Flask runs them in reverse).
+    # Registered after flask-compress's hook, so they run before it (Flask runs them in reverse).
     server.after_request(digest_answer)
+    server.after_request(buffer_asset)
     return compress
 
 

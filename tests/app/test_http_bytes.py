@@ -215,3 +215,34 @@ def test_a_large_answer_is_packed_once_for_every_viewer_sent_the_same_bytes():
     cache.set("br;/_dash-component-suites/dash/dcc/x.js", b"file")
     assert len(cache._answers) == ANSWERS_KEPT and cache.get(kept[1]) is None
     assert cache.get("br;/_dash-component-suites/dash/dcc/x.js") == b"file"
+
+
+def test_an_asset_is_packed_once_under_its_own_etag_whatever_the_query(tmp_path):
+    server = Flask(__name__, static_folder=str(tmp_path), static_url_path="/assets")
+    compress = enable_compression(server)
+    script = "var plotly = 1;\n" * 2000
+    (tmp_path / "bundle.js").write_text(script)
+    client = server.test_client()
+    headers = {"Accept-Encoding": "br"}
+    sent = [
+        client.get(f"/assets/bundle.js{query}", headers=headers)
+        for query in ("?m=1", "?m=1", "?m=2", "?m=made-up", "")
+    ]
+    for response in sent:
+        assert response.status_code == 200 and response.headers["Content-Encoding"] == "br"
+        assert brotli.decompress(response.get_data()).decode() == script
+    files = compress.cache._files
+    assert len(files) == 1  # one file, one entry: a query cannot add copies
+    (key,) = files
+    assert key.startswith("br;/assets/bundle.js@")
+
+    (tmp_path / "bundle.js").write_text(script + "var changed = 2;\n")  # a new size: a new ETag
+    changed = client.get("/assets/bundle.js?m=3", headers=headers)
+    assert brotli.decompress(changed.get_data()).decode().endswith("var changed = 2;\n")
+    assert len(files) == 2
+    # A conditional request still gets its 304, with no body to pack.
+    etag = changed.headers["ETag"]
+    assert (
+        client.get("/assets/bundle.js", headers={**headers, "If-None-Match": etag}).status_code
+        == 304
+    )
