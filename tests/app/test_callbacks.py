@@ -288,10 +288,3 @@ def test_a_button_drawn_anew_beside_a_resize_is_not_a_click(callbacks):
         run([fresh, {"prop_id": "chart.relayoutData", "value": {"autosize": True}}], {})
     zoomed = run([fresh, {"prop_id": "chart.relayoutData", "value": zoom}], zoom)
     assert zoomed == "?start=2026-11-27T14:00:00&end=2026-11-27T14:30:00"
-    assert control(callbacks, "range-7D", search="?view=price&hide=GE") == (
-        "?view=price&range=7D&hide=GE"
-    )
-    custom = "?start=2026-11-27T10:00:00&end=2026-11-27T11:00:00"
-    assert control(callbacks, "range-5D", search=custom) == "?range=5D"
-    with pytest.raises(PreventUpdate):  # already there
-        control(callbacks, "range-1D")
