@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     auth_backoff: float = Field(default=300.0, gt=0)  # seconds between tries of a refused key
 
     history_days: float = Field(default=7.0, ge=0)
+    # Prices fetched while the database is down are held this long (a bounded buffer),
+    # then the oldest are dropped; 0 holds nothing.
+    outage_buffer_seconds: float = Field(default=600.0, ge=0)
     backfill_step: float = Field(default=60.0, gt=0)
 
     max_price: float = Field(default=10_000_000.0, gt=0)

@@ -46,6 +46,17 @@ class PollerMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+        self.held = Gauge(
+            "stockstreamer_outage_held_prices",
+            "Prices fetched while the database could not take them, waiting to be written.",
+            registry=registry,
+            multiprocess_mode="livemax",
+        )
+        self.held_dropped = Counter(
+            "stockstreamer_outage_dropped_prices",
+            "Held prices dropped, oldest first, because the outage outlasted the buffer.",
+            registry=registry,
+        )
         self.is_poller = Gauge(
             "stockstreamer_is_poller",
             "1 in the process that holds the poller lock.",

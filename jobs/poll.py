@@ -31,6 +31,7 @@ from db.writes import (
 )
 from jobs.failures import Failure, FailureKind, ProviderError, Rejection
 from jobs.metrics import PollerMetrics
+from jobs.outage import OutageBuffer, capacity_for, is_outage
 from jobs.providers.base import Provider
 from jobs.validate import (
     Limits,
@@ -106,6 +107,12 @@ class Poller:
         # The last stored observation time per symbol: while the market is closed a provider
         # repeats its last trade, and that write is skipped rather than left to the unique key.
         self._last_stored: dict[str, datetime] = {}
+        # Prices fetched while the database cannot take them, written when it is back.
+        self.outage = OutageBuffer(
+            capacity_for(settings.outage_buffer_seconds, settings.price_interval, len(self.symbols))
+            if settings.outage_buffer_seconds > 0
+            else 0
+        )
 
     def sync_watchlist(self) -> None:
         """Mark exactly the configured symbols as watched."""
@@ -136,16 +143,55 @@ class Poller:
         valid, dropped = without_bad_previous_closes(valid, self.limits)
         for symbol, reason in dropped.items():
             log.warning("prices: kept %s without its %s", symbol, reason)
-        new = [q for q in valid if self._last_stored.get(q.symbol) != q.observed_at]
+        new = [
+            q
+            for q in valid
+            if self._last_stored.get(q.symbol) != q.observed_at and not self.outage.holds(q)
+        ]
+        held = list(self.outage.batches())
         counts = WriteCounts()
-        if new:  # nothing but repeats: no transaction at all
-            with self._writing() as session:
-                counts = write_quotes(session, new, fetched_at=now)
-                record_previous_closes(session, new)
+        if new or held:  # nothing but repeats: no transaction at all
+            try:
+                with self._writing() as session:
+                    for fetched_at, quotes in [*held, (now, new)]:  # oldest first
+                        if quotes:
+                            batch = write_quotes(session, quotes, fetched_at=fetched_at)
+                            counts = WriteCounts(
+                                counts.written + batch.written,
+                                counts.duplicates + batch.duplicates,
+                            )
+                    record_previous_closes(session, new)
+            except SQLAlchemyError as exc:
+                if is_outage(exc) and self.outage.capacity:
+                    starting = not len(self.outage)
+                    self._count_held(self.outage.hold(new, now))
+                    if starting:  # one line for the outage; each run's failure is counted
+                        log.error(
+                            "prices: database unavailable (%s): holding prices until it is "
+                            "back (room for %d)",
+                            _first_line(exc),
+                            self.outage.capacity,
+                        )
+                raise
         # Remembered only once committed; a repeat counts as the duplicate it would have been.
+        self._last_stored.update((q.symbol, q.observed_at) for _, qs in held for q in qs)
         self._last_stored.update((q.symbol, q.observed_at) for q in new)
+        if held:
+            log.warning(
+                "prices: database back: wrote the %d prices held since %s (%d oldest dropped)",
+                sum(len(qs) for _, qs in held),
+                self.outage.since.isoformat(timespec="seconds") if self.outage.since else "?",
+                self.outage.dropped,
+            )
+            self.outage.clear()
+            self._count_held(0)
         result.written = counts.written
         result.duplicates = counts.duplicates + len(valid) - len(new)
+
+    def _count_held(self, dropped: int) -> None:
+        if self.metrics is not None:
+            self.metrics.held.set(len(self.outage))
+            self.metrics.held_dropped.inc(dropped)
 
     def _metadata(self, result: RunResult) -> None:
         fetched = self.provider.fetch_profiles(self.symbols)
@@ -203,7 +249,10 @@ class Poller:
             # The transaction rolled back: nothing of this run is stored, and it is counted.
             reason = f"{type(exc).__name__}: {_first_line(exc)}"
             self._fail_all(result, FailureKind.DATABASE, reason)
-            log.error("%s: batch rolled back, %s: %s", kind, FailureKind.DATABASE, reason)
+            if kind == "prices" and len(self.outage):  # said once when holding began
+                log.debug("prices: still holding %d prices: %s", len(self.outage), reason)
+            else:
+                log.error("%s: batch rolled back, %s: %s", kind, FailureKind.DATABASE, reason)
         result.seconds = time.perf_counter() - started
         for symbol, reason in result.rejected.items():
             log.warning("%s: rejected %s: %s", kind, symbol, reason)
