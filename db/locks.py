@@ -39,6 +39,9 @@ class NotLeader(Exception):
 class PollerLock(Protocol):
     """What the election needs from a lock."""
 
+    # Whether the last try_acquire failed for want of a database, not to another holder.
+    unreachable: bool
+
     def try_acquire(self) -> bool:
         """Take the lock if it is free; True when this process holds it."""
         ...
@@ -77,6 +80,7 @@ class AdvisoryLock:
         self._key = key
         self._connection: Connection | None = None
         self._pid: int | None = None
+        self.unreachable = False
 
     @property
     def pid(self) -> int | None:
@@ -102,10 +106,12 @@ class AdvisoryLock:
                 self._pid = int(self._connection.execute(text("SELECT pg_backend_pid()")).scalar())
             else:
                 self._drop()  # followers hold no idle connection between tries
+            self.unreachable = False
             return got
         except DBAPIError as exc:
             log.warning("poller lock: cannot reach the database (%s)", type(exc).__name__)
             self._drop()
+            self.unreachable = True
             return False
 
     def still_held(self) -> bool:
@@ -162,6 +168,7 @@ class SQLiteFileLock:
         self.path = Path(f"{database}.poller.lock")
         # Not thread-local: the election thread takes it, the poller threads check it.
         self._lock = FileLock(str(self.path), thread_local=False)
+        self.unreachable = False  # a file lock needs no database
 
     def try_acquire(self) -> bool:
         """Take the file lock without waiting."""

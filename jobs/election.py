@@ -2,8 +2,11 @@
 
 A background thread tries the lock every `check_interval` seconds; the holder
 starts a PollingService whose writes are fenced by the lock, and stops it at
-once when its lock connection is lost. With check_interval at most half the
-price interval, a dead leader is replaced within two price intervals.
+once when another process holds the lock. A lock lost with the database itself
+(the server down or unreachable: nobody can hold it or write) does not stop the
+leader: it keeps fetching, holds the prices (jobs/outage.py) and takes the lock
+again when the database is back, then writes them. With check_interval at most
+half the price interval, a dead leader is replaced within two price intervals.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class ElectedPoller:
         self._stop = threading.Event()
         self._complained_at = -1e9
         self._thread: threading.Thread | None = None
+        self._cut_off = False  # leading, the lock lost with the database: polling on
 
     @property
     def is_leader(self) -> bool:
@@ -72,12 +76,29 @@ class ElectedPoller:
                     if self._lock.try_acquire():
                         self._take_over()
                 elif not self._lock.still_held():
-                    log.error("poller lock lost: this process stops polling now")
-                    self._step_down()
+                    self._lost()
             except Exception:  # the election must outlive any one failure
                 log.exception("poller election step failed")
                 self._step_down()
             self._stop.wait(self._interval)
+
+    def _lost(self) -> None:
+        """The lock is gone: take it again, poll on through an outage, or step down."""
+        if self._lock.try_acquire():
+            if self._cut_off:
+                log.warning("poller lock taken again: the database is back, held prices follow")
+            self._cut_off = False
+        elif self._lock.unreachable:
+            if not self._cut_off:
+                log.error(
+                    "poller lock lost with the database: polling on and holding prices "
+                    "until it is back"
+                )
+            self._cut_off = True
+        else:
+            log.error("poller lock lost: another process polls now; this one stops")
+            self._cut_off = False
+            self._step_down()
 
     def _take_over(self) -> None:
         service = self._make_service(self._lock)
@@ -98,6 +119,9 @@ class ElectedPoller:
     def _step_down(self, wait: bool = False) -> None:
         service, self._service = self._service, None
         if service is not None:
+            if held := len(service.poller.outage):
+                # The new leader's run after its start covers them (and writes are idempotent).
+                log.warning("%d held prices not written: this process no longer polls", held)
             # On a lost lock, no wait: a write in flight is fenced and rolls back by itself.
             service.stop(wait=wait)
             self._on_change(False)

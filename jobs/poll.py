@@ -161,15 +161,17 @@ class Poller:
                                 counts.duplicates + batch.duplicates,
                             )
                     record_previous_closes(session, new)
-            except SQLAlchemyError as exc:
-                if is_outage(exc) and self.outage.capacity:
+            except (SQLAlchemyError, NotLeader) as exc:
+                # The lock lost with the database is taken again when it is back (see
+                # jobs/election.py): until then a fenced write is held like the rest.
+                if (isinstance(exc, NotLeader) or is_outage(exc)) and self.outage.capacity:
                     starting = not len(self.outage)
                     self._count_held(self.outage.hold(new, now))
                     if starting:  # one line for the outage; each run's failure is counted
                         log.error(
                             "prices: database unavailable (%s): holding prices until it is "
                             "back (room for %d)",
-                            _first_line(exc),
+                            _first_line(exc) if isinstance(exc, SQLAlchemyError) else exc,
                             self.outage.capacity,
                         )
                 raise
@@ -243,7 +245,8 @@ class Poller:
                 (s, exc.failure(s)) for s in self.symbols if s not in result.failed
             )
         except NotLeader as exc:
-            log.error("%s: not written, %s", kind, exc)
+            if kind != "prices" or not len(self.outage):  # held prices: said once already
+                log.error("%s: not written, %s", kind, exc)
             self._fail_all(result, FailureKind.NOT_LEADER, str(exc))
         except SQLAlchemyError as exc:
             # The transaction rolled back: nothing of this run is stored, and it is counted.
@@ -257,12 +260,15 @@ class Poller:
         for symbol, reason in result.rejected.items():
             log.warning("%s: rejected %s: %s", kind, symbol, reason)
         reasons = {str(failure) for failure in result.failed.values()}
+        held = kind == "prices" and len(self.outage) > 0
+        # Runs that held their prices were said once, when holding began; they are counted.
+        level = logging.DEBUG if held else logging.WARNING
         if len(result.failed) > 1 and len(reasons) == 1:
             # A provider-wide failure (a refused key, a 429) is one line, not one per symbol.
-            log.warning("%s: failed %s: %s", kind, ",".join(result.failed), reasons.pop())
+            log.log(level, "%s: failed %s: %s", kind, ",".join(result.failed), reasons.pop())
         else:
             for symbol, reason in result.failed.items():
-                log.warning("%s: failed %s: %s", kind, symbol, reason)
+                log.log(level, "%s: failed %s: %s", kind, symbol, reason)
         log.info(result.summary())
         if self.metrics is not None:
             self.metrics.record(

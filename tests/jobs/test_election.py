@@ -1,14 +1,18 @@
-"""The election: one leader among the campaigns; a leader that loses its lock stops polling."""
+"""The election: one leader among the campaigns; a leader that loses its lock to another stops
+polling; one that loses it with the database polls on, holds its prices and writes them after."""
 
 from __future__ import annotations
 
+import itertools
 import time
 
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 
 from db.engine import make_engine, make_session_factory
 from db.locks import AdvisoryLock, SQLiteFileLock
 from db.migrate import upgrade
+from db.models import PriceTick
 from jobs.election import ElectedPoller, build_election
 from jobs.scheduler import PollingService
 from tests.db.helpers import count_ticks
@@ -48,14 +52,59 @@ def test_one_leader_and_a_takeover_when_its_lock_connection_dies(database_url_fa
                 )
             )
             admin.commit()
-        assert wait_for(lambda: not first.is_leader, WAIT), "a leader without its lock kept polling"
-        assert wait_for(lambda: second.is_leader, WAIT), "nobody took over"
+        # Whoever takes the freed lock first polls: the old leader again, or the other one.
+        # An old leader notices within a check interval (its writes are fenced meanwhile).
+        assert wait_for(lambda: first.is_leader != second.is_leader, WAIT), "two leaders, or none"
+        time.sleep(0.3)
+        for _ in range(10):
+            assert first.is_leader != second.is_leader, "two leaders, or none"
+            time.sleep(0.05)
         with sessions() as session:
             before = count_ticks(session)
-        assert wait_for(lambda: _ticks(sessions) > before, WAIT)  # the new leader writes
+        assert wait_for(lambda: _ticks(sessions) > before, WAIT)  # the leader writes
     finally:
         first.stop()
         second.stop()
+        engine.dispose()
+
+
+def test_a_leader_cut_off_with_the_database_holds_its_prices_and_writes_them_after(
+    database_url_factory, postgres_server
+):
+    url = database_url_factory("postgresql")
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    name = make_url(url).database
+    leader = campaign(url, sessions, 778)
+    try:
+        leader.start()
+        assert wait_for(lambda: leader.is_leader and _ticks(sessions) > 2, WAIT)
+        with postgres_server.engine.connect() as admin:  # the database goes away for everyone
+            admin.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+            admin.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
+        time.sleep(3.5)  # the simulated market moves each second: three prices or more
+        assert leader.is_leader, "the leader stopped polling in the outage"
+        service = leader._service
+        assert service is not None and len(service.poller.outage) >= 3
+        with postgres_server.engine.connect() as admin:
+            admin.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        assert wait_for(lambda: len(service.poller.outage) == 0, WAIT), "held prices not written"
+        with sessions() as session:
+            times = session.scalars(
+                select(PriceTick.observed_at).order_by(PriceTick.observed_at)
+            ).all()
+        gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
+        # A price a second throughout: none of the outage's seconds is missing.
+        assert max(gaps) < 1.5, f"prices of the outage are missing: a gap of {max(gaps):.1f} s"
+        assert leader.is_leader
+    finally:
+        leader.stop()
+        with postgres_server.engine.connect() as admin:
+            admin.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
         engine.dispose()
 
 
