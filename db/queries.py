@@ -5,24 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import PriceTick, Stock
-
-
-def symbols_without_history(session: Session, symbols: Sequence[str]) -> list[str]:
-    """Those of these symbols that have no stored tick at all."""
-    # EXISTS per symbol is one index probe each, however many ticks are stored.
-    have = set(
-        session.scalars(
-            select(Stock.symbol).where(
-                Stock.symbol.in_(list(symbols)),
-                exists().where(PriceTick.symbol == Stock.symbol),
-            )
-        )
-    )
-    return [s for s in symbols if s not in have]
+from db.models import PriceTick
 
 
 def latest_observation(session: Session, symbols: Sequence[str]) -> dict[str, datetime]:

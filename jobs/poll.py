@@ -21,7 +21,7 @@ from core.settings import Settings
 from core.times import Clock, utc_now
 from db.engine import unit_of_work
 from db.locks import NotLeader
-from db.queries import symbols_without_history
+from db.queries import latest_observation
 from db.writes import (
     WriteCounts,
     record_previous_closes,
@@ -107,6 +107,11 @@ class Poller:
         # The last stored observation time per symbol: while the market is closed a provider
         # repeats its last trade, and that write is skipped rather than left to the unique key.
         self._last_stored: dict[str, datetime] = {}
+        self.price_interval = settings.price_interval
+        # Gaps are filled at the provider's finest step, never finer than polling stores.
+        self.gap_step = max(provider.history_step, settings.price_interval)
+        self._gaps: list[tuple[datetime, datetime]] = []  # outage stretches whose prices went
+        self._no_history_said = False
         # Prices fetched while the database cannot take them, written when it is back.
         self.outage = OutageBuffer(
             capacity_for(settings.outage_buffer_seconds, settings.price_interval, len(self.symbols))
@@ -128,8 +133,17 @@ class Poller:
         return self._run("metadata", self._metadata)
 
     def backfill(self) -> RunResult:
-        """Write the provider's history once for each watched symbol that has none."""
+        """Fill each watched symbol's history: all of it for one with none, else the gaps.
+
+        A gap is the time after a symbol's newest stored price (a restart, a deploy, a
+        leader change) and any stretch of an outage whose held prices were dropped.
+        """
         return self._run("backfill", self._backfill)
+
+    @property
+    def gaps_due(self) -> bool:
+        """Whether an outage outlasted the buffer and left a gap to fill from history."""
+        return bool(self._gaps)
 
     # -- the passes -------------------------------------------------------------
     def _prices(self, result: RunResult) -> None:
@@ -178,6 +192,10 @@ class Poller:
         # Remembered only once committed; a repeat counts as the duplicate it would have been.
         self._last_stored.update((q.symbol, q.observed_at) for _, qs in held for q in qs)
         self._last_stored.update((q.symbol, q.observed_at) for q in new)
+        if held and self.outage.dropped and self.outage.since is not None:
+            # The dropped stretch: from the outage's start to the oldest price still held.
+            oldest = min(q.observed_at for _, qs in held for q in qs)
+            self._gaps.append((self.outage.since - timedelta(seconds=self.price_interval), oldest))
         if held:
             log.warning(
                 "prices: database back: wrote the %d prices held since %s (%d oldest dropped)",
@@ -206,26 +224,61 @@ class Poller:
             result.written = upsert_profiles(session, valid, refreshed_at=self.clock())
 
     def _backfill(self, result: RunResult) -> None:
-        with self.sessions() as session:
-            missing = symbols_without_history(session, self.symbols)
         now = self.clock()
+        with self.sessions() as session:
+            newest = latest_observation(session, self.symbols)
+        gaps, self._gaps = self._gaps, []
+        try:
+            self._fill(result, now, newest, gaps)
+        except BaseException:
+            self._gaps = gaps + self._gaps  # tried again with the next backfill
+            raise
+
+    def _fill(
+        self,
+        result: RunResult,
+        now: datetime,
+        newest: dict[str, datetime],
+        gaps: list[tuple[datetime, datetime]],
+    ) -> None:
+        earliest = now - self.history
         expected = frozenset(self.symbols)
-        for symbol in missing:
-            quotes = self.provider.history(symbol, now - self.history, now, step=self.backfill_step)
-            if quotes is None:
-                return  # this provider has no history to give
-            valid, rejected = split_valid(
-                quotes, lambda q: quote_problem(q, now, self.limits, expected)
-            )
-            if rejected:
-                first = next(iter(rejected.values()))
-                message = f"{len(rejected)} history points: {first.message}"
-                result.rejected[symbol] = Rejection(first.kind, symbol, message)
-            # One transaction per symbol: a symbol's history is stored whole or not at all.
-            with self._writing() as session:
-                counts = write_quotes(session, valid, fetched_at=now)
-            result.written += counts.written
-            result.duplicates += counts.duplicates
+        for symbol in self.symbols:
+            since = newest.get(symbol)
+            if since is None:
+                spans = [(earliest, now, self.backfill_step)]  # a new symbol: its whole history
+            else:
+                # Anything longer than two intervals after the newest price is a gap.
+                after = (
+                    [(since, now)]
+                    if now - since > timedelta(seconds=2 * self.price_interval)
+                    else []
+                )
+                spans = [
+                    (max(a, earliest), b, self.gap_step) for a, b in [*gaps, *after] if b > earliest
+                ]
+            for start, end, step in spans:
+                quotes = self.provider.history(symbol, start, end, step=step)
+                if quotes is None:
+                    if not self._no_history_said:
+                        log.warning(
+                            "backfill: %s gives no history: gaps stay until prices arrive",
+                            self.provider.name,
+                        )
+                        self._no_history_said = True
+                    return
+                valid, rejected = split_valid(
+                    quotes, lambda q: quote_problem(q, now, self.limits, expected)
+                )
+                if rejected:
+                    first = next(iter(rejected.values()))
+                    message = f"{len(rejected)} history points: {first.message}"
+                    result.rejected[symbol] = Rejection(first.kind, symbol, message)
+                # One transaction per span: a symbol's history is stored whole or not at all.
+                with self._writing() as session:
+                    counts = write_quotes(session, valid, fetched_at=now)
+                result.written += counts.written
+                result.duplicates += counts.duplicates
 
     # -- bookkeeping ------------------------------------------------------------
     @contextmanager

@@ -139,8 +139,9 @@ class PollingService:
         if self.provider.ready_in() > 0:
             # It refused the key or sent a 429: no request, and no log line, until it is time.
             return
-        if not self._backfilled:
-            # History goes in before the first live tick, or a symbol would seem to have some.
+        if not self._backfilled or self.poller.gaps_due:
+            # History goes in before the first live tick, or a symbol would seem to have some;
+            # so do the gaps: since each symbol's newest price, and an outage's dropped stretch.
             self._backfilled = not self.poller.backfill().failed
         self.poller.poll_prices()
         # After the prices, so that a new leader's first tick is not held up by it.

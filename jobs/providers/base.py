@@ -44,6 +44,8 @@ class Provider(Protocol):
     simulated: bool = False
     # The request budget that paces the price interval; None for one without limits.
     budget: Budget | None = None
+    # The finest step, in seconds, of the history it gives (a gap is filled at it).
+    history_step: float = 60.0
 
     def fetch_quotes(self, symbols: Sequence[str]) -> Fetched[Quote]:
         """Latest price of each symbol, with the provider's own observation time."""

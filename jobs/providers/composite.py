@@ -29,6 +29,7 @@ class CompositeProvider(Provider):
         self.simulated = prices.simulated
         # The price interval is paced by the price provider; the other paces its own requests.
         self.budget = prices.budget
+        self.history_step = prices.history_step
 
     def fetch_quotes(self, symbols: Sequence[str]) -> Fetched[Quote]:
         """Latest prices from the price provider."""

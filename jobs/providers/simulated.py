@@ -55,6 +55,7 @@ class SimulatedMarket(Provider):
     """The default provider: a deterministic random-walk market with 7 days of history."""
 
     name = "simulated"
+    history_step = 1.0  # any whole second: a gap is filled with the very ticks it missed
     simulated = True
 
     def __init__(

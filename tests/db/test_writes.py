@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from core.records import Quote, StockProfile
 from db.engine import unit_of_work
 from db.models import PriceBar, Stock
-from db.queries import latest_observation, symbols_without_history
+from db.queries import latest_observation
 from db.rollups import BAR_WIDTHS
 from db.writes import sync_watchlist, upsert_profiles, write_quotes
 from tests.db.helpers import (
@@ -100,13 +100,12 @@ def test_rollups_equal_what_the_raw_ticks_give(sessions):
     assert {("AAPL", b.start): as_reference(b) for b in bars} == expected
 
 
-def test_latest_observation_and_missing_history(sessions):
+def test_latest_observation_leaves_out_a_symbol_without_history(sessions):
     with unit_of_work(sessions) as session:
         sync_watchlist(session, ["AAPL", "GE"])
         write_quotes(session, [q("AAPL", 0, "1"), q("AAPL", 30, "2")], T0)
     with sessions() as session:
         assert latest_observation(session, ["AAPL", "GE"]) == {"AAPL": T0 + timedelta(seconds=30)}
-        assert symbols_without_history(session, ["AAPL", "GE"]) == ["GE"]
 
 
 def test_watchlist_sync_keeps_the_history_of_unwatched_stocks(sessions):

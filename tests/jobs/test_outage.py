@@ -170,3 +170,9 @@ def test_an_outage_past_the_bound_drops_the_oldest_and_counts_them(outage_setup,
     assert run(55).written == (4 + 1) * 3
     for symbol in SYMBOLS:
         assert stored_times(sessions, symbol) == [0, 35, 40, 45, 50, 55]
+    # The dropped stretch is filled from the provider's history, with the very ticks missed.
+    assert poller.gaps_due
+    filled = poller.backfill()
+    assert filled.written == 6 * 3 and not filled.failed and not poller.gaps_due
+    for symbol in SYMBOLS:
+        assert stored_times(sessions, symbol) == list(range(0, 60, 5))
