@@ -11,6 +11,18 @@ from sqlalchemy.orm import Session
 from db.models import PriceTick
 
 
+def observation_span(
+    session: Session, symbols: Sequence[str]
+) -> dict[str, tuple[datetime, datetime]]:
+    """The oldest and newest observed_at per symbol (absent for a symbol with no tick)."""
+    rows = session.execute(
+        select(PriceTick.symbol, func.min(PriceTick.observed_at), func.max(PriceTick.observed_at))
+        .where(PriceTick.symbol.in_(list(symbols)))
+        .group_by(PriceTick.symbol)
+    ).all()
+    return {symbol: (first, last) for symbol, first, last in rows if last is not None}
+
+
 def latest_observation(session: Session, symbols: Sequence[str]) -> dict[str, datetime]:
     """The newest observed_at per symbol (absent for a symbol with no tick)."""
     rows = session.execute(

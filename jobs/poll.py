@@ -21,7 +21,7 @@ from core.settings import Settings
 from core.times import Clock, utc_now
 from db.engine import unit_of_work
 from db.locks import NotLeader
-from db.queries import latest_observation
+from db.queries import observation_span
 from db.writes import (
     WriteCounts,
     record_previous_closes,
@@ -112,6 +112,7 @@ class Poller:
         self.gap_step = max(provider.history_step, settings.price_interval)
         self._gaps: list[tuple[datetime, datetime]] = []  # outage stretches whose prices went
         self._no_history_said = False
+        self._history_done: set[str] = set()  # symbols whose history before their first price is in
         # Prices fetched while the database cannot take them, written when it is back.
         self.outage = OutageBuffer(
             capacity_for(settings.outage_buffer_seconds, settings.price_interval, len(self.symbols))
@@ -226,10 +227,10 @@ class Poller:
     def _backfill(self, result: RunResult) -> None:
         now = self.clock()
         with self.sessions() as session:
-            newest = latest_observation(session, self.symbols)
+            stored = observation_span(session, self.symbols)
         gaps, self._gaps = self._gaps, []
         try:
-            self._fill(result, now, newest, gaps)
+            self._fill(result, now, stored, gaps)
         except BaseException:
             self._gaps = gaps + self._gaps  # tried again with the next backfill
             raise
@@ -238,25 +239,24 @@ class Poller:
         self,
         result: RunResult,
         now: datetime,
-        newest: dict[str, datetime],
+        stored: dict[str, tuple[datetime, datetime]],
         gaps: list[tuple[datetime, datetime]],
     ) -> None:
         earliest = now - self.history
         expected = frozenset(self.symbols)
+        missing = timedelta(seconds=2 * self.price_interval)  # longer is a gap
         for symbol in self.symbols:
-            since = newest.get(symbol)
-            if since is None:
+            if symbol not in stored:
                 spans = [(earliest, now, self.backfill_step)]  # a new symbol: its whole history
             else:
-                # Anything longer than two intervals after the newest price is a gap.
-                after = (
-                    [(since, now)]
-                    if now - since > timedelta(seconds=2 * self.price_interval)
-                    else []
-                )
+                oldest, newest = stored[symbol]
+                after = [(newest, now)] if now - newest > missing else []
                 spans = [
                     (max(a, earliest), b, self.gap_step) for a, b in [*gaps, *after] if b > earliest
                 ]
+                if symbol not in self._history_done and oldest - earliest > missing:
+                    # Live prices went first (they never wait for history): what came before.
+                    spans.insert(0, (earliest, oldest, self.backfill_step))
             for start, end, step in spans:
                 quotes = self.provider.history(symbol, start, end, step=step)
                 if quotes is None:
@@ -279,6 +279,7 @@ class Poller:
                     counts = write_quotes(session, valid, fetched_at=now)
                 result.written += counts.written
                 result.duplicates += counts.duplicates
+            self._history_done.add(symbol)  # asked once per process: a provider's history ends
 
     # -- bookkeeping ------------------------------------------------------------
     @contextmanager

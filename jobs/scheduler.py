@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta, timezone
+from datetime import timezone
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -22,9 +22,27 @@ from jobs.providers.base import Provider
 from jobs.providers.registry import build_provider
 
 log = logging.getLogger(__name__)
+HISTORY_JOB, METADATA_JOB = "fill history and gaps", "refresh metadata when due"
+
+
+class _ExpectedOverlap(logging.Filter):
+    """APScheduler warns when a job is still running at its next time: for the history and
+    metadata checks that is expected (a fill can take minutes); for prices it is news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return not (
+            "maximum number of running instances reached" in text
+            and (HISTORY_JOB in text or METADATA_JOB in text)
+        )
+
+
+EXPECTED_OVERLAP = _ExpectedOverlap()
 
 
 METADATA_RETRY = 60.0  # seconds before a failed metadata refresh is tried again
+METADATA_CHECK = 5.0  # seconds between looks at whether the metadata is due
+HISTORY_CHECK = 30.0  # seconds between looks for history to fill (a gap after an outage)
 
 
 class PollingService:
@@ -47,7 +65,9 @@ class PollingService:
             self.provider.budget, len(settings.symbols), settings.price_interval
         )
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=2)},
+            # Prices, history and metadata each have a thread: neither of the others ever
+            # delays a price run (finding 5 of issue 11: 500 new symbols on SQLite).
+            executors={"default": ThreadPoolExecutor(max_workers=3)},
             job_defaults={
                 # A slow run never piles up: one instance at a time, missed runs merged.
                 "max_instances": 1,
@@ -57,11 +77,11 @@ class PollingService:
             timezone=timezone.utc,
         )
         self._backfilled = False
-        self._first_run_done = threading.Event()
-        self._metadata_retry_at: float | None = 0.0  # due on the first run
+        self._metadata_due_at = 0.0  # due at once
+        self._prices_tried = threading.Event()
 
     def start(self) -> None:
-        """Sync the watchlist, then poll: the first run fills the history, then prices and metadata.
+        """Sync the watchlist, then poll: prices at once, history and metadata beside them.
 
         Raises SchemaNotCurrent, before anything is written, when the database
         schema is not at the newest revision.
@@ -74,32 +94,33 @@ class PollingService:
         self.poller.sync_watchlist()
         now = utc_now()
         # Every job is added here: adding jobs from inside a job deadlocks with shutdown().
-        # The history fill is a one-off job of its own: it can take longer than a price
-        # interval, and a "prices" run falling due while it ran would be skipped by
-        # APScheduler with a WARNING (max_instances is checked before coalescing applies).
+        # Live prices come first; the history (a new symbol's, then any gap) and the
+        # metadata run in jobs and threads of their own, writing in short transactions.
         self.scheduler.add_job(
-            self._first_run,
-            id="first run",
-            name="fill the history, then poll prices",
-            trigger="date",
-            run_date=now,
-            misfire_grace_time=None,  # however late the scheduler gets to it, it runs
-        )
-        self.scheduler.add_job(
-            self._next_run,
+            self._poll_prices,
             id="prices",
             name="poll prices",
             trigger="interval",
             seconds=self.price_interval,
-            next_run_time=now + timedelta(seconds=self.price_interval),
+            next_run_time=now,
+        )
+        self.scheduler.add_job(
+            self._fill_history,
+            id="history",
+            name=HISTORY_JOB,
+            trigger="interval",
+            seconds=HISTORY_CHECK,
+            next_run_time=now,
         )
         self.scheduler.add_job(
             self._refresh_metadata,
             id="metadata",
-            name="refresh metadata",
+            name=METADATA_JOB,
             trigger="interval",
-            seconds=self.settings.metadata_interval,
+            seconds=min(METADATA_CHECK, self.price_interval),
+            next_run_time=now,
         )
+        logging.getLogger("apscheduler.scheduler").addFilter(EXPECTED_OVERLAP)  # once: same filter
         self.scheduler.start()
         log.info(
             "poller started: provider=%s symbols=%s interval=%ss",
@@ -123,34 +144,31 @@ class PollingService:
         self.provider.close()
         log.info("poller stopped")
 
-    def _first_run(self) -> None:
-        try:
-            self._poll_prices()
-        finally:
-            self._first_run_done.set()
-
-    def _next_run(self) -> None:
-        # Until the first run is over, a run that falls due is skipped quietly: the first
-        # run polls prices itself as soon as the history is in.
-        if self._first_run_done.is_set():
-            self._poll_prices()
-
     def _poll_prices(self) -> None:
         if self.provider.ready_in() > 0:
             # It refused the key or sent a 429: no request, and no log line, until it is time.
             return
+        try:
+            self.poller.poll_prices()
+        finally:
+            self._prices_tried.set()
+
+    def _fill_history(self) -> None:
+        if self.provider.ready_in() > 0:
+            return
         if not self._backfilled or self.poller.gaps_due:
-            # History goes in before the first live tick, or a symbol would seem to have some;
-            # so do the gaps: since each symbol's newest price, and an outage's dropped stretch.
             self._backfilled = not self.poller.backfill().failed
-        self.poller.poll_prices()
-        # After the prices, so that a new leader's first tick is not held up by it.
-        if self._metadata_retry_at is not None and time.monotonic() >= self._metadata_retry_at:
-            self._refresh_metadata()
 
     def _refresh_metadata(self) -> None:
-        # A failed refresh is retried within a minute instead of leaving the page
-        # without names, logos and bands until the next 6-hourly run.
+        # Checked every minute, run when due: a failed refresh is retried within a minute
+        # instead of leaving the page without names, logos and bands for six hours.
+        # After the first price run: it goes first, and it finds out whether the provider
+        # takes the key at all (a refused one pauses both).
+        if not self._prices_tried.is_set() or time.monotonic() < self._metadata_due_at:
+            return
+        if self.provider.ready_in() > 0:
+            return
         failed = self.poller.poll_metadata().failed
         retry_in = min(METADATA_RETRY, self.settings.metadata_interval)
-        self._metadata_retry_at = time.monotonic() + retry_in if failed else None
+        again = retry_in if failed else self.settings.metadata_interval
+        self._metadata_due_at = time.monotonic() + again

@@ -160,11 +160,15 @@ def test_a_paused_provider_is_not_asked_and_nothing_is_logged(sessions, caplog):
     configured = settings(symbols="AAPL,GE", history_days=0)
     service = PollingService(configured, sessions, provider=provider)
     caplog.clear()
-    service._poll_prices()  # the scheduled job, run by hand
+    for job in (service._poll_prices, service._fill_history, service._refresh_metadata):
+        job()  # the scheduled jobs, run by hand
     assert provider.asked == 0 and caplog.records == []
     provider.paused = 0.0
+    service._refresh_metadata()
+    assert provider.asked == 0  # metadata waits for the first price run
     service._poll_prices()
-    assert provider.asked == 2  # metadata (due at start), then prices
+    service._refresh_metadata()
+    assert provider.asked == 2  # prices, then metadata (due at start)
 
 
 def test_a_provider_wide_failure_is_one_log_line(sessions, caplog):

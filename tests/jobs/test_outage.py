@@ -114,7 +114,10 @@ def polling(sessions, buffer_seconds: float):
     registry = CollectorRegistry()
     poller = Poller(
         helpers.settings(
-            symbols=",".join(SYMBOLS), price_interval=5, outage_buffer_seconds=buffer_seconds
+            symbols=",".join(SYMBOLS),
+            price_interval=5,
+            outage_buffer_seconds=buffer_seconds,
+            history_days=60 / 86400,  # the gap is filled; nothing older asked for
         ),
         SimulatedMarket(clock=lambda: clock["now"]),
         sessions,

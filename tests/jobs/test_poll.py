@@ -119,19 +119,20 @@ def _sessions_on_missing_database(engine):
     return make_session_factory(make_engine(url))
 
 
-def test_backfill_writes_history_once_and_only_where_none_is_stored(sessions):
+def test_backfill_writes_each_symbol_s_history_once_even_after_its_first_live_price(sessions):
     poller = Poller(settings(), SimulatedMarket(clock=lambda: NOW), sessions, clock=lambda: NOW)
     poller.sync_watchlist()
-    # GE already has a price: it must not be backfilled.
+    # GE's live price came first (prices never wait for history): its day comes after.
     Poller(
         settings(symbols="GE"), SimulatedMarket(clock=lambda: NOW), sessions, clock=lambda: NOW
     ).poll_prices()
     first = poller.backfill()
-    assert first.written == 2 * (24 * 12 + 1)  # one day at 300 s, both ends included
+    # One day at 300 s, both ends included, for each of the three; GE's NOW is stored already.
+    assert (first.written, first.duplicates) == (3 * (24 * 12 + 1) - 1, 1)
     second = poller.backfill()
     assert (second.written, second.duplicates) == (0, 0)
     with sessions() as session:
-        assert count_ticks(session, "GE") == 1
+        assert count_ticks(session, "GE") == 24 * 12 + 1
         assert count_ticks(session, "AAPL") == 24 * 12 + 1
         minutes = session.scalar(select(func.sum(PriceBar.tick_count)).where(PriceBar.width == 60))
         assert minutes == count_ticks(session)

@@ -27,13 +27,13 @@ def test_a_sub_second_interval_writes_rows_and_shutdown_leaves_no_thread(session
         start = _ticks(sessions)
         # Live ticks land every whole second (the simulated market's clock), several per run.
         assert wait_for(lambda: _ticks(sessions) >= start + 4, WAIT), "no live rows appeared"
-        # Metadata is refreshed right after the first price run.
+        # Metadata is refreshed at start, beside the first price runs.
         assert wait_for(lambda: _company(sessions, "AAPL") == "Apple Inc.", WAIT)
         with sessions() as session:
             stock = get_stock(session, "AAPL")
             assert stock.on_watchlist and stock.simulated
         jobs = {job.id: job for job in service.scheduler.get_jobs()}
-        assert set(jobs) == {"prices", "metadata"}
+        assert set(jobs) == {"prices", "history", "metadata"}
         assert all(job.max_instances == 1 and job.coalesce for job in jobs.values())
     finally:
         service.stop()
@@ -45,23 +45,33 @@ def test_a_sub_second_interval_writes_rows_and_shutdown_leaves_no_thread(session
     assert _ticks(sessions) == after_stop, "rows were written after stop()"
 
 
-def test_a_history_fill_longer_than_the_interval_skips_no_run_with_a_warning(sessions, caplog):
-    """Price runs that fall due while the history fills wait quietly; the fill polls after it."""
-    configured = settings(symbols="AAPL,GE", price_interval=0.1, history_days=7, backfill_step=60)
+def test_live_prices_come_first_and_a_long_history_fill_delays_no_run(sessions, caplog):
+    """The first price run does not wait for the history, and runs go on while it fills."""
+    configured = settings(symbols="AAPL,GE", price_interval=0.5, history_days=7, backfill_step=60)
     service = PollingService(configured, sessions)
     caplog.set_level(logging.INFO)
+    started = time.time()  # log records carry wall-clock times
     service.start()
     try:
-        assert wait_for(lambda: _ticks(sessions) >= 2 * 7 * 1440 + 4, WAIT), "no live rows"
+        assert wait_for(lambda: _ticks(sessions) >= 2 * 7 * 1440 + 4, WAIT), "no history"
+        assert wait_for(lambda: _runs(caplog) >= 3, WAIT)
     finally:
         service.stop()
-    messages = [(r.levelno, r.name, r.getMessage()) for r in caplog.records]
-    fill = [i for i, (_, _, text) in enumerate(messages) if text.startswith("backfill:")]
-    runs = [i for i, (_, _, text) in enumerate(messages) if text.startswith("prices:")]
-    assert len(fill) == 1 and runs and fill[0] < runs[0], messages
-    # The first price run follows the fill at once, and nothing warned (7 days take > 0.1 s).
-    assert caplog.records[runs[0]].created - caplog.records[fill[0]].created < 1
-    assert [m for m in messages if m[0] >= logging.WARNING] == []
+    records = [r for r in caplog.records if r.name == "jobs.poll"]
+    fill = [r for r in records if r.getMessage().startswith("backfill:")]
+    runs = [r for r in records if r.getMessage().startswith("prices:")]
+    assert fill and runs
+    # The first live price is stored within two intervals of the start, history or not.
+    assert runs[0].created - started < 2 * 0.5, "the first price run waited"
+    assert runs[0].created < fill[0].created, "the price run waited for the history"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    # Both symbols' history reaches back the seven days, before their first live price.
+    with sessions() as session:
+        assert count_ticks(session, "AAPL") >= 7 * 1440
+
+
+def _runs(caplog) -> int:
+    return sum(1 for r in caplog.records if r.getMessage().startswith("prices:"))
 
 
 def test_stopping_before_the_first_run_is_clean(sessions):
