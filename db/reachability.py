@@ -7,7 +7,10 @@ will be (a SQLite file that cannot be created or written: the setting is wrong).
 
 from __future__ import annotations
 
+import logging
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -69,3 +72,44 @@ def is_lasting(database_url: str, exc: BaseException) -> bool:
     if make_url(database_url).get_backend_name() != "sqlite":
         return False
     return "locked" not in failure_cause(exc).lower()
+
+
+class OutageLog:
+    """Says an outage once when it starts or changes, every `remind` seconds, and when it ends."""
+
+    # A loop that retries every second must not log every second.
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        remind: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._log = logger
+        self._remind = remind
+        self._clock = clock
+        self._cause: str | None = None
+        self._since = 0.0
+        self._said_at = 0.0
+
+    @property
+    def failing(self) -> bool:
+        """Whether an outage is going on."""
+        return self._cause is not None
+
+    def failed(self, cause: str) -> None:
+        """Another failure: said when new, when its cause changed, or as the periodic reminder."""
+        now = self._clock()
+        if self._cause is None:
+            self._since = now
+        elif cause == self._cause and now - self._said_at < self._remind:
+            return
+        suffix = f" (for {now - self._since:.0f} s)" if self._cause == cause else ""
+        self._log.warning("%s%s", cause, suffix)
+        self._cause, self._said_at = cause, now
+
+    def recovered(self, message: str) -> None:
+        """Say once that the outage ended (nothing when there was none)."""
+        if self._cause is not None:
+            self._log.info("%s (after %.0f s)", message, self._clock() - self._since)
+            self._cause = None
