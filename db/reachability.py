@@ -64,7 +64,11 @@ def failure_cause(exc: BaseException) -> str:
     # psycopg2: 'connection to server at "127.0.0.1", port 1 failed: Connection refused'
     # (DATABASE_URL, logged beside it, already says where).
     _, failed, cause = first.partition(" failed: ")
-    return (cause if failed else first).rstrip(".")
+    cause = cause if failed else first
+    # The server's severity ("FATAL:  database … does not exist") says nothing to an operator.
+    for severity in ("FATAL:", "ERROR:"):
+        cause = cause.removeprefix(severity).strip()
+    return cause.rstrip(".")
 
 
 def is_lasting(database_url: str, exc: BaseException) -> bool:
