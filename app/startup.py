@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import socket
 import sys
 import threading
@@ -111,7 +112,8 @@ def listening_socket(settings: Settings) -> socket.socket | int:
     try:
         return socket.create_server((settings.host, settings.port), family=family, backlog=128)
     except OSError as exc:
-        cause = exc.strerror or str(exc)
+        # create_server adds "(while attempting to bind …)", which repeats the address.
+        cause = os.strerror(exc.errno) if exc.errno else str(exc)
         if exc.errno == errno.EADDRINUSE:
             say(f"cannot listen on {address}: {cause.lower()} (another program has the port)")
             return EXIT_NOT_READY

@@ -92,6 +92,17 @@ def test_a_port_in_use_stops_run_before_the_database_is_touched(tmp_path):
     assert list(tmp_path.iterdir()) == []  # no database, no lock file: nothing written
 
 
+def test_an_address_that_cannot_be_listened_on_is_one_line_and_status_2(tmp_path):
+    env = cli_env(f"sqlite:///{tmp_path / 'x.db'}", STOCKSTREAMER_HOST="192.0.2.1")
+    done = stockstreamer("run", env=env, cwd=tmp_path, timeout=60)
+    assert done.returncode == 2
+    assert one_line(done.stderr) == (
+        "stockstreamer: cannot listen on STOCKSTREAMER_HOST:STOCKSTREAMER_PORT=192.0.2.1:8050: "
+        "cannot assign requested address"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 class Lines:
     """A process's stderr, read as it comes in a thread of its own."""
 

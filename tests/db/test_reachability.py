@@ -6,6 +6,7 @@ import logging
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from db.reachability import OutageLog, failure_cause, is_lasting, sqlite_path_problem
@@ -52,6 +53,10 @@ def test_a_database_failure_in_a_few_words(database_url_factory, tmp_path):
     assert not is_lasting("postgresql+psycopg2://u:secret@127.0.0.1:1/x", refused)
     missing = database_url_factory("postgresql").rsplit("/", 1)[0] + "/no_such_database_here"
     assert failure_cause(_failure(missing)) == 'database "no_such_database_here" does not exist'
+    wrong_password = make_url(missing).set(password="not-the-password", database="postgres")
+    assert failure_cause(_failure(wrong_password.render_as_string(hide_password=False))) == (
+        f'password authentication failed for user "{wrong_password.username}"'
+    )
     sqlite = f"sqlite:///{tmp_path}/missing/x.db"
     unopenable = _failure(sqlite)
     assert failure_cause(unopenable) == "unable to open database file"
