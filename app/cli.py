@@ -75,10 +75,13 @@ def run_command(settings: Settings, _args: argparse.Namespace) -> int:
     if isinstance(listener, int):
         return listener
     with listener:
-        runtime = open_runtime(settings, _stop_on_signals())
+        stop = _stop_on_signals()
+        runtime = open_runtime(settings, stop)
         if isinstance(runtime, int):
             return runtime
         try:
+            if stop.is_set():  # a signal came as the database answered
+                return 0
             # werkzeug's server on the WSGI app gunicorn serves, not Dash's run(): that one
             # adds Dash's and Flask's banners, each repeating the address. Request lines stay
             # quiet (app.logs); werkzeug's and Flask's errors still reach the log.
