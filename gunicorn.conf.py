@@ -6,6 +6,8 @@ Nothing is started in the master, so --preload is safe.
 """
 
 import os
+import subprocess
+import sys
 import tempfile
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8050')}"
@@ -43,7 +45,13 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 
 def on_starting(server):  # gunicorn hook (master)
-    """Start from an empty metrics directory: old files would add up forever."""
+    """Stop at once on a bad setting; start from an empty metrics directory."""
+    # A worker that exits 2 on a bad setting is only respawned (forever), so the master
+    # checks first; SystemExit here ends gunicorn before it listens or forks.
+    check = subprocess.run([sys.executable, "-m", "app.settings_check"], check=False)
+    if check.returncode != 0:
+        raise SystemExit(check.returncode)
+    # Old metrics files would add up forever.
     directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     os.makedirs(directory, exist_ok=True)
     for name in os.listdir(directory):

@@ -6,15 +6,15 @@ import argparse
 import json
 import logging
 import signal
-import sys
 import threading
 from collections.abc import Sequence
 
 from werkzeug.serving import make_server
 
-from app.runtime import Runtime, build_runtime, startup_settings
+from app.runtime import startup_settings
+from app.startup import checked, listening_socket, open_runtime
 from core.settings import Settings
-from db.migrate import SchemaNotCurrent, upgrade
+from db.migrate import upgrade
 from jobs.election import ElectedPoller
 
 log = logging.getLogger("stockstreamer")
@@ -45,29 +45,22 @@ def _parser() -> argparse.ArgumentParser:
 
 def init_db_command(settings: Settings, _args: argparse.Namespace) -> int:
     """Upgrade the schema to head."""
-    upgrade(settings.database_url)
-    print(f"database at {settings.safe_database_url()} is at the newest schema")
-    return 0
-
-
-def _runtime(settings: Settings) -> Runtime | None:
-    """The runtime on a schema at head, or None once the problem is printed."""
-    try:
-        return build_runtime(settings, require_schema=True)
-    except SchemaNotCurrent as exc:
-        print(f"stockstreamer: {exc}", file=sys.stderr)
-        return None
+    status = checked(settings, lambda: upgrade(settings.database_url))
+    if status == 0:
+        print(f"database at {settings.safe_database_url()} is at the newest schema")
+    return status
 
 
 def poll_command(settings: Settings, args: argparse.Namespace) -> int:
     """Poll once (printing the result), or as the elected poller until SIGINT/SIGTERM."""
-    runtime = _runtime(settings)
-    if runtime is None:
-        return 1
+    stop = None if args.once else _stop_on_signals()
+    runtime = open_runtime(settings, stop)
+    if isinstance(runtime, int):
+        return runtime
     try:
-        if not args.once:
+        if stop is not None:
             # The same lock as the web workers': however many run, one polls.
-            return _run_until_signal(runtime.election())
+            return _run_until(stop, runtime.election())
         result = runtime.polling_service().run_once()
         print(json.dumps(result.report(), indent=2))
         return 1 if result.all_failed else 0
@@ -77,40 +70,51 @@ def poll_command(settings: Settings, args: argparse.Namespace) -> int:
 
 def run_command(settings: Settings, _args: argparse.Namespace) -> int:
     """Serve the dashboard and poll, in one process, until Ctrl-C."""
-    runtime = _runtime(settings)
-    if runtime is None:
-        return 1
-    try:
-        # werkzeug's server on the WSGI app gunicorn serves, not Dash's run(): that one adds
-        # Dash's and Flask's banners, each repeating the address. Request lines stay quiet
-        # (app.logs); werkzeug's and Flask's errors still reach the log. Bound before the
-        # poller starts: a busy port stops here with werkzeug's one-line explanation.
-        server = make_server(
-            settings.host, settings.port, runtime.dashboard().server, threaded=True
-        )
-        election = runtime.election()
-        election.start()
-        print(
-            f"stockstreamer: dashboard on http://{settings.host}:{settings.port}/ (Ctrl-C stops)",
-            flush=True,
-        )
-        # SIGTERM (systemd, a container) stops it as cleanly as Ctrl-C does.
-        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    # The port first: a busy one stops here, before the database is touched or a price written.
+    listener = listening_socket(settings)
+    if isinstance(listener, int):
+        return listener
+    with listener:
+        stop = _stop_on_signals()
+        runtime = open_runtime(settings, stop)
+        if isinstance(runtime, int):
+            return runtime
         try:
-            server.serve_forever()  # returns on KeyboardInterrupt, the socket closed
-            log.info("stopping")
+            if stop.is_set():  # a signal came as the database answered
+                return 0
+            # werkzeug's server on the WSGI app gunicorn serves, not Dash's run(): that one
+            # adds Dash's and Flask's banners, each repeating the address. Request lines stay
+            # quiet (app.logs); werkzeug's and Flask's errors still reach the log.
+            server = make_server(
+                settings.host,
+                settings.port,
+                runtime.dashboard().server,
+                threaded=True,
+                fd=listener.fileno(),
+            )
+            # Ctrl-C and SIGTERM (systemd, a container) now end serve_forever the same way.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+            election = runtime.election()
+            election.start()
+            print(
+                f"stockstreamer: dashboard on http://{settings.host}:{settings.port}/ "
+                "(Ctrl-C stops)",
+                flush=True,
+            )
+            try:
+                server.serve_forever()  # returns on KeyboardInterrupt, the socket closed
+                log.info("stopping")
+            finally:
+                election.stop()
+                server.server_close()
+            return 0
         finally:
-            election.stop()
-        return 0
-    finally:
-        runtime.close()
+            runtime.close()
 
 
-def _raise_keyboard_interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def _run_until_signal(election: ElectedPoller) -> int:
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGINT or SIGTERM, so that a wait or a poller ends cleanly."""
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -119,6 +123,14 @@ def _run_until_signal(election: ElectedPoller) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    return stop
+
+
+def _raise_keyboard_interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _run_until(stop: threading.Event, election: ElectedPoller) -> int:
     election.start()
     log.info("campaigning for the poller lock")
     try:

@@ -26,6 +26,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from db.reachability import OutageLog, failure_cause
+
 log = logging.getLogger(__name__)
 
 # Fits in 31 bits, so pg_locks shows it as classid 0, objid KEY, objsubid 1.
@@ -81,6 +83,8 @@ class AdvisoryLock:
         self._connection: Connection | None = None
         self._pid: int | None = None
         self.unreachable = False
+        # Tried every election interval: an outage is said once, not twice a second.
+        self._outage = OutageLog(log)
 
     @property
     def pid(self) -> int | None:
@@ -97,6 +101,7 @@ class AdvisoryLock:
                 connection.execute(text("SET tcp_keepalives_interval = 2"))
                 connection.execute(text("SET tcp_keepalives_count = 2"))
                 self._connection = connection
+                self._outage.recovered("poller lock: the database answers again")
             got = bool(
                 self._connection.execute(
                     text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key}
@@ -109,7 +114,7 @@ class AdvisoryLock:
             self.unreachable = False
             return got
         except DBAPIError as exc:
-            log.warning("poller lock: cannot reach the database (%s)", type(exc).__name__)
+            self._outage.failed(f"poller lock: cannot reach the database ({failure_cause(exc)})")
             self._drop()
             self.unreachable = True
             return False
@@ -169,15 +174,23 @@ class SQLiteFileLock:
         # Not thread-local: the election thread takes it, the poller threads check it.
         self._lock = FileLock(str(self.path), thread_local=False)
         self.unreachable = False  # a file lock needs no database
+        self._outage = OutageLog(log)
 
     def try_acquire(self) -> bool:
-        """Take the file lock without waiting."""
+        """Take the file lock without waiting; False when another process has it (or it cannot)."""
         if self._lock.is_locked:
             return True
         try:
             self._lock.acquire(timeout=0)
         except Timeout:
             return False
+        except OSError as exc:
+            # A missing or unwritable directory: expected, said once, no traceback.
+            self._outage.failed(
+                f"poller lock: cannot create {self.path} ({exc.strerror or type(exc).__name__})"
+            )
+            return False
+        self._outage.recovered(f"poller lock: {self.path} can be created again")
         return True
 
     def still_held(self) -> bool:

@@ -16,11 +16,13 @@ import threading
 import time
 from collections.abc import Callable
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import Settings
 from db.locks import PollerLock, poller_lock
 from db.migrate import SchemaNotCurrent
+from db.reachability import OutageLog, failure_cause
 from jobs.metrics import PollerMetrics
 from jobs.scheduler import PollingService
 
@@ -44,6 +46,7 @@ class ElectedPoller:
         self._service: PollingService | None = None
         self._stop = threading.Event()
         self._complained_at = -1e9
+        self._outage = OutageLog(log)
         self._thread: threading.Thread | None = None
         self._cut_off = False  # leading, the lock lost with the database: polling on
 
@@ -77,6 +80,10 @@ class ElectedPoller:
                         self._take_over()
                 elif not self._lock.still_held():
                     self._lost()
+            except DBAPIError as exc:
+                # Expected in an outage, said once, no traceback. It comes from a take-over
+                # (no service runs yet); a leader polls on through an outage (see _lost).
+                self._outage.failed(f"poller election: the database failed ({failure_cause(exc)})")
             except Exception:  # the election must outlive any one failure
                 log.exception("poller election step failed")
                 self._step_down()
@@ -113,6 +120,7 @@ class ElectedPoller:
                 self._complained_at = time.monotonic()
             return
         self._service = service
+        self._outage.recovered("poller election: the database answers again")
         log.info("this process is now the poller")
         self._on_change(True)
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import Settings
 from core.times import utc_now
-from db.migrate import SchemaNotCurrent, require_current_schema
+from db.migrate import require_current_schema
 from jobs.budget import fit_price_interval
 from jobs.metrics import PollerMetrics
 from jobs.poll import Poller, RunResult
@@ -88,7 +88,7 @@ class PollingService:
         """
         try:
             require_current_schema(self.sessions)
-        except SchemaNotCurrent:
+        except Exception:  # a schema behind, or the database gone: the provider's client too
             self.provider.close()
             raise
         self.poller.sync_watchlist()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import textwrap
@@ -105,3 +106,32 @@ def test_a_file_lock_excludes_another_process_and_dies_with_it(tmp_path):
     finally:
         holder.kill()
         holder.wait(timeout=10)
+
+
+def test_an_unreachable_database_is_one_warning_not_one_per_try(caplog):
+    lock = AdvisoryLock("postgresql+psycopg2://u:secret@127.0.0.1:1/x")
+    caplog.set_level(logging.INFO, logger="db.locks")
+    try:
+        assert not any(lock.try_acquire() for _ in range(10))
+    finally:
+        lock.release()
+    assert [r.getMessage() for r in caplog.records] == [
+        "poller lock: cannot reach the database (Connection refused)"
+    ]
+
+
+def test_a_lock_file_that_cannot_be_made_is_one_line_until_it_can(tmp_path, caplog):
+    (tmp_path / "later").write_text("")  # a file where the directory should be
+    lock = SQLiteFileLock(f"sqlite:///{tmp_path}/later/x.db")
+    caplog.set_level(logging.INFO, logger="db.locks")
+    try:
+        assert not any(lock.try_acquire() for _ in range(10))
+        (tmp_path / "later").unlink()  # filelock makes the missing directory itself
+        assert lock.try_acquire() and lock.still_held()
+    finally:
+        lock.release()
+    assert [(r.levelname, r.getMessage().split(" (")[0]) for r in caplog.records] == [
+        ("WARNING", f"poller lock: cannot create {tmp_path}/later/x.db.poller.lock"),
+        ("INFO", f"poller lock: {tmp_path}/later/x.db.poller.lock can be created again"),
+    ]
+    assert all(record.exc_info is None for record in caplog.records)

@@ -4,6 +4,7 @@ polling; one that loses it with the database polls on, holds its prices and writ
 from __future__ import annotations
 
 import itertools
+import logging
 import time
 
 from sqlalchemy import select, text
@@ -133,3 +134,29 @@ def test_a_file_lock_election_on_sqlite(tmp_path):
 def _ticks(sessions) -> int:
     with sessions() as session:
         return count_ticks(session)
+
+
+def test_a_database_that_fails_under_the_lock_is_one_warning_not_a_traceback_a_try(
+    tmp_path, caplog
+):
+    unreachable = "postgresql+psycopg2://u:secret@127.0.0.1:1/x"
+    engine = make_engine(unreachable)
+    sessions = make_session_factory(engine)
+    configured = settings(symbols="AAPL", price_interval=0.2, history_days=0)
+    election = ElectedPoller(
+        SQLiteFileLock(f"sqlite:///{tmp_path / 'x.db'}"),  # a lock that can be taken
+        lambda lock: PollingService(configured, sessions, fence=lock.fence),
+        check_interval=0.05,
+    )
+    caplog.set_level(logging.INFO, logger="jobs.election")
+    try:
+        election.start()
+        time.sleep(1.5)  # some thirty tries
+        assert not election.is_leader
+    finally:
+        election.stop()
+        engine.dispose()
+    assert [r.getMessage() for r in caplog.records] == [
+        "poller election: the database failed (Connection refused)"
+    ]
+    assert all(record.exc_info is None for record in caplog.records)
