@@ -14,6 +14,9 @@ import contextlib
 import select
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 
 import psycopg2
@@ -36,11 +39,28 @@ def install_deadline_wait() -> None:
         extensions.set_wait_callback(wait_with_deadline)
 
 
+# The monotonic time by which the current block's database work must end (see database_deadline).
+_block_ends: ContextVar[float | None] = ContextVar("database_block_ends", default=None)
+
+
+@contextmanager
+def database_deadline(seconds: float) -> Iterator[None]:
+    """Every psycopg2 wait in this block (ping, connect, query) ends within `seconds` from now."""
+    token = _block_ends.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _block_ends.reset(token)
+
+
 def wait_with_deadline(conn) -> None:
     """Wait for one psycopg2 operation; past the connection's deadline, close it and raise."""
     connecting = conn.status == extensions.STATUS_SETUP and not _connected(conn)
     limit = getattr(conn, "connect_seconds" if connecting else "wait_seconds", None)
-    deadline = None if limit is None else time.monotonic() + limit
+    started = time.monotonic()
+    ends = [t for t in (_block_ends.get(), None if limit is None else started + limit) if t]
+    deadline = min(ends, default=None)
+    limit = None if deadline is None else deadline - started
     while True:
         state = conn.poll()
         if state == extensions.POLL_OK:
