@@ -79,6 +79,16 @@ class OwnPostgres:
             os.kill(pid, signal.SIGCONT)
 
     @contextmanager
+    def stopped(self):
+        """Shut down (fast) inside the block, started again after it."""
+        control = ["pg_ctlcluster", VERSION, self.name]
+        subprocess.run([*control, "stop", "-m", "fast"], check=True, capture_output=True)
+        try:
+            yield
+        finally:
+            subprocess.run([*control, "start"], check=True, capture_output=True)
+
+    @contextmanager
     def frozen(self):
         """Frozen inside the block, running again after it, whatever happens."""
         self.freeze()

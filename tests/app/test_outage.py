@@ -1,4 +1,4 @@
-"""Nothing waits forever: with PostgreSQL frozen (SIGSTOP), every route and tick answers in time.
+"""Nothing waits forever: with PostgreSQL frozen (SIGSTOP) or stopped, routes and ticks answer.
 
 The cluster is the tests' own (tests/own_postgres.py), never the main one.
 """
@@ -69,14 +69,16 @@ def ages(body: str) -> dict[str, float]:
     return {line.split('"')[1]: float(line.rsplit(" ", 1)[1]) for line in lines}
 
 
-def test_a_frozen_database_leaves_healthz_readyz_and_metrics_answering(own_postgres, served):
+@pytest.mark.parametrize("outage", ["frozen", "stopped"])
+def test_an_outage_leaves_healthz_readyz_and_metrics_answering(own_postgres, served, outage):
     status, _, body = timed_get(served + "readyz")
     assert '"database": "ok"' in body
     before = ages(timed_get(served + "metrics")[2])
     assert set(before) == set(SYMBOLS)
     worst = {"healthz": 0.0, "readyz": 0.0, "metrics": 0.0}
-    with own_postgres.frozen():
+    with getattr(own_postgres, outage)():
         for _ in range(6):
+            time.sleep(0.3)  # a probe every so often, as a monitor would
             for route in worst:
                 code, seconds, body = timed_get(served + route)
                 worst[route] = max(worst[route], seconds)
@@ -85,7 +87,7 @@ def test_a_frozen_database_leaves_healthz_readyz_and_metrics_answering(own_postg
                     assert '"database": "unreachable' in body
                 if route == "metrics":
                     during = ages(body)
-        print(f"worst latency with the database frozen: {worst}")
+        print(f"worst latency with the database {outage}: {worst}")
         assert worst["healthz"] < 0.1
         assert worst["readyz"] < 2.0 and worst["metrics"] < 2.0
         # The newest known price's age keeps growing through the outage (alerts keep firing).
@@ -98,8 +100,9 @@ def test_a_frozen_database_leaves_healthz_readyz_and_metrics_answering(own_postg
     assert timed_get(served + "readyz")[0] == status
 
 
-def test_a_tick_on_a_frozen_database_shows_the_outage_line_within_one_interval(
-    own_postgres, runtime
+@pytest.mark.parametrize("outage", ["frozen", "stopped"])
+def test_a_tick_in_an_outage_shows_the_outage_line_within_one_interval(
+    own_postgres, runtime, outage
 ):
     app_clock = ManualClock()
     app = Dash(__name__)
@@ -108,7 +111,7 @@ def test_a_tick_on_a_frozen_database_shows_the_outage_line_within_one_interval(
     callbacks = register_callbacks(app, page)
     loaded = fired(callbacks.on_update, None, None, "", None, None, None, None, None)
     store, edge = loaded[STORE], loaded[EDGE]
-    with own_postgres.frozen():
+    with getattr(own_postgres, outage)():
         for n in (1, 2):  # a pooled connection's ping, then a new connection
             started = time.monotonic()
             out = fired(callbacks.on_update, "tick", n, "", n, None, None, store, edge)
