@@ -14,21 +14,25 @@ class DeadlineExceeded(Exception):
 
 
 class BoundedCall:
-    """Runs calls on daemon threads; a caller waits at most `seconds`, at most `limit` hang at once.
+    """Runs calls on daemon threads; a caller waits at most `seconds`.
 
-    A hung call keeps its thread until the engine's own deadline ends it; the limit
-    keeps a stream of probes against a frozen database from piling threads up.
+    While a call that missed its deadline is still running (the database hangs), later
+    callers are refused at once instead of each holding a request thread for `seconds`:
+    the late call's end (an error from the engine's own deadline, or an answer once the
+    database is back) reopens the way.
     """
 
-    def __init__(self, seconds: float, name: str, limit: int = 4) -> None:
+    def __init__(self, seconds: float, name: str) -> None:
         self.seconds = seconds
         self._name = name
-        self._slots = threading.BoundedSemaphore(limit)
+        self._lock = threading.Lock()
+        self._late = 0  # calls past their deadline and still running
 
     def __call__(self, work: Callable[[], T]) -> T:
         """`work()`'s result or exception; DeadlineExceeded when it takes longer than `seconds`."""
-        if not self._slots.acquire(blocking=False):
-            raise DeadlineExceeded("earlier checks are still waiting for the database")
+        with self._lock:
+            if self._late:
+                raise DeadlineExceeded("an earlier call is still waiting for the database")
         outcome: dict[str, object] = {}
         done = threading.Event()
 
@@ -38,12 +42,21 @@ class BoundedCall:
             except BaseException as exc:  # handed to the caller below
                 outcome["error"] = exc
             finally:
-                self._slots.release()
+                with self._lock:
+                    outcome["finished"] = True
+                    if outcome.get("late"):
+                        self._late -= 1
                 done.set()
 
         threading.Thread(target=run, name=self._name, daemon=True).start()
         if not done.wait(self.seconds):
-            raise DeadlineExceeded(f"no answer from the database in {self.seconds:g}s")
+            with self._lock:
+                if "finished" not in outcome:
+                    outcome["late"] = True
+                    self._late += 1
+            if outcome.get("late"):
+                raise DeadlineExceeded(f"no answer from the database in {self.seconds:g}s")
+            done.wait()
         if "error" in outcome:
             raise outcome["error"]  # type: ignore[misc]
         return outcome["value"]  # type: ignore[return-value]

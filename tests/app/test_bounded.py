@@ -27,17 +27,16 @@ def test_a_hung_call_is_left_behind_at_the_deadline():
     release.set()
 
 
-def test_no_more_than_the_limit_hang_at_once_and_slots_come_back():
+def test_while_a_late_call_runs_others_are_refused_at_once_then_served_again():
     release = threading.Event()
-    bounded = BoundedCall(0.05, "capped", limit=2)
-    for _ in range(2):
-        with pytest.raises(DeadlineExceeded, match="no answer"):
-            bounded(release.wait)
+    bounded = BoundedCall(0.05, "late")
+    with pytest.raises(DeadlineExceeded, match="no answer"):
+        bounded(release.wait)
     started = time.monotonic()
     with pytest.raises(DeadlineExceeded, match="still waiting"):
         bounded(lambda: 1)
     assert time.monotonic() - started < 0.02  # refused at once, no thread started
-    release.set()
+    release.set()  # the database answers again: the late call ends
     deadline = time.monotonic() + 2
     while True:
         try:
@@ -46,3 +45,14 @@ def test_no_more_than_the_limit_hang_at_once_and_slots_come_back():
         except DeadlineExceeded:
             assert time.monotonic() < deadline
             time.sleep(0.01)
+
+
+def test_calls_in_time_run_side_by_side():
+    both = threading.Barrier(2, timeout=1)
+    bounded = BoundedCall(2.0, "side-by-side")
+    answers = []
+    other = threading.Thread(target=lambda: answers.append(bounded(both.wait)))
+    other.start()
+    answers.append(bounded(both.wait))
+    other.join()
+    assert sorted(answers) == [0, 1]
