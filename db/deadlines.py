@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from functools import cache
 
 import psycopg2
 from psycopg2 import extensions
+from sqlalchemy.exc import SQLAlchemyError
 
 
 @cache
@@ -39,36 +41,69 @@ def install_deadline_wait() -> None:
         extensions.set_wait_callback(wait_with_deadline)
 
 
-# The monotonic time by which the current block's database work must end (see database_deadline).
-_block_ends: ContextVar[float | None] = ContextVar("database_block_ends", default=None)
+# The current block's end (monotonic) and length (see database_deadline).
+_block: ContextVar[tuple[float, float] | None] = ContextVar("database_block", default=None)
+
+
+class DatabaseNotAnswering(SQLAlchemyError):
+    """A block just found the database hung: this one fails at once instead of waiting too."""
+
+
+class _Hang:
+    """Whether a block lately missed its deadline, and until when others fail at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.missed = False
+        self.quiet_until = 0.0
+
+
+_hang = _Hang()
 
 
 @contextmanager
 def database_deadline(seconds: float) -> Iterator[None]:
-    """Every psycopg2 wait in this block (ping, connect, query) ends within `seconds` from now."""
-    token = _block_ends.set(time.monotonic() + seconds)
+    """Every psycopg2 wait in this block (ping, connect, query) ends within `seconds` from now.
+
+    After a block missed its deadline, one block per `seconds` tries the database again
+    and the others raise DatabaseNotAnswering at once: a hung server holds no more than
+    one request thread at a time, and the first answer it gives ends the quiet.
+    """
+    now = time.monotonic()
+    with _hang.lock:
+        if _hang.missed and now < _hang.quiet_until:
+            raise DatabaseNotAnswering("the database did not answer a moment ago")
+        if _hang.missed:
+            _hang.quiet_until = now + seconds  # this block is the one that tries
+    token = _block.set((now + seconds, seconds))
     try:
         yield
     finally:
-        _block_ends.reset(token)
+        _block.reset(token)
 
 
 def wait_with_deadline(conn) -> None:
     """Wait for one psycopg2 operation; past the connection's deadline, close it and raise."""
     connecting = conn.status == extensions.STATUS_SETUP and not _connected(conn)
     limit = getattr(conn, "connect_seconds" if connecting else "wait_seconds", None)
-    started = time.monotonic()
-    ends = [t for t in (_block_ends.get(), None if limit is None else started + limit) if t]
+    started, block = time.monotonic(), _block.get()
+    ends = [t for t in (block and block[0], None if limit is None else started + limit) if t]
     deadline = min(ends, default=None)
     limit = None if deadline is None else deadline - started
     while True:
         state = conn.poll()
         if state == extensions.POLL_OK:
+            if _hang.missed:
+                with _hang.lock:
+                    _hang.missed = False
             return
         if state not in (extensions.POLL_READ, extensions.POLL_WRITE):
             raise psycopg2.OperationalError(f"bad state from poll: {state}")
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:
+            if block is not None:
+                with _hang.lock:
+                    _hang.missed, _hang.quiet_until = True, time.monotonic() + block[1]
             _shut(conn.fileno())
             what = "connecting" if connecting else "waiting for the server"
             # "closed the connection": SQLAlchemy reads a disconnect, the pool drops it.
