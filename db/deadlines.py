@@ -41,8 +41,12 @@ def install_deadline_wait() -> None:
         extensions.set_wait_callback(wait_with_deadline)
 
 
-# The current block's end (monotonic) and length (see database_deadline).
-_block: ContextVar[tuple[float, float] | None] = ContextVar("database_block", default=None)
+# The current block's end (monotonic), its length, and whether it is the one trying a hung database.
+_block: ContextVar[tuple[float, float, bool] | None] = ContextVar("database_block", default=None)
+# A wait in a block with no answer for this long makes the database suspect: other blocks give up.
+SUSPECT_AFTER = 1.0
+# How often a waiting block looks whether the database became suspect meanwhile.
+WATCH_STEP = 0.1
 
 
 class DatabaseNotAnswering(SQLAlchemyError):
@@ -50,7 +54,7 @@ class DatabaseNotAnswering(SQLAlchemyError):
 
 
 class _Hang:
-    """Whether a block lately missed its deadline, and until when others fail at once."""
+    """Whether the database lately left a block unanswered, and until when others fail at once."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -65,17 +69,19 @@ _hang = _Hang()
 def database_deadline(seconds: float) -> Iterator[None]:
     """Every psycopg2 wait in this block (ping, connect, query) ends within `seconds` from now.
 
-    After a block missed its deadline, one block per `seconds` tries the database again
-    and the others raise DatabaseNotAnswering at once: a hung server holds no more than
-    one request thread at a time, and the first answer it gives ends the quiet.
+    When a block's wait has had no answer for SUSPECT_AFTER, the database is suspect:
+    the other blocks give up at once (DatabaseNotAnswering or a closed connection) and,
+    per `seconds`, one block tries it again. A hung server so holds one request thread,
+    not all of them, and its first answer ends the suspicion.
     """
     now = time.monotonic()
     with _hang.lock:
         if _hang.missed and now < _hang.quiet_until:
             raise DatabaseNotAnswering("the database did not answer a moment ago")
-        if _hang.missed:
+        trying = _hang.missed
+        if trying:
             _hang.quiet_until = now + seconds  # this block is the one that tries
-    token = _block.set((now + seconds, seconds))
+    token = _block.set((now + seconds, seconds, trying))
     try:
         yield
     finally:
@@ -90,6 +96,7 @@ def wait_with_deadline(conn) -> None:
     ends = [t for t in (block and block[0], None if limit is None else started + limit) if t]
     deadline = min(ends, default=None)
     limit = None if deadline is None else deadline - started
+    trying = block is not None and block[2]
     while True:
         state = conn.poll()
         if state == extensions.POLL_OK:
@@ -99,19 +106,34 @@ def wait_with_deadline(conn) -> None:
             return
         if state not in (extensions.POLL_READ, extensions.POLL_WRITE):
             raise psycopg2.OperationalError(f"bad state from poll: {state}")
-        left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and left <= 0:
+        now = time.monotonic()
+        give_up = deadline is not None and now >= deadline
+        if block is not None and not give_up:
+            trying, give_up = _watch(now - started, block[1], trying)
+        if give_up:
             if block is not None:
                 with _hang.lock:
                     _hang.missed, _hang.quiet_until = True, time.monotonic() + block[1]
             _shut(conn.fileno())
             what = "connecting" if connecting else "waiting for the server"
             # "closed the connection": SQLAlchemy reads a disconnect, the pool drops it.
-            message = f"gave up {what} after {limit:g}s; closed the connection"
+            message = f"gave up {what} after {now - started:.2g}s; closed the connection"
             raise psycopg2.OperationalError(message)
+        left = None if deadline is None else deadline - now
+        if block is not None:
+            left = min(left or WATCH_STEP, WATCH_STEP)
         reading = state == extensions.POLL_READ
         fd = conn.fileno()
         select.select([fd] if reading else [], [] if reading else [fd], [], left)
+
+
+def _watch(waited: float, seconds: float, trying: bool) -> tuple[bool, bool]:
+    """(whether this wait is the one trying the database, whether it should give up now)."""
+    with _hang.lock:
+        if not _hang.missed and waited > SUSPECT_AFTER:
+            _hang.missed, _hang.quiet_until = True, time.monotonic() + seconds
+            return True, False
+        return trying, _hang.missed and not trying
 
 
 def _shut(fd: int) -> None:

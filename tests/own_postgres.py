@@ -7,6 +7,7 @@ role and a database, and dropped with `pg_dropcluster --stop` at the end.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -71,12 +72,14 @@ class OwnPostgres:
     def freeze(self) -> None:
         """Stop the postmaster and its children: connections stay open, nothing answers."""
         for pid in self._pids():
-            os.kill(pid, signal.SIGSTOP)
+            with contextlib.suppress(ProcessLookupError):  # a child that just ended
+                os.kill(pid, signal.SIGSTOP)
 
     def thaw(self) -> None:
         """Let the cluster run again."""
         for pid in self._pids():
-            os.kill(pid, signal.SIGCONT)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
 
     @contextmanager
     def stopped(self):
