@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from db.deadlines import database_deadline
 from db.engine import make_engine
 from db.locks import AdvisoryLock
 
@@ -99,3 +101,38 @@ def test_the_poller_lock_gives_up_on_a_frozen_server(own_postgres):
         assert lock.try_acquire()
     finally:
         lock.release()
+
+
+def test_one_hung_read_makes_the_others_give_up_at_once(own_postgres):
+    engine = make_engine(own_postgres.url, pool_size=3)
+    outcomes: dict[str, tuple[float, str]] = {}
+
+    def read(name: str, started: float) -> None:
+        try:
+            with database_deadline(4), engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            outcomes[name] = (time.monotonic() - started, "answered")
+        except SQLAlchemyError as exc:
+            outcomes[name] = (time.monotonic() - started, type(exc).__name__)
+
+    try:
+        for name in ("warm-1", "warm-2"):  # two pooled connections
+            read(name, time.monotonic())
+        with own_postgres.frozen():
+            started = time.monotonic()
+            first = threading.Thread(target=read, args=("first", started))
+            first.start()
+            time.sleep(0.3)
+            read("second", time.monotonic())  # gives up once the first is suspect (1 s)
+            read("third", time.monotonic())  # fails at once: no thread held
+            first.join()
+        assert outcomes["first"][0] > 3.5  # the one that tries waits its whole budget
+        assert outcomes["second"][0] < 1.5 and outcomes["second"][1] == "OperationalError"
+        assert outcomes["third"][0] < 0.05 and outcomes["third"][1] == "DatabaseNotAnswering"
+        deadline = time.monotonic() + 6
+        while outcomes.get("back", (0, ""))[1] != "answered":  # one try per budget: back soon
+            assert time.monotonic() < deadline, outcomes
+            read("back", time.monotonic())
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
