@@ -25,8 +25,11 @@ from app.page_state import NOT_LOADED, PageState
 from app.page_updates import DB_DOWN, Page, PageUpdate
 from app.query import RANGES, VIEWS, parse_query
 from core.times import utc_of_exchange_text
+from db.deadlines import database_deadline
 
 log = logging.getLogger(__name__)
+# A tick's reads get this share of the refresh interval, then the page shows the outage line.
+TICK_BUDGET = 0.8
 X_RANGE = re.compile(r"^xaxis\d*\.range(\[[01]\])?$")
 
 
@@ -139,7 +142,9 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         state, compact = joined_state(store, edge), screen == "compact"
         try:
             if ctx.triggered_id == "tick":
-                return answer(page.tick(state, search, theme, compact), state)
+                # A tick that cannot read says so before the next one is due.
+                with database_deadline(page.refresh_seconds * TICK_BUDGET):
+                    return answer(page.tick(state, search, theme, compact), state)
             return answer(page.load(search, theme, state.preset, compact), state)
         except SQLAlchemyError as exc:
             log.warning("chart read failed: %s", type(exc).__name__)

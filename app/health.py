@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from datetime import datetime
 
@@ -13,10 +14,36 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.bounded import BoundedCall, DeadlineExceeded
 from core.market import MarketHours
 from core.settings import Settings
 from db.migrate import schema_problem
 from db.queries import latest_observation
+
+# /readyz answers within 2 s and /metrics within a scrape's patience, whatever the database does.
+READY_DEADLINE = 1.5
+METRICS_DEADLINE = 1.0
+
+
+class NewestPrices:
+    """The newest price time known per symbol, kept in memory so ages still grow in an outage."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, newest: dict[str, datetime]) -> dict[str, datetime]:
+        """Merge a read's newest times (never going back); the merged view."""
+        with self._lock:
+            for symbol, at in newest.items():
+                if symbol not in self._known or at > self._known[symbol]:
+                    self._known[symbol] = at
+            return dict(self._known)
+
+    def known(self) -> dict[str, datetime]:
+        """What the last reads said, for when the database cannot be read now."""
+        with self._lock:
+            return dict(self._known)
 
 
 def readiness(
@@ -24,16 +51,25 @@ def readiness(
     sessions: sessionmaker[Session],
     clock: Callable[[], datetime],
     market: MarketHours,
+    bounded: BoundedCall | None = None,
+    memory: NewestPrices | None = None,
 ) -> tuple[bool, dict[str, str]]:
-    """Each check's verdict; ready only when all say ok."""
+    """Each check's verdict; ready only when all say ok (the database's within `bounded`'s time)."""
     checks: dict[str, str] = {}
-    try:
+
+    def read() -> tuple[str | None, dict[str, datetime]]:
         with sessions() as session:
             session.execute(text("SELECT 1"))
             problem = schema_problem(sessions)
-            newest = max(latest_observation(session, settings.symbols).values(), default=None)
-    except SQLAlchemyError as exc:
+            return problem, latest_observation(session, settings.symbols)
+
+    try:
+        problem, latest = (bounded or BoundedCall(READY_DEADLINE, "readyz"))(read)
+    except (SQLAlchemyError, DeadlineExceeded) as exc:
         return False, {"database": f"unreachable: {type(exc).__name__}"}
+    if memory is not None:
+        memory.remember(latest)
+    newest = max(latest.values(), default=None)
     checks["database"] = "ok"
     checks["schema"] = problem or "ok"
     now = clock()
@@ -51,10 +87,23 @@ def readiness(
 
 
 class PriceAgeCollector:
-    """Age of the newest price per symbol, read from the database at scrape time."""
+    """Age of the newest price per symbol: read at scrape time, or the newest known in an outage."""
 
-    def __init__(self, settings: Settings, sessions: sessionmaker[Session], clock) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        clock,
+        memory: NewestPrices | None = None,
+        bounded: BoundedCall | None = None,
+    ) -> None:
         self._settings, self._sessions, self._clock = settings, sessions, clock
+        self._memory = memory or NewestPrices()
+        self._bounded = bounded or BoundedCall(METRICS_DEADLINE, "metrics-age")
+
+    def _read(self) -> dict[str, datetime]:
+        with self._sessions() as session:
+            return latest_observation(session, self._settings.symbols)
 
     def collect(self):
         family = GaugeMetricFamily(
@@ -63,10 +112,10 @@ class PriceAgeCollector:
             labels=["symbol"],
         )
         try:
-            with self._sessions() as session:
-                newest = latest_observation(session, self._settings.symbols)
+            newest = self._memory.remember(self._bounded(self._read))
         except Exception:
-            newest = {}
+            # The database is down or hung: the age keeps growing from the newest price known.
+            newest = self._memory.known()
         now = self._clock()
         for symbol, at in sorted(newest.items()):
             family.add_metric([symbol], (now - at).total_seconds())
@@ -82,6 +131,9 @@ def register_health_routes(
     registry: CollectorRegistry | None = None,
 ) -> None:
     """Add the three routes to the Flask server behind Dash."""
+    memory = NewestPrices()
+    ready_call = BoundedCall(READY_DEADLINE, "readyz")
+    age = PriceAgeCollector(settings, sessions, clock, memory)
 
     @server.get("/healthz")
     def healthz() -> Response:
@@ -89,7 +141,7 @@ def register_health_routes(
 
     @server.get("/readyz")
     def readyz() -> Response:
-        ready, checks = readiness(settings, sessions, clock, market)
+        ready, checks = readiness(settings, sessions, clock, market, ready_call, memory)
         body = json.dumps({"status": "ready" if ready else "not ready", "checks": checks})
         return Response(body, status=200 if ready else 503, mimetype="application/json")
 
@@ -104,7 +156,7 @@ def register_health_routes(
             scrape = registry
         scrape_with_age = CollectorRegistry()
         scrape_with_age.register(_Chain(scrape))
-        scrape_with_age.register(PriceAgeCollector(settings, sessions, clock))
+        scrape_with_age.register(age)
         return Response(generate_latest(scrape_with_age), mimetype=CONTENT_TYPE_LATEST)
 
 

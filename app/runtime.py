@@ -87,7 +87,13 @@ def build_runtime(settings: Settings, *, require_schema: bool = False) -> Runtim
         upgrade(settings.database_url)
     # SQLite's pool needs no size: a file's connections cost nothing to open.
     pool = {} if settings.is_sqlite else {"pool_size": settings.db_pool_size}
-    engine = make_engine(settings.database_url, **pool)
+    engine = make_engine(
+        settings.database_url,
+        connect_timeout=settings.db_connect_timeout,
+        statement_timeout=settings.db_statement_timeout,
+        pool_timeout=settings.db_pool_timeout,
+        **pool,
+    )
     sessions = make_session_factory(engine)
     if require_schema:
         try:

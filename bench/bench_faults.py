@@ -19,10 +19,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from db.migrate import upgrade  # noqa: E402
-from db.models import PriceTick  # noqa: E402
+from db.migrate import upgrade
+from db.models import PriceTick
 
 ROOT = Path(__file__).resolve().parent.parent
 CLUSTER, PORT = "stockstreamer_faults", 5439
@@ -146,12 +144,16 @@ def main() -> int:
             results.append(run_outage(outage, args.buffer))
     finally:
         drop_cluster()
-    print(f"\n{'outage':>8} {'buffer':>8} {'expected':>9} {'stored':>7} {'lost':>5} "
-          f"{'duplicated':>10} {'db back → first write':>22}")
+    print(
+        f"\n{'outage':>8} {'buffer':>8} {'expected':>9} {'stored':>7} {'lost':>5} "
+        f"{'duplicated':>10} {'db back → first write':>22}"
+    )
     for r in results:
         first = "—" if r["first write"] is None else f"{r['first write']:.1f} s"
-        print(f"{r['outage']:>7g}s {r['buffer']:>7g}s {r['expected']:>9} {r['stored']:>7} "
-              f"{r['lost']:>5} {r['duplicated']:>10} {first:>22}")
+        print(
+            f"{r['outage']:>7g}s {r['buffer']:>7g}s {r['expected']:>9} {r['stored']:>7} "
+            f"{r['lost']:>5} {r['duplicated']:>10} {first:>22}"
+        )
     print("(expected: each symbol's whole seconds from 5 s before the outage to 5 s after it)")
     return 0
 

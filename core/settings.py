@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     # PostgreSQL connections a process keeps open: its request threads, the poller lock's own
     # connection and the poller's writes. Beyond it SQLAlchemy opens and closes one per use.
     db_pool_size: int = Field(default=8, ge=1, le=100)
+    # Nothing waits forever (seconds): to connect, for one statement, for a free pooled connection.
+    db_connect_timeout: float = Field(default=5.0, gt=0, le=300)
+    db_statement_timeout: float = Field(default=10.0, gt=0, le=3600)
+    db_pool_timeout: float = Field(default=5.0, gt=0, le=300)
     ready_max_price_age: float | None = Field(default=None, gt=0)
     # Set by gunicorn.conf.py: every worker writes its metrics to files there, /metrics sums them.
     prometheus_multiproc_dir: str | None = Field(

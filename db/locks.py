@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from db.engine import CONNECT_TIMEOUT, STATEMENT_TIMEOUT, postgres_connect_args
 from db.reachability import OutageLog, failure_cause
 
 log = logging.getLogger(__name__)
@@ -64,19 +65,23 @@ class PollerLock(Protocol):
 class AdvisoryLock:
     """A PostgreSQL session-level advisory lock held on its own connection."""
 
-    def __init__(self, database_url: str, key: int = POLLER_LOCK_KEY) -> None:
-        # Keepalives make the server drop (and so unlock) a connection whose host vanished.
+    def __init__(
+        self,
+        database_url: str,
+        key: int = POLLER_LOCK_KEY,
+        *,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        statement_timeout: float = STATEMENT_TIMEOUT,
+    ) -> None:
+        # Keepalives make the server drop (and so unlock) a connection whose host vanished;
+        # the timeouts and the client-side deadline keep a frozen server from hanging the election.
         self._engine = create_engine(
             database_url,
             poolclass=NullPool,
             connect_args={
+                **postgres_connect_args(connect_timeout, statement_timeout),
                 # Operators (and tests) see which process holds the lock in pg_stat_activity.
                 "application_name": f"stockstreamer-poller-{os.getpid()}",
-                "keepalives": 1,
-                "keepalives_idle": 5,
-                "keepalives_interval": 2,
-                "keepalives_count": 2,
-                "connect_timeout": 5,
             },
         )
         self._key = key
@@ -208,8 +213,8 @@ class SQLiteFileLock:
             self._lock.release(force=True)
 
 
-def poller_lock(database_url: str) -> PollerLock:
-    """The right lock for the database."""
+def poller_lock(database_url: str, **timeouts: float) -> PollerLock:
+    """The right lock for the database (`timeouts`: connect_timeout, statement_timeout)."""
     if make_url(database_url).get_backend_name() == "postgresql":
-        return AdvisoryLock(database_url)
+        return AdvisoryLock(database_url, **timeouts)
     return SQLiteFileLock(database_url)

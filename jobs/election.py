@@ -148,6 +148,9 @@ def build_election(
         if metrics is not None:
             metrics.is_poller.set(1 if leading else 0)
 
-    return ElectedPoller(
-        poller_lock(settings.database_url), make_service, settings.election_interval, on_change
+    lock = poller_lock(
+        settings.database_url,
+        connect_timeout=settings.db_connect_timeout,
+        statement_timeout=settings.db_statement_timeout,
     )
+    return ElectedPoller(lock, make_service, settings.election_interval, on_change)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
 from db.models import Base
+from tests.own_postgres import own_postgres  # noqa: F401  (a cluster the tests may freeze)
 
 PG_ENV = "STOCKSTREAMER_TEST_POSTGRES_URL"
 DEFAULT_PG = "postgresql+psycopg2://stockstreamer:stockstreamer@127.0.0.1:5432/postgres"

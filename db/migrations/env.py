@@ -11,6 +11,8 @@ from core.settings import SettingsError, load_settings
 from db.engine import make_engine
 from db.models import Base
 
+MIGRATION_STATEMENT_TIMEOUT = 3600.0
+
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -46,7 +48,8 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(database_url())
+    # A migration may rewrite a large table: it gets an hour per statement, not the app's seconds.
+    engine = make_engine(database_url(), statement_timeout=MIGRATION_STATEMENT_TIMEOUT)
     try:
         with engine.connect() as connection:
             _run(connection)

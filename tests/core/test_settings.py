@@ -80,6 +80,10 @@ def test_iex_gets_a_default_base_url(monkeypatch):
         ("STOCKSTREAMER_PRICE_INTERVAL", "0", "greater than 0"),
         ("STOCKSTREAMER_METADATA_INTERVAL", "-5", "greater than 0"),
         ("STOCKSTREAMER_HTTP_TIMEOUT", "soon", "number"),
+        ("STOCKSTREAMER_DB_CONNECT_TIMEOUT", "0", "greater than 0"),
+        ("STOCKSTREAMER_DB_STATEMENT_TIMEOUT", "-1", "greater than 0"),
+        ("STOCKSTREAMER_DB_POOL_TIMEOUT", "never", "number"),
+        ("STOCKSTREAMER_DB_STATEMENT_TIMEOUT", "86400", "less than or equal to 3600"),
     ],
 )
 def test_a_bad_value_names_the_variable(monkeypatch, variable, value, message):
@@ -90,6 +94,18 @@ def test_a_bad_value_names_the_variable(monkeypatch, variable, value, message):
     assert text.startswith(f"invalid setting {variable}: ")
     assert message in text
     assert "\n" not in text
+
+
+def test_database_timeouts_have_defaults_and_are_read(monkeypatch):
+    settings = load_settings()
+    timeouts = (settings.db_connect_timeout, settings.db_statement_timeout)
+    assert (*timeouts, settings.db_pool_timeout) == (5.0, 10.0, 5.0)
+    monkeypatch.setenv("STOCKSTREAMER_DB_CONNECT_TIMEOUT", "2")
+    monkeypatch.setenv("STOCKSTREAMER_DB_STATEMENT_TIMEOUT", "1.5")
+    monkeypatch.setenv("STOCKSTREAMER_DB_POOL_TIMEOUT", "0.5")
+    settings = load_settings()
+    timeouts = (settings.db_connect_timeout, settings.db_statement_timeout)
+    assert (*timeouts, settings.db_pool_timeout) == (2.0, 1.5, 0.5)
 
 
 def test_secrets_never_appear_in_the_error(monkeypatch):
