@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CLUSTER, PORT = "stockstreamer_faults", 5439
 URL = f"postgresql+psycopg2://faults:faults@127.0.0.1:{PORT}/faults"
 SYMBOLS = "AAPL,AMZN,GE,INTC,NFLX,NVDA"
-SETTLE = 12.0  # seconds of polling before and after each outage
+SETTLE = 12.0  # seconds of polling before each outage, and at least after it
 
 
 def sh(*command: str) -> None:
@@ -85,7 +85,7 @@ def first_write_after(engine, moment: datetime, timeout: float = 120.0) -> float
     return None
 
 
-def run_outage(seconds: float, buffer_seconds: float) -> dict[str, object]:
+def run_outage(seconds: float, buffer_seconds: float, after: float) -> dict[str, object]:
     env = {
         **os.environ,
         "DATABASE_URL": URL,
@@ -106,8 +106,9 @@ def run_outage(seconds: float, buffer_seconds: float) -> dict[str, object]:
         cluster("start")
         back = datetime.now(timezone.utc)
         to_first = first_write_after(engine, back)
-        time.sleep(SETTLE)
-        window = (down - timedelta(seconds=5), back + timedelta(seconds=5))
+        time.sleep(after)  # past the buffer, the gap fill (checked every 30 s) must be in
+        whole = lambda at: at.replace(microsecond=0)  # noqa: E731 — prices come at whole seconds
+        window = (whole(down - timedelta(seconds=5)), whole(back + timedelta(seconds=5)))
         stored, twice = stored_seconds(engine, *window)
     finally:
         poller.terminate()
@@ -115,6 +116,15 @@ def run_outage(seconds: float, buffer_seconds: float) -> dict[str, object]:
         engine.dispose()
     expected = int(window[1].timestamp()) - int(window[0].timestamp()) + 1
     counts = [len(s) for s in stored.values()]
+    first, last = int(window[0].timestamp()), int(window[1].timestamp())
+    missing = sorted(
+        {
+            t - int(down.timestamp())
+            for got in stored.values()
+            for t in range(first, last + 1)
+            if t not in got
+        }
+    )
     return {
         "outage": seconds,
         "buffer": buffer_seconds,
@@ -123,6 +133,7 @@ def run_outage(seconds: float, buffer_seconds: float) -> dict[str, object]:
         "lost": sum(expected - c for c in counts),
         "duplicated": twice,
         "first write": to_first,
+        "missing": missing,  # seconds after the outage began with a symbol's price missing
     }
 
 
@@ -130,6 +141,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--outages", default="5,60", help="outage lengths in seconds")
     parser.add_argument("--buffer", type=float, default=600.0, help="outage buffer seconds")
+    parser.add_argument("--after", type=float, default=SETTLE, help="seconds polled after")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("needs root: it makes and drops a PostgreSQL cluster of its own")
@@ -141,7 +153,7 @@ def main() -> int:
         results = []
         for outage in [float(x) for x in args.outages.split(",")]:
             print(f"outage of {outage:g} s …", flush=True)
-            results.append(run_outage(outage, args.buffer))
+            results.append(run_outage(outage, args.buffer, args.after))
     finally:
         drop_cluster()
     print(
@@ -155,6 +167,9 @@ def main() -> int:
             f"{r['lost']:>5} {r['duplicated']:>10} {first:>22}"
         )
     print("(expected: each symbol's whole seconds from 5 s before the outage to 5 s after it)")
+    for r in results:
+        if r["missing"]:
+            print(f"  {r['outage']:g} s outage: seconds missing (from its start): {r['missing']}")
     return 0
 
 
