@@ -7,6 +7,7 @@ nothing new opens none); a backfill writes each symbol's history in its own.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -112,6 +113,8 @@ class Poller:
         self.gap_step = max(provider.history_step, settings.price_interval)
         self._gaps: list[tuple[datetime, datetime]] = []  # outage stretches whose prices went
         self._no_history_said = False
+        # Set by the service's stop(): a long history fill ends between two symbols.
+        self.stopping = threading.Event()
         self._history_done: set[str] = set()  # symbols whose history before their first price is in
         # Prices fetched while the database cannot take them, written when it is back.
         self.outage = OutageBuffer(
@@ -246,6 +249,9 @@ class Poller:
         expected = frozenset(self.symbols)
         missing = timedelta(seconds=2 * self.price_interval)  # longer is a gap
         for symbol in self.symbols:
+            if self.stopping.is_set():
+                self._gaps = gaps + self._gaps  # for whichever process polls next
+                return
             if symbol not in stored:
                 spans = [(earliest, now, self.backfill_step)]  # a new symbol: its whole history
             else:

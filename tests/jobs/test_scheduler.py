@@ -74,6 +74,21 @@ def _runs(caplog) -> int:
     return sum(1 for r in caplog.records if r.getMessage().startswith("prices:"))
 
 
+def test_stopping_during_a_long_history_fill_takes_seconds_not_minutes(sessions):
+    symbols = ",".join(f"S{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(80))
+    configured = settings(symbols=symbols, price_interval=1, history_days=7, backfill_step=60)
+    service = PollingService(configured, sessions)
+    service.start()
+    try:
+        assert wait_for(lambda: _ticks(sessions) > 2 * 7 * 1440, WAIT), "no history yet"
+    finally:
+        began = time.monotonic()
+        service.stop()
+    # 80 symbols' week take far longer; the fill ends after the symbol it is writing.
+    assert time.monotonic() - began < 10
+    assert _ticks(sessions) < 80 * 7 * 1440
+
+
 def test_stopping_before_the_first_run_is_clean(sessions):
     before = set(threading.enumerate())
     service = PollingService(settings(symbols="AAPL", history_days=0), sessions)
