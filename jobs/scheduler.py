@@ -96,30 +96,20 @@ class PollingService:
         # Every job is added here: adding jobs from inside a job deadlocks with shutdown().
         # Live prices come first; the history (a new symbol's, then any gap) and the
         # metadata run in jobs and threads of their own, writing in short transactions.
-        self.scheduler.add_job(
-            self._poll_prices,
-            id="prices",
-            name="poll prices",
-            trigger="interval",
-            seconds=self.price_interval,
-            next_run_time=now,
+        jobs = (
+            (self._poll_prices, "prices", "poll prices", self.price_interval),
+            (self._fill_history, "history", HISTORY_JOB, HISTORY_CHECK),
+            (
+                self._refresh_metadata,
+                "metadata",
+                METADATA_JOB,
+                min(METADATA_CHECK, self.price_interval),
+            ),
         )
-        self.scheduler.add_job(
-            self._fill_history,
-            id="history",
-            name=HISTORY_JOB,
-            trigger="interval",
-            seconds=HISTORY_CHECK,
-            next_run_time=now,
-        )
-        self.scheduler.add_job(
-            self._refresh_metadata,
-            id="metadata",
-            name=METADATA_JOB,
-            trigger="interval",
-            seconds=min(METADATA_CHECK, self.price_interval),
-            next_run_time=now,
-        )
+        for run, job_id, name, seconds in jobs:  # all three first run at once
+            self.scheduler.add_job(
+                run, id=job_id, name=name, trigger="interval", seconds=seconds, next_run_time=now
+            )
         logging.getLogger("apscheduler.scheduler").addFilter(EXPECTED_OVERLAP)  # once: same filter
         self.scheduler.start()
         log.info(
