@@ -41,7 +41,7 @@ EXPECTED_OVERLAP = _ExpectedOverlap()
 
 
 METADATA_RETRY = 60.0  # seconds before a failed metadata refresh is tried again
-METADATA_CHECK = 5.0  # seconds between looks at whether the metadata is due
+METADATA_CHECK = 1.0  # seconds between looks at whether metadata is due: names follow prices
 HISTORY_CHECK = 30.0  # seconds between looks for history to fill (a gap after an outage)
 
 
