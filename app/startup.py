@@ -55,6 +55,9 @@ def checked(settings: Settings, action: Callable[[], object]) -> int:
     except DatabaseUnusable as exc:
         say(database_line(settings, str(exc)))
         return EXIT_BAD_SETTING
+    except SchemaNotCurrent as exc:
+        say(database_line(settings, str(exc)))
+        return EXIT_NOT_READY
     except DBAPIError as exc:
         say(database_line(settings, failure_cause(exc)))
         return EXIT_BAD_SETTING if is_lasting(settings.database_url, exc) else EXIT_NOT_READY
@@ -78,7 +81,7 @@ def open_runtime(settings: Settings, stop: threading.Event | None = None) -> Run
         try:
             runtime = build_runtime(settings, require_schema=True)
         except SchemaNotCurrent as exc:
-            say(str(exc))
+            say(database_line(settings, str(exc)))
             return EXIT_NOT_READY
         except DBAPIError as exc:
             cause = failure_cause(exc)

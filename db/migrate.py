@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -23,8 +24,15 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Upgrade the database to a revision (head by default)."""
-    command.upgrade(alembic_config(database_url), revision)
+    """Upgrade the database to a revision (head by default); SchemaNotCurrent if it cannot."""
+    try:
+        command.upgrade(alembic_config(database_url), revision)
+    except CommandError as exc:
+        # Most often a revision this code does not know: a newer release migrated it.
+        raise SchemaNotCurrent(
+            f"cannot upgrade the database schema: {exc}; "
+            "was it migrated by a newer stockstreamer? run that release, or restore a backup"
+        ) from exc
 
 
 def head_revision() -> str | None:

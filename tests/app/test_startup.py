@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import socket
+import sqlite3
 import threading
 import time
 
@@ -74,6 +75,25 @@ def test_a_malformed_database_url_is_one_line_and_status_2(url, tmp_path):
     done = stockstreamer("poll", env=cli_env(url), cwd=tmp_path, timeout=60)
     assert done.returncode == 2
     assert one_line(done.stderr).startswith("stockstreamer: invalid setting DATABASE_URL: ")
+
+
+@pytest.mark.parametrize("command", [["init-db"], ["poll", "--once"]])
+def test_a_schema_from_a_newer_release_is_one_line_and_status_1(command, tmp_path):
+    database = tmp_path / "newer.db"
+    upgrade(f"sqlite:///{database}")
+    with sqlite3.connect(database) as connection:  # as a later release's migration leaves it
+        connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    done = stockstreamer(*command, env=cli_env(f"sqlite:///{database}"), cwd=tmp_path, timeout=60)
+    assert done.returncode == 1
+    line = one_line(done.stderr)
+    assert line.startswith(
+        f"stockstreamer: cannot use the database at DATABASE_URL=sqlite:///{database}"
+    )
+    assert "'9999'" in line and "newer stockstreamer" in line
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [
+            ("9999",)
+        ]
 
 
 def test_a_port_in_use_stops_run_before_the_database_is_touched(tmp_path):
