@@ -69,6 +69,20 @@ def theme_of(name: object) -> str:
     return "dark" if name == "dark" else "light"
 
 
+def bars_note(seconds: int | None) -> str:
+    """The hover's word on history filled from a provider's bars ("" for exact ticks)."""
+    if not seconds:
+        return ""
+    width = (
+        f"{seconds // 3600}-hour"
+        if seconds % 3600 == 0
+        else f"{seconds // 60}-minute"
+        if seconds % 60 == 0
+        else f"{seconds}-second"
+    )
+    return f"<br><i>gaps filled from {width} bars</i>"
+
+
 def line(
     stock: ChartStock,
     times_utc: Sequence[int],
@@ -89,7 +103,8 @@ def line(
         "yaxis": axes[1],
         "line": {"color": color_of(stock), "width": 1.8, "dash": dash_of(stock)},
         "hovertemplate": (
-            f"<b>{html.escape(stock.symbol)}</b> {name}: {value_format}<extra></extra>"
+            f"<b>{html.escape(stock.symbol)}</b> {name}: {value_format}"
+            f"{bars_note(stock.history_bar_seconds)}<extra></extra>"
         ),
     }
 

@@ -37,6 +37,7 @@ class ChartStock:
     week52_low: float | None
     color_slot: int
     simulated: bool
+    history_bar_seconds: int | None = None  # some history filled from bars this wide
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,7 @@ def chart_stocks(session: Session) -> list[ChartStock]:
             week52_low=float(s.week52_low) if s.week52_low is not None else None,
             color_slot=s.color_slot if s.color_slot is not None else 0,
             simulated=s.simulated,
+            history_bar_seconds=s.history_bar_seconds,
         )
         for s in rows
     ]

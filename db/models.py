@@ -72,6 +72,9 @@ class Stock(Base):
     # The chart's colour slot, given once when the stock is first watched, so that
     # a stock keeps its colour when others are added or removed.
     color_slot: Mapped[int | None] = mapped_column(Integer)
+    # When the provider filled some of this stock's history with bars instead of
+    # ticks (Alpaca: 1-minute bars), their width in seconds: the chart's hover says so.
+    history_bar_seconds: Mapped[int | None] = mapped_column(Integer)
 
 
 class PriceTick(Base):

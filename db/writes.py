@@ -61,6 +61,11 @@ def sync_watchlist(session: Session, symbols: Sequence[str]) -> None:
     _assign_color_slots(session)
 
 
+def mark_history_bars(session: Session, symbol: str, seconds: int) -> None:
+    """Note that some of a stock's history came as `seconds`-wide bars, not ticks."""
+    session.execute(update(Stock).where(Stock.symbol == symbol).values(history_bar_seconds=seconds))
+
+
 def _assign_color_slots(session: Session) -> None:
     """Give each watched stock without a colour slot the lowest slot no watched stock holds."""
     watched = session.execute(

@@ -25,6 +25,7 @@ from db.locks import NotLeader
 from db.queries import observation_span
 from db.writes import (
     WriteCounts,
+    mark_history_bars,
     record_previous_closes,
     sync_watchlist,
     upsert_profiles,
@@ -283,6 +284,8 @@ class Poller:
                 # One transaction per span: a symbol's history is stored whole or not at all.
                 with self._writing() as session:
                     counts = write_quotes(session, valid, fetched_at=now)
+                    if counts.written and self.provider.history_is_bars:
+                        mark_history_bars(session, symbol, round(step))
                 result.written += counts.written
                 result.duplicates += counts.duplicates
             self._history_done.add(symbol)  # asked once per process: a provider's history ends

@@ -46,6 +46,8 @@ class Provider(Protocol):
     budget: Budget | None = None
     # The finest step, in seconds, of the history it gives (a gap is filled at it).
     history_step: float = 60.0
+    # Whether its history points are bars' closes (said on the chart) or exact ticks.
+    history_is_bars: bool = True
 
     def fetch_quotes(self, symbols: Sequence[str]) -> Fetched[Quote]:
         """Latest price of each symbol, with the provider's own observation time."""

@@ -30,6 +30,7 @@ class CompositeProvider(Provider):
         # The price interval is paced by the price provider; the other paces its own requests.
         self.budget = prices.budget
         self.history_step = prices.history_step
+        self.history_is_bars = prices.history_is_bars
 
     def fetch_quotes(self, symbols: Sequence[str]) -> Fetched[Quote]:
         """Latest prices from the price provider."""

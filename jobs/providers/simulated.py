@@ -56,6 +56,7 @@ class SimulatedMarket(Provider):
 
     name = "simulated"
     history_step = 1.0  # any whole second: a gap is filled with the very ticks it missed
+    history_is_bars = False
     simulated = True
 
     def __init__(

@@ -7,6 +7,7 @@ import pytest
 from app.figure import (
     PALETTE,
     THEMES,
+    bars_note,
     color_of,
     dash_of,
     fitted,
@@ -112,3 +113,13 @@ def test_a_range_widens_only_when_a_value_falls_outside_it():
     assert lo == 100.0 and hi == pytest.approx(120.8)
     lo, hi = widened([100.0, 110.0], [90.0])
     assert lo == pytest.approx(89.2) and hi == 110.0
+
+
+def test_history_from_bars_is_said_on_the_hover_and_ticks_say_nothing():
+    assert bars_note(None) == "" and bars_note(0) == ""
+    assert "gaps filled from 1-minute bars" in bars_note(60)
+    assert "5-minute" in bars_note(300) and "1-hour" in bars_note(3600)
+    assert "30-second" in bars_note(30)
+    filled = line(stock("AAPL", history_bar_seconds=60), [], [], "%{y}")["hovertemplate"]
+    assert "gaps filled from 1-minute bars" in filled and filled.endswith("<extra></extra>")
+    assert "bars" not in line(stock("AAPL"), [], [], "%{y}")["hovertemplate"]

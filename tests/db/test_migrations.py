@@ -13,7 +13,7 @@ from core.records import Quote
 from db.engine import make_engine, make_session_factory, unit_of_work
 from db.migrate import head_revision, upgrade
 from db.models import Base
-from db.writes import record_previous_closes, sync_watchlist, write_quotes
+from db.writes import mark_history_bars, record_previous_closes, sync_watchlist, write_quotes
 from tests.db.helpers import (
     count_ticks,
     current_revision,
@@ -25,6 +25,7 @@ from tests.db.helpers import (
 
 T0 = datetime(2026, 11, 27, 15, tzinfo=timezone.utc)
 BAR_ORDER = "symbol, width, start"
+HEAD = "0008"
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def test_upgrade_creates_what_the_models_describe_and_downgrade_removes_it(migra
         assert inspector.get_pk_constraint(table.name)["constrained_columns"] == [
             c.name for c in table.primary_key.columns
         ]
-    assert current_revision(engine) == head_revision() == "0005"
+    assert current_revision(engine) == head_revision() == HEAD
     downgrade(url, "base")
     assert not TABLES & set(inspect(engine).get_table_names())
     assert current_revision(engine) is None
@@ -77,11 +78,11 @@ def test_the_alembic_command_works_from_the_root_with_only_database_url(
     alembic = operator_alembic(url, project_root)
 
     alembic("upgrade", "head")
-    assert "0005 (head)" in alembic("current")
+    assert f"{HEAD} (head)" in alembic("current")
     alembic("downgrade", "base")
-    assert "0005" not in alembic("current")
+    assert HEAD not in alembic("current")
     alembic("upgrade", "head")
-    assert "0005 (head)" in alembic("current")
+    assert f"{HEAD} (head)" in alembic("current")
 
 
 def write_history(sessions) -> None:
@@ -119,7 +120,9 @@ def test_downgrade_one_step_and_up_again_keeps_the_data(database_url_factory, pr
             bars_before = stored_rows(session, "price_bars", BAR_ORDER)
         # Per stock: three minutes, one 5-minute and one hourly bar.
         assert [r[1] for r in bars_before] == [60, 60, 60, 300, 3600] * 2
-        assert "0004 -> 0005 (head)" in alembic("history")
+        assert f"0005 -> {HEAD} (head)" in alembic("history")
+        alembic("downgrade", "-1")
+        assert alembic("current").strip().startswith("0005")
         alembic("downgrade", "-1")
         assert alembic("current").strip().startswith("0004")
         assert "previous_close" not in {c["name"] for c in inspect(engine).get_columns("stocks")}
@@ -132,7 +135,7 @@ def test_downgrade_one_step_and_up_again_keeps_the_data(database_url_factory, pr
         with sessions() as session:
             assert count_ticks(session) == 6  # revision 0002 keeps every price and minute
         alembic("upgrade", "head")
-        assert "0005 (head)" in alembic("current")
+        assert f"{HEAD} (head)" in alembic("current")
         with sessions() as session:
             assert count_ticks(session) == 6
             # Rebuilt from the minutes by 0003, the minutes moved back by 0004: exactly.
@@ -203,3 +206,25 @@ def test_0005_adds_the_previous_close_and_its_time_and_drops_them_again(migrated
         apple = get_stock(session, "AAPL")
         assert (apple.previous_close, apple.previous_close_at) == (None, None)
         assert apple.on_watchlist and count_ticks(session) == ticks
+
+
+def test_0008_adds_the_history_bars_mark_and_drops_it_keeping_every_price(migrated):
+    url, engine = migrated
+    sessions = make_session_factory(engine)
+    write_history(sessions)
+    with unit_of_work(sessions) as session:
+        mark_history_bars(session, "AAPL", 60)
+    with sessions() as session:
+        assert get_stock(session, "AAPL").history_bar_seconds == 60
+        ticks, bars = count_ticks(session), stored_rows(session, "price_bars", BAR_ORDER)
+
+    downgrade(url, "0005")
+    assert "history_bar_seconds" not in stock_columns(engine)
+    with sessions() as session:  # no cascade from a rebuilt stocks table
+        assert count_ticks(session) == ticks
+        assert stored_rows(session, "price_bars", BAR_ORDER) == bars
+
+    upgrade(url)
+    with sessions() as session:
+        assert get_stock(session, "AAPL").history_bar_seconds is None
+        assert count_ticks(session) == ticks

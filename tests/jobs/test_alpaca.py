@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 import jobs.poll
+from db.chart import chart_stocks
 from jobs.failures import FailureKind, ProviderError
 from jobs.poll import Poller
 from jobs.providers.alpaca import AlpacaProvider
@@ -286,3 +287,21 @@ def test_a_snapshot_without_a_latest_trade_is_a_bad_body(alpaca, provider_of):
     alpaca.fail(status=200, body=body, content_type="application/json")
     fetched = provider_of().fetch_quotes(["AAPL"])
     assert texts(fetched.failures) == {"AAPL": "bad_body: latestTrade is not a JSON object"}
+
+
+def test_history_filled_from_minute_bars_is_marked_for_the_chart(alpaca, provider_of, sessions):
+    minutes = [NOW - timedelta(minutes=m) for m in range(30, 0, -1)]
+    alpaca.minutes["AAPL"] = [
+        bar(t.strftime("%Y-%m-%dT%H:%M:%SZ"), 100, 101, 99, 100) for t in minutes
+    ]
+    poller = Poller(
+        settings(symbols="AAPL,MSFT", provider="alpaca", history_days=1),
+        provider_of(),
+        sessions,
+        clock=lambda: NOW,
+    )
+    poller.sync_watchlist()
+    assert poller.backfill().written == 30
+    with sessions() as session:
+        marks = {s.symbol: s.history_bar_seconds for s in chart_stocks(session)}
+    assert marks == {"AAPL": 60, "MSFT": None}  # MSFT had no bars: nothing to say

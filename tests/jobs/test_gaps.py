@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
+from db.chart import chart_stocks
 from db.models import PriceTick
 from jobs.poll import Poller
 from jobs.providers.base import Fetched, Provider
@@ -55,6 +56,8 @@ def test_a_restart_s_gap_is_filled_with_the_ticks_it_missed(sessions):
         # The very prices the poller would have stored, had it run.
         assert prices[150] == float(market.quote_at(symbol, START + timedelta(seconds=150)).price)
     assert after.backfill().written == 0  # nothing missing any more
+    with sessions() as session:  # exact ticks: the chart has no bars to mention
+        assert {s.history_bar_seconds for s in chart_stocks(session)} == {None}
 
 
 def test_no_gap_no_request(sessions):

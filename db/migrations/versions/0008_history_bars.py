@@ -1,0 +1,28 @@
+"""Say on each stock when its history was filled from the provider's bars, and how wide.
+
+Revision ID: 0008
+Revises: 0005
+Create Date: 2026-12-01
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0008"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column("stocks", sa.Column("history_bar_seconds", sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    # Plain DROP COLUMN, not batch mode: a batch rebuild of `stocks` on SQLite would
+    # cascade into price_ticks (see 0005).
+    op.drop_column("stocks", "history_bar_seconds")
