@@ -88,8 +88,10 @@ class OutageLog:
         logger: logging.Logger,
         remind: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        level: int = logging.WARNING,
     ) -> None:
         self._log = logger
+        self._level = level
         self._remind = remind
         self._clock = clock
         self._cause: str | None = None
@@ -109,7 +111,7 @@ class OutageLog:
         elif cause == self._cause and now - self._said_at < self._remind:
             return
         suffix = f" (for {now - self._since:.0f} s)" if self._cause == cause else ""
-        self._log.warning("%s%s", cause, suffix)
+        self._log.log(self._level, "%s%s", cause, suffix)
         self._cause, self._said_at = cause, now
 
     def recovered(self, message: str) -> None:

@@ -23,6 +23,7 @@ from core.times import Clock, utc_now
 from db.engine import unit_of_work
 from db.locks import NotLeader
 from db.queries import observation_span
+from db.reachability import OutageLog
 from db.writes import (
     WriteCounts,
     mark_history_bars,
@@ -116,6 +117,12 @@ class Poller:
         self._no_history_said = False
         # Set by the service's stop(): a long history fill ends between two symbols.
         self.stopping = threading.Event()
+        # Each kind of run says a database outage once, when it changes, every minute and
+        # when it ends: runs every second must not log every second.
+        self._unavailable = {
+            kind: OutageLog(log, clock=lambda: self.clock().timestamp(), level=logging.ERROR)
+            for kind in ("prices", "metadata", "backfill")
+        }
         self._history_done: set[str] = set()  # symbols whose history before their first price is in
         # Prices fetched while the database cannot take them, written when it is back.
         self.outage = OutageBuffer(
@@ -184,15 +191,7 @@ class Poller:
                 # The lock lost with the database is taken again when it is back (see
                 # jobs/election.py): until then a fenced write is held like the rest.
                 if (isinstance(exc, NotLeader) or is_outage(exc)) and self.outage.capacity:
-                    starting = not len(self.outage)
                     self._count_held(self.outage.hold(new, now))
-                    if starting:  # one line for the outage; each run's failure is counted
-                        log.error(
-                            "prices: database unavailable (%s): holding prices until it is "
-                            "back (room for %d)",
-                            _first_line(exc) if isinstance(exc, SQLAlchemyError) else exc,
-                            self.outage.capacity,
-                        )
                 raise
         # Remembered only once committed; a repeat counts as the duplicate it would have been.
         self._last_stored.update((q.symbol, q.observed_at) for _, qs in held for q in qs)
@@ -308,17 +307,24 @@ class Poller:
                 (s, exc.failure(s)) for s in self.symbols if s not in result.failed
             )
         except NotLeader as exc:
-            if kind != "prices" or not len(self.outage):  # held prices: said once already
+            if kind == "prices" and len(self.outage):  # the lock went with the database
+                self._unavailable[kind].failed(self._unavailable_line(kind, str(exc)))
+            else:
                 log.error("%s: not written, %s", kind, exc)
             self._fail_all(result, FailureKind.NOT_LEADER, str(exc))
         except SQLAlchemyError as exc:
             # The transaction rolled back: nothing of this run is stored, and it is counted.
             reason = f"{type(exc).__name__}: {_first_line(exc)}"
             self._fail_all(result, FailureKind.DATABASE, reason)
-            if kind == "prices" and len(self.outage):  # said once when holding began
-                log.debug("prices: still holding %d prices: %s", len(self.outage), reason)
+            if is_outage(exc):
+                self._unavailable[kind].failed(self._unavailable_line(kind, _first_line(exc)))
+                log.debug(
+                    "%s: still unavailable, %d prices held: %s", kind, len(self.outage), reason
+                )
             else:
                 log.error("%s: batch rolled back, %s: %s", kind, FailureKind.DATABASE, reason)
+        else:
+            self._unavailable[kind].recovered(f"{kind}: the database answers again")
         result.seconds = time.perf_counter() - started
         for symbol, reason in result.rejected.items():
             log.warning("%s: rejected %s: %s", kind, symbol, reason)
@@ -343,6 +349,20 @@ class Poller:
                 result.seconds,
             )
         return result
+
+    def _unavailable_line(self, kind: str, cause: str) -> str:
+        """What an outage means for this kind of run, in one line that stays the same."""
+        if kind != "prices":
+            return f"{kind}: database unavailable ({cause}): tried again at the next run"
+        if self.outage.capacity:
+            return (
+                f"prices: database unavailable ({cause}): holding prices until it is back "
+                f"(room for {self.outage.capacity})"
+            )
+        return (
+            f"prices: database unavailable ({cause}): no buffer "
+            "(STOCKSTREAMER_OUTAGE_BUFFER_SECONDS=0): the gap is filled from history later"
+        )
 
     def _fail_all(self, result: RunResult, kind: FailureKind, message: str) -> None:
         """Nothing of the run is stored: every symbol failed for this one reason."""

@@ -148,14 +148,27 @@ def test_a_minute_long_outage_loses_no_price(outage_setup, caplog):
     assert registry.get_sample_value("stockstreamer_outage_held_prices") == 36
     holding = [r for r in caplog.records if "holding prices" in r.getMessage()]
     assert len(holding) == 1 and holding[0].levelno == logging.ERROR  # one line, not twelve
-    outage.end()
-    back = run(65)
-    assert back.written == (12 + 1) * 3 and back.duplicates == 0 and back.failed == {}
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="jobs.poll"):
+        # A minute on, one reminder, so that a reader of the log sees it is still down.
+        assert run(65).written == 0
+        for kind in (poller.backfill, poller.poll_metadata):  # the other runs say it once too
+            kind()
+            kind()
+        outage.end()
+        back = run(70)
+    said = [r.getMessage() for r in caplog.records]
+    reminder = [m for m in said if "holding prices" in m]
+    assert len(reminder) == 1 and reminder[0].endswith("(room for 360) (for 60 s)")
+    assert len([m for m in said if "backfill: database unavailable" in m]) == 1
+    assert len([m for m in said if "metadata: database unavailable" in m]) == 1
+    assert "prices: the database answers again (after 65 s)" in said
+    assert back.written == (13 + 1) * 3 and back.duplicates == 0 and back.failed == {}
     for symbol in SYMBOLS:
-        assert stored_times(sessions, symbol) == list(range(0, 70, 5))  # not one second missing
+        assert stored_times(sessions, symbol) == list(range(0, 75, 5))  # not one second missing
     assert len(poller.outage) == 0
     assert registry.get_sample_value("stockstreamer_outage_held_prices") == 0
-    assert run(70).written == 3
+    assert run(75).written == 3
 
 
 def test_an_outage_past_the_bound_drops_the_oldest_and_counts_them(outage_setup, caplog):
