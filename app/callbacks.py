@@ -30,6 +30,9 @@ from db.deadlines import database_deadline
 log = logging.getLogger(__name__)
 # A tick's reads get this share of the refresh interval, then the page shows the outage line.
 TICK_BUDGET = 0.8
+# A whole view's read (up to 5 years of bars) gets longer, yet a viewer opening the page
+# in an outage sees the outage line in seconds, not after the engine's statement timeout.
+LOAD_BUDGET_SECONDS = 5.0
 X_RANGE = re.compile(r"^xaxis\d*\.range(\[[01]\])?$")
 
 
@@ -145,7 +148,8 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
                 # A tick that cannot read says so before the next one is due.
                 with database_deadline(page.refresh_seconds * TICK_BUDGET):
                     return answer(page.tick(state, search, theme, compact), state)
-            return answer(page.load(search, theme, state.preset, compact), state)
+            with database_deadline(max(LOAD_BUDGET_SECONDS, page.refresh_seconds * TICK_BUDGET)):
+                return answer(page.load(search, theme, state.preset, compact), state)
         except SQLAlchemyError as exc:
             log.warning("chart read failed: %s", type(exc).__name__)
             message = html.Div(DB_DOWN, className="status-line status-error")

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from dash import Dash
 
-from app.callbacks import register_callbacks
+from app.callbacks import LOAD_BUDGET_SECONDS, register_callbacks
 from app.layout import build_layout
 from app.page_updates import DB_DOWN, Page
 from app.runtime import build_runtime
@@ -131,3 +131,17 @@ def test_a_tick_in_an_outage_shows_the_outage_line_within_one_interval(
         assert time.monotonic() < deadline, "the page did not recover"
         time.sleep(0.5)
     assert out[STATUS] == []
+
+
+def test_a_first_load_in_a_frozen_outage_says_so_within_the_load_budget(own_postgres, runtime):
+    app = Dash(__name__)
+    app.layout = build_layout(REFRESH, WEEK)
+    page = Page(runtime.sessions, ManualClock(), ALWAYS_OPEN, WEEK, REFRESH, REFRESH)
+    callbacks = register_callbacks(app, page)
+    with own_postgres.frozen():
+        started = time.monotonic()
+        out = fired(callbacks.on_update, None, None, "", None, None, None, None, None)
+        took = time.monotonic() - started
+    assert text_of(out[STATUS]) == DB_DOWN
+    # The engine's own statement timeout is 10 s; the load gives up at its budget.
+    assert took < LOAD_BUDGET_SECONDS + 1.5, f"the first load took {took:.2f}s"
