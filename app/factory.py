@@ -15,6 +15,7 @@ from app.http_bytes import LeanDash, serve_lean
 from app.layout import build_layout
 from app.page_updates import Page
 from app.tick_cache import DirectReads, SharedReads
+from app.watch_controls import Editor, register_watch_callbacks
 from core.market import MarketHours
 from core.settings import Settings
 from core.times import Clock, utc_now
@@ -28,6 +29,7 @@ def create_app(
     market: MarketHours,
     clock: Clock = utc_now,
     registry: CollectorRegistry | None = None,
+    editor: Editor | None = None,
 ) -> Dash:
     """A Dash app reading through `sessions`, with /healthz, /readyz and /metrics.
 
@@ -36,6 +38,7 @@ def create_app(
 
     It starts nothing: the poller is the caller's. `registry` holds this
     process's poller metrics when gunicorn's multiprocess directory is not used.
+    `editor` adds and removes watched symbols; without one the page cannot edit.
     """
     app = LeanDash(
         __name__,
@@ -48,13 +51,16 @@ def create_app(
     # The page's language, for screen readers (axe: html-has-lang).
     app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
     longest = timedelta(days=settings.window_days)
-    app.layout = build_layout(settings.refresh_interval, longest, settings.price_interval)
+    app.layout = build_layout(
+        settings.refresh_interval, longest, settings.price_interval, editable=editor is not None
+    )
     # Shared for half a refresh interval: an answer is at most one interval late.
     shared = SharedReads(settings.refresh_interval / 2) if settings.shared_ticks else DirectReads()
     page = Page(
         sessions, clock, market, longest, settings.refresh_interval, settings.price_interval, shared
     )
     register_callbacks(app, page)
+    register_watch_callbacks(app, editor, changed=shared.forget)
     register_health_routes(app.server, settings, sessions, clock, market, registry)
     serve_lean(app, compress=settings.compress, cache_static=settings.cache_static)
     return app

@@ -12,6 +12,7 @@ from datetime import timedelta
 from dash import dcc, html
 
 from app.query import RANGES, VIEWS
+from app.watch_controls import watch_bar
 
 FOOTNOTE = (
     "Compare: each stock's change from the first point shown. Price: a panel per stock with "
@@ -76,7 +77,10 @@ def controls(longest: timedelta) -> html.Div:
 
 
 def build_layout(
-    refresh_seconds: float, longest: timedelta, price_seconds: float = 5.0
+    refresh_seconds: float,
+    longest: timedelta,
+    price_seconds: float = 5.0,
+    editable: bool = False,
 ) -> html.Div:
     """The whole page; callbacks fill in the chart, the cards, the notices and the stores."""
     return html.Div(
@@ -115,6 +119,7 @@ def build_layout(
                         hidden=True,
                     ),
                     html.Div(id="status", className="status", role="status"),
+                    watch_bar(editable),
                     html.Section(
                         id="cards",
                         className="cards",
@@ -136,7 +141,11 @@ def build_layout(
             # asks, and how often the poller fetches (3 missed make a price stale).
             dcc.Store(
                 id="config",
-                data={"refresh": int(refresh_seconds * 1000), "every": int(price_seconds * 1000)},
+                data={
+                    "refresh": int(refresh_seconds * 1000),
+                    "every": int(price_seconds * 1000),
+                    "editable": editable,  # each card gets a remove button
+                },
             ),
             dcc.Store(id="page", storage_type="memory"),
             dcc.Store(id="edge", storage_type="memory"),

@@ -87,6 +87,11 @@ class SharedReads:
         with self._lock:
             return len(self._reads)
 
+    def forget(self) -> None:
+        """Drop every answer: what they read has changed here (a watchlist edit)."""
+        with self._lock:
+            self._reads.clear()  # reads in flight finish for those already waiting on them
+
 
 class DirectReads:
     """No sharing: every `get` reads (the setting that switches sharing off)."""
@@ -96,3 +101,6 @@ class DirectReads:
     def get(self, key: Hashable, read: Callable[[], T]) -> T:
         """`read()`, every time."""
         return read()
+
+    def forget(self) -> None:
+        """Nothing kept, nothing to drop."""

@@ -61,7 +61,7 @@
   // that shows or hides the stock; write() puts the numbers in. The cards are plain DOM,
   // not Dash components: Dash tells each of its components about every store change, which
   // cost ~30 ms a tick at 30 stocks. A click goes to Dash through the "card-click" store.
-  function card(f) {
+  function card(f, editable) {
     var symbol = f[0], low = f[4], high = f[5];
     var logo = f[2]
       ? el("img", "card-logo", "", { src: f[2], alt: "", width: 32, height: 32 })
@@ -79,7 +79,7 @@
       title: "Hide " + symbol + " on the chart",
     });
     button.style.setProperty("--accent", f[3]);
-    return parent(button, [
+    parent(button, [
       logo,
       parent(el("span", "card-head"), [el("span", "card-symbol", symbol), el("span", "card-name", f[1])]),
       el("span", "card-price", "—"),
@@ -87,24 +87,37 @@
       range,
       el("span", "card-fresh"),
     ]);
+    if (!editable) return button;
+    // A button may not hold another: the remove button sits beside the card, over its corner.
+    return parent(el("div", "card-slot editable"), [button, el("button", "card-remove", "×", {
+      type: "button", "data-symbol": symbol, "aria-label": "Remove " + symbol + " from the watchlist",
+      title: "Remove " + symbol + " from the watchlist (its prices are kept)",
+    })]);
   }
 
   var built = null; // the frames the cards were last built from, as JSON
 
-  function cards(frames) {
-    var box = document.getElementById("cards"), text = JSON.stringify(frames);
+  function cards(frames, editable) {
+    var box = document.getElementById("cards"), text = JSON.stringify([frames, editable]);
     if (!box || !frames || text === built) return; // the same cards: keep them, and the focus
     built = text;
     var focused = document.activeElement && document.activeElement.dataset
       ? document.activeElement.dataset.symbol : null;
-    box.replaceChildren.apply(box, frames.map(card));
+    box.replaceChildren.apply(box, frames.map(function (f) { return card(f, editable); }));
     var again = focused && box.querySelector('.stock-card[data-symbol="' + focused + '"]');
     if (again) again.focus();
   }
 
   document.addEventListener("click", function (event) {
-    var button = event.target.closest && event.target.closest(".stock-card");
-    if (!button || !window.dash_clientside.set_props) return;
+    if (!event.target.closest || !window.dash_clientside.set_props) return;
+    var remove = event.target.closest(".card-remove");
+    if (remove) {
+      clicks += 1;
+      window.dash_clientside.set_props("watch-edit", { data: { symbol: remove.dataset.symbol, n: clicks } });
+      return;
+    }
+    var button = event.target.closest(".stock-card");
+    if (!button) return;
     clicks += 1;
     window.dash_clientside.set_props("card-click", { data: { symbol: button.dataset.symbol, n: clicks } });
   });
@@ -174,7 +187,7 @@
 
   // Called by Dash when an answer brings numbers or new cards.
   function render(numbers, frames, config) {
-    cards(frames);
+    cards(frames, Boolean(config && config.editable));
     if (numbers) {
       if (received.at !== numbers.at) received = { at: numbers.at, client: Date.now() };
       last.numbers = numbers;
@@ -206,7 +219,19 @@
     return c.pressed.concat([!c.custom, !c.custom, !c.simulated]);
   }
 
+  // "Undo" after a remove stays a few seconds, then goes (through Dash, which owns it).
+  var undoTimer = null;
+  function undoLater(hidden, ms) {
+    window.clearTimeout(undoTimer);
+    if (hidden === false) {
+      undoTimer = window.setTimeout(function () {
+        window.dash_clientside.set_props("watch-undo", { hidden: true });
+      }, ms);
+    }
+    return window.dash_clientside.no_update;
+  }
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    stockstreamer: { controls: controls, render: render, theme: theme },
+    stockstreamer: { controls: controls, render: render, theme: theme, undoLater: undoLater },
   });
 })();
