@@ -139,6 +139,6 @@ def register_api(
         # Routing fails before a blueprint is chosen: only the path says the API was asked.
         if request.path.startswith(f"{PREFIX}/"):
             answer = error_answer(405, "the API only reads: use GET")
-            answer.headers["Allow"] = ", ".join(error.valid_methods or ["GET"])
+            answer.headers["Allow"] = ", ".join(sorted(error.valid_methods or ["GET"]))
             return answer
         return error

@@ -124,9 +124,10 @@ def parse_symbols(text: str) -> tuple[str, ...]:
     symbols: list[str] = []
     for part in text.split(","):
         symbol = part.strip().upper()
+        if not symbol:
+            raise ParameterError("symbols", "symbols has an empty name (two commas?)")
         if not TICKER_RE.match(symbol):
-            shown = symbol[:24] or "an empty name"
-            raise ParameterError("symbols", f"{shown!r} is not a ticker symbol")
+            raise ParameterError("symbols", f"{symbol[:24]!r} is not a ticker symbol")
         if symbol not in symbols:
             symbols.append(symbol)
     return tuple(symbols)

@@ -30,8 +30,9 @@ from app.query import PageQuery, parse_query
 from core.market import MarketHours
 from core.settings import Settings
 from core.times import NEW_YORK
-from db.chart import chart_stocks
+from db.chart import MINUTE, chart_stocks
 from db.exports import TICKS, BarRow, Key, TickRow, finest_fitting, read_page
+from db.rollups import bucket_start
 
 log = logging.getLogger(__name__)
 TICK_COLUMNS = ("symbol", "time_utc", "time_new_york", "price")
@@ -44,6 +45,16 @@ def chart_window(query: PageQuery, market: MarketHours, now: datetime) -> tuple[
     if query.custom and query.start and query.end:
         return query.start, query.end
     return market.last_trade_time(now) - query.span(), now
+
+
+def rows_window(start: datetime, end: datetime, width: int) -> tuple[datetime, datetime]:
+    """The [start, end) of rows that db.chart.read_window reads for the chart's [start, end].
+
+    Its end is inclusive (times are whole milliseconds); a bar coarser than a minute
+    counts from the one holding `start`, so that a long range keeps its partial first bar.
+    """
+    first = start if width in (TICKS, MINUTE) else bucket_start(start, width)
+    return first, end + timedelta(milliseconds=1)
 
 
 def csv_filename(query: PageQuery, start: datetime, end: datetime) -> str:
@@ -87,7 +98,8 @@ def register_download(
                 symbols = [s.symbol for s in query.shown(chart_stocks(session))]
                 budget = point_budget(len(symbols))
                 width = finest_fitting(session, symbols, start, end, budget)
-                first = read_page(session, symbols, width, start, end, None, chunk)
+                low, high = rows_window(start, end, width)
+                first = read_page(session, symbols, width, low, high, None, chunk)
         except SQLAlchemyError as exc:
             log.warning("CSV read failed: %s", type(exc).__name__)
             return Response(DB_DOWN, 503, mimetype="text/plain", headers={"Retry-After": "5"})
@@ -99,7 +111,7 @@ def register_download(
             while after is not None:
                 # Each page in a session of its own: a long file holds no connection between.
                 with sessions() as session:
-                    page = read_page(session, symbols, width, start, end, after, chunk)
+                    page = read_page(session, symbols, width, low, high, after, chunk)
                 yield csv_lines(page.rows)
                 after = page.next
 
