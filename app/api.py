@@ -50,7 +50,8 @@ def error_answer(status: int, message: str, parameter: str | None = None) -> Res
 
 def check_symbols(session: Session, symbols: tuple[str, ...]) -> None:
     """A 404 naming the first symbol the database has never had."""
-    missing = [s for s in symbols if s not in known_symbols(session, symbols)]
+    known = known_symbols(session, symbols)
+    missing = [s for s in symbols if s not in known]
     if missing:
         raise ParameterError("symbols", f"unknown symbol {missing[0]}", status=404)
 

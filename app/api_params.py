@@ -61,7 +61,10 @@ class PriceQuery:
     def window(self, now: datetime) -> tuple[datetime, datetime]:
         """[start, end): end defaults to the cursor's or now, start to a day before end."""
         end = self.end or (self.cursor.end if self.cursor else now)
-        start = self.start or end - DEFAULT_SPAN
+        try:
+            start = self.start or end - DEFAULT_SPAN
+        except OverflowError:  # an end in the first day of year 1
+            raise ParameterError("end", "end is too early") from None
         if start >= end:
             raise ParameterError("start", "start must be before end")
         return start, end
@@ -98,12 +101,13 @@ def parse_utc(text: str, parameter: str) -> datetime:
     """An ISO-8601 time with `Z` or an offset, as UTC; a time without a zone is refused."""
     try:
         moment = datetime.fromisoformat(text.strip())
-    except ValueError:
+        utc = moment.astimezone(timezone.utc) if moment.tzinfo else None
+    except (ValueError, OverflowError):
         raise ParameterError(parameter, f"{parameter} is not an ISO-8601 time") from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
+    if utc is None:
         example = "e.g. 2026-11-27T15:00:00Z"
         raise ParameterError(parameter, f"{parameter} needs a UTC offset or Z, {example}")
-    return moment.astimezone(timezone.utc)
+    return utc
 
 
 def parse_resolution(text: str) -> int | None:

@@ -55,7 +55,9 @@ def test_a_time_without_a_zone_is_refused_not_guessed(text):
     assert caught.value.parameter == "end" and "UTC offset or Z" in caught.value.message
 
 
-@pytest.mark.parametrize("text", ["yesterday", "", "2026-13-01T00:00:00Z", "1764255600"])
+@pytest.mark.parametrize(
+    "text", ["yesterday", "", "2026-13-01T00:00:00Z", "1764255600", "0001-01-01T00:00:00+01:00"]
+)
 def test_a_time_that_is_not_iso_8601_is_refused(text):
     assert refusal({"start": [text]}) == ("start", "start is not an ISO-8601 time")
 
@@ -97,11 +99,15 @@ def test_each_bad_parameter_is_named(args, parameter, words):
     assert named == parameter and words in message
 
 
-def test_a_start_after_the_default_end_is_refused_when_the_window_is_settled():
-    query = parse_price_args({"start": ["2026-11-28T00:00:00Z"]}, 100)
+@pytest.mark.parametrize(
+    ("args", "parameter"),
+    [({"start": ["2026-11-28T00:00:00Z"]}, "start"), ({"end": ["0001-01-01T12:00:00Z"]}, "end")],
+)
+def test_a_window_that_cannot_be_is_refused_when_it_is_settled(args, parameter):
+    query = parse_price_args(args, 100)
     with pytest.raises(ParameterError) as caught:
         query.window(AT)
-    assert caught.value.parameter == "start"
+    assert caught.value.parameter == parameter
 
 
 def test_every_resolution_maps_to_one_width_and_every_stored_width_has_a_name():
