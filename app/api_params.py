@@ -42,9 +42,9 @@ class ParameterError(ValueError):
 class Cursor:
     """Where the next page starts, and what the first page settled."""
 
-    key: Key
-    width: int
-    end: datetime
+    key: Key  # the last row read
+    width: int  # the level the first page read ("auto" is settled once)
+    end: datetime  # the first page's end ("now" is settled once)
 
 
 @dataclass(frozen=True, slots=True)

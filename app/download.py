@@ -28,7 +28,6 @@ from app.api_shapes import decimal_text, new_york_text, utc_text
 from app.patches import point_budget
 from app.query import PageQuery, parse_query
 from core.market import MarketHours
-from core.settings import Settings
 from core.times import NEW_YORK
 from db.chart import MINUTE, chart_stocks
 from db.exports import TICKS, BarRow, Key, TickRow, finest_fitting, read_page
@@ -80,14 +79,16 @@ def csv_lines(rows: Sequence[TickRow] | Sequence[BarRow]) -> str:
 
 def register_download(
     server: Flask,
-    settings: Settings,
     sessions: sessionmaker[Session],
     clock: Callable[[], datetime],
     market: MarketHours,
+    longest: timedelta,
+    chunk: int,
 ) -> None:
-    """Add /download.csv to the Flask server behind Dash."""
-    longest = timedelta(days=settings.window_days)
-    chunk = settings.api_max_rows
+    """Add /download.csv to the Flask server behind Dash.
+
+    `longest` is the longest preset range the page serves; the rows are read `chunk` at a time.
+    """
 
     @server.get("/download.csv")
     def download() -> Response:

@@ -59,6 +59,6 @@ def create_app(
     register_callbacks(app, page)
     register_health_routes(app.server, settings, sessions, clock, market, registry)
     register_api(app.server, settings, sessions, clock, market)
-    register_download(app.server, settings, sessions, clock, market)
+    register_download(app.server, sessions, clock, market, longest, settings.api_max_rows)
     serve_lean(app, compress=settings.compress, cache_static=settings.cache_static)
     return app

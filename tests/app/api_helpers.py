@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.factory import create_app
 from core.market import ALWAYS_OPEN, MarketHours
+from core.records import Quote
 from core.settings import load_settings
+from db.engine import unit_of_work
+from db.writes import write_quotes
 from jobs.providers.registry import PROVIDERS
 
 
@@ -24,6 +28,13 @@ def app_client(
     """A test client of the app create_app builds, on this database, clock and market."""
     settings = load_settings(PROVIDERS, database_url=database_url, **overrides)
     return create_app(settings, sessions, market, clock=clock).server.test_client()
+
+
+def write_prices(sessions: sessionmaker[Session], *prices: tuple[str, str, datetime]) -> None:
+    """Store prices (symbol, price, time) as the poller does, bars and all."""
+    quotes = [Quote(symbol, Decimal(price), at, True) for symbol, price, at in prices]
+    with unit_of_work(sessions) as session:
+        write_quotes(session, quotes, max(q.observed_at for q in quotes))
 
 
 def get_json(client: FlaskClient, url: str, status: int = 200) -> dict:

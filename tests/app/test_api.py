@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from urllib.parse import quote
 
 import brotli
@@ -12,11 +11,10 @@ import pytest
 from app.api_shapes import decimal_text, utc_text
 from app.patches import point_budget
 from core.market import US_EQUITIES
-from core.records import Quote
 from db.chart import chart_stocks, read_window
 from db.engine import make_engine, make_session_factory, unit_of_work
-from db.writes import sync_watchlist, write_quotes
-from tests.app.api_helpers import all_rows, app_client, follow, get_json, keys
+from db.writes import sync_watchlist
+from tests.app.api_helpers import all_rows, app_client, follow, get_json, keys, write_prices
 from tests.app.page_helpers import NOW, SYMBOLS, ManualClock, seed
 from tests.app.service_helpers import free_port
 from tests.db.helpers import bars_between, ticks_between
@@ -28,13 +26,6 @@ LEVELS = {"tick": "tick", "minute": "1m", "5 minutes": "5m", "hour": "1h"}  # ch
 def z(moment: datetime) -> str:
     """A time as a query parameter."""
     return quote(utc_text(moment))
-
-
-def add(sessions, *quotes: tuple[str, str, datetime]) -> None:
-    """Write prices (symbol, price, time) as the poller does."""
-    rows = [Quote(s, Decimal(p), at, True) for s, p, at in quotes]
-    with unit_of_work(sessions) as session:
-        write_quotes(session, rows, max(q.observed_at for q in rows))
 
 
 @pytest.fixture
@@ -155,7 +146,7 @@ def test_a_write_between_pages_skips_nothing_and_repeats_nothing(sessions, clien
     ]
     behind = ("AAPL", "4.5", NOW - timedelta(hours=2) + timedelta(seconds=30))
 
-    pages = follow(client, f"{url}&limit=50", between=lambda: add(sessions, *late, behind))
+    pages = follow(client, f"{url}&limit=50", between=lambda: write_prices(sessions, *late, behind))
     paged = keys(all_rows(pages))
     assert len(pages) == 5 and paged == sorted(set(paged))  # in key order: nothing twice
     assert set(before) <= set(paged)  # nothing stored before the first page is skipped
@@ -170,7 +161,7 @@ def test_a_cursor_keeps_the_end_and_level_of_its_first_page(sessions, client, cl
     first = get_json(client, "/api/v1/prices?symbols=AAPL&limit=20")
     assert first["resolution"] == "tick" and first["end"] == utc_text(NOW)
     clock.now = NOW + timedelta(minutes=30)
-    add(sessions, *[("AAPL", "9.5", NOW + timedelta(minutes=m)) for m in range(10)])
+    write_prices(sessions, *[("AAPL", "9.5", NOW + timedelta(minutes=m)) for m in range(10)])
     pages = follow(client, f"/api/v1/prices?symbols=AAPL&limit=20&cursor={first['cursor']}")
     rows = first["data"] + all_rows(pages)
     assert len(rows) == 60 and max(r["time"] for r in rows) < utc_text(NOW)
