@@ -59,12 +59,17 @@ class PriceQuery:
     cursor: Cursor | None
 
     def window(self, now: datetime) -> tuple[datetime, datetime]:
-        """[start, end): end defaults to the cursor's or now, start to a day before end."""
+        """[start, end) in whole milliseconds: end the cursor's or now, start a day before end.
+
+        Stored times are whole milliseconds, so rounding both bounds up selects the very
+        same rows, and the millisecond text of `next` names the same window exactly.
+        """
         end = self.end or (self.cursor.end if self.cursor else now)
         try:
-            start = self.start or end - DEFAULT_SPAN
-        except OverflowError:  # an end in the first day of year 1
-            raise ParameterError("end", "end is too early") from None
+            start = _ms_up(self.start or end - DEFAULT_SPAN)
+            end = _ms_up(end)
+        except OverflowError:  # at the ends of the calendar
+            raise ParameterError("end", "end is out of range") from None
         if start >= end:
             raise ParameterError("start", "start must be before end")
         return start, end
@@ -178,3 +183,8 @@ def decode_cursor(text: str) -> Cursor:
 
 def _micros(moment: datetime) -> int:
     return (moment - EPOCH) // MICROSECOND
+
+
+def _ms_up(moment: datetime) -> datetime:
+    """The first whole millisecond at or after `moment`."""
+    return moment + (-moment.microsecond % 1000) * MICROSECOND

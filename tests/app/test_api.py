@@ -157,15 +157,17 @@ def test_a_write_between_pages_skips_nothing_and_repeats_nothing(sessions, clien
 
 
 def test_a_cursor_keeps_the_end_and_level_of_its_first_page(sessions, client, clock):
-    seed(sessions, NOW - timedelta(hours=1), NOW - timedelta(minutes=1))
+    seed(sessions, NOW - timedelta(hours=1), NOW)
+    clock.now = NOW + timedelta(microseconds=250)  # "now" ends the window: at NOW + 1 ms
     first = get_json(client, "/api/v1/prices?symbols=AAPL&limit=20")
-    assert first["resolution"] == "tick" and first["end"] == utc_text(NOW)
+    end = utc_text(NOW + timedelta(milliseconds=1))
+    assert first["resolution"] == "tick" and first["end"] == end and f"end={end}" in first["next"]
     clock.now = NOW + timedelta(minutes=30)
-    write_prices(sessions, *[("AAPL", "9.5", NOW + timedelta(minutes=m)) for m in range(10)])
+    write_prices(sessions, *[("AAPL", "9.5", NOW + timedelta(minutes=m)) for m in range(1, 10)])
     pages = follow(client, f"/api/v1/prices?symbols=AAPL&limit=20&cursor={first['cursor']}")
     rows = first["data"] + all_rows(pages)
-    assert len(rows) == 60 and max(r["time"] for r in rows) < utc_text(NOW)
-    assert {p["resolution"] for p in pages} == {"tick"} and pages[-1]["end"] == utc_text(NOW)
+    assert len(rows) == 61 and rows[-1]["time"] == utc_text(NOW)  # nothing after the end
+    assert {p["resolution"] for p in pages} == {"tick"} and {p["end"] for p in pages} == {end}
 
 
 @pytest.mark.parametrize(

@@ -69,6 +69,16 @@ def test_the_defaults_leave_symbols_window_and_resolution_to_the_caller():
     assert query.window(AT) == (AT - timedelta(days=1), AT)
 
 
+def test_the_window_rounds_up_to_whole_milliseconds_selecting_the_same_stored_rows():
+    query = parse_price_args({"start": ["2026-11-27T14:00:00.000001Z"]}, 100)
+    now = AT + timedelta(microseconds=2_500)
+    assert query.window(now) == (
+        AT - timedelta(hours=1) + timedelta(milliseconds=1),
+        AT + timedelta(milliseconds=3),
+    )
+    assert parse_price_args({}, 100).window(now)[0] == AT - timedelta(days=1, milliseconds=-3)
+
+
 def test_symbols_are_trimmed_upper_cased_and_taken_once():
     query = parse_price_args({"symbols": [" aapl,GE ,aapl,brk.b"]}, 100)
     assert query.symbols == ("AAPL", "GE", "BRK.B")
@@ -101,7 +111,11 @@ def test_each_bad_parameter_is_named(args, parameter, words):
 
 @pytest.mark.parametrize(
     ("args", "parameter"),
-    [({"start": ["2026-11-28T00:00:00Z"]}, "start"), ({"end": ["0001-01-01T12:00:00Z"]}, "end")],
+    [
+        ({"start": ["2026-11-28T00:00:00Z"]}, "start"),
+        ({"end": ["0001-01-01T12:00:00Z"]}, "end"),
+        ({"end": ["9999-12-31T23:59:59.9999Z"]}, "end"),
+    ],
 )
 def test_a_window_that_cannot_be_is_refused_when_it_is_settled(args, parameter):
     query = parse_price_args(args, 100)
