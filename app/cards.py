@@ -30,6 +30,25 @@ def range_position(last: float | None, low: float | None, high: float | None) ->
     return round(min(max((last - low) / (high - low), 0.0), 1.0), 3)
 
 
+# A price is stale when none came for this many poll intervals while its market is open.
+STALE_INTERVALS = 3
+
+
+def freshness(
+    last_ms: int | None, now_ms: int, market_open: bool, price_seconds: float
+) -> tuple[float | None, str]:
+    """A price's age in seconds and what its card says of it: live, stale, closed or none.
+
+    The same rule as the card's line in assets/page.js ("2 s ago", "Stale", "Market closed").
+    """
+    if last_ms is None:
+        return None, "none"
+    age = max(0, now_ms - last_ms) / 1000
+    if not market_open:
+        return round(age, 1), "closed"
+    return round(age, 1), "stale" if age > STALE_INTERVALS * price_seconds else "live"
+
+
 def card_numbers(stocks: Sequence[ChartStock], prices: Mapping[str, CardPrice]) -> dict:
     """What a tick sends for the cards: symbol -> [last, change, % change, last ms, position]."""
     out = {}

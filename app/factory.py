@@ -9,7 +9,9 @@ from dash import Dash
 from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.api import register_api
 from app.callbacks import register_callbacks
+from app.download import register_download
 from app.health import register_health_routes
 from app.http_bytes import LeanDash, serve_lean
 from app.layout import build_layout
@@ -31,7 +33,7 @@ def create_app(
     registry: CollectorRegistry | None = None,
     editor: Editor | None = None,
 ) -> Dash:
-    """A Dash app reading through `sessions`, with /healthz, /readyz and /metrics.
+    """A Dash app reading through `sessions`, with /healthz, /readyz, /metrics, /api/v1, CSV.
 
     `market` says when prices are expected to move (readiness allows stale prices
     while it is closed).
@@ -62,5 +64,7 @@ def create_app(
     register_callbacks(app, page)
     register_watch_callbacks(app, editor, changed=shared.forget)
     register_health_routes(app.server, settings, sessions, clock, market, registry)
+    register_api(app.server, settings, sessions, clock, market)
+    register_download(app.server, sessions, clock, market, longest, settings.api_max_rows)
     serve_lean(app, compress=settings.compress, cache_static=settings.cache_static)
     return app

@@ -24,6 +24,7 @@ COMPRESSED_TYPES = (
     "application/json",
     "image/svg+xml",
     "image/x-icon",  # Dash's favicon is an uncompressed bitmap
+    "text/csv",  # the chart's download (app/download.py), streamed
 )
 # Below this an answer fits in a packet or two: compressing saves nothing worth the CPU.
 MIN_SIZE = 500

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8050, ge=1, le=65535)
     compress: bool = True  # brotli/gzip answers (false: identity, e.g. to compare in a benchmark)
     cache_static: bool = True  # fingerprinted files cached a year, immutable; the page revalidated
+    # The most rows one /api/v1/prices answer holds (a cursor reads on); the CSV's page size.
+    api_max_rows: int = Field(default=10_000, ge=1, le=1_000_000)
 
     # Running as a service
     web_polls: bool = True  # false: web workers never poll (a separate `stockstreamer poll` does)

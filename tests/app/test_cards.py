@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.cards import card_frame, card_numbers, price_change, range_position
+from app.cards import card_frame, card_numbers, freshness, price_change, range_position
 from app.figure import PALETTE
 from db.cards import CardPrice
 from tests.app.page_helpers import stock, utc_ms
@@ -93,3 +93,18 @@ def test_a_hostile_company_name_travels_as_plain_data():
     hostile = '<img src=x onerror="alert(1)"> & Co'
     frame = card_frame(stock(company_name=hostile))
     assert json.loads(json.dumps(frame))[1] == hostile  # page.js puts it in as text
+
+
+@pytest.mark.parametrize(
+    ("last_ms", "open_", "expected"),
+    [
+        (None, True, (None, "none")),
+        (10_000, True, (10.0, "live")),
+        (4_999, True, (15.0, "live")),  # three intervals exactly: still live
+        (4_998, True, (15.0, "stale")),
+        (4_998, False, (15.0, "closed")),
+        (25_000, True, (0.0, "live")),  # a price a little ahead of this clock is not negative
+    ],
+)
+def test_freshness_is_the_cards_age_and_state(last_ms, open_, expected):
+    assert freshness(last_ms, 19_999, open_, price_seconds=5) == expected
