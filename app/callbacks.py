@@ -217,6 +217,11 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         Input("controls", "data"),
     )
     app.clientside_callback(
+        "function (search) { return 'download.csv' + (search || ''); }",
+        Output("download-csv", "href"),
+        Input("url", "search"),
+    )
+    app.clientside_callback(
         ClientsideFunction("stockstreamer", "render"),
         Output("written", "data"),  # nothing: page.js writes the cards into the page
         Input("numbers", "data"),

@@ -72,6 +72,15 @@ def controls(longest: timedelta) -> html.Div:
                 title="Go back to the last range and keep it moving",
                 hidden=True,
             ),
+            # Relative, so that it works under a path prefix; its query follows the URL.
+            html.A(
+                "↓ CSV",
+                id="download-csv",
+                className="button button-quiet",
+                href="download.csv",
+                title="Download the shown stocks, range and resolution as CSV",
+                **{"aria-label": "Download the chart's prices as CSV"},
+            ),
         ],
     )
 

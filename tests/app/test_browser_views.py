@@ -7,6 +7,7 @@ so what the page should show is read back from the database rows themselves.
 from __future__ import annotations
 
 import re
+import urllib.request
 from datetime import timedelta
 from urllib.parse import unquote
 
@@ -223,6 +224,13 @@ def test_the_url_holds_the_view_and_back_and_forward_step_through_it(driver, boa
     wait_shown(driver, ["AAPL", "NVDA"])
     link = driver.current_url
     assert search(driver) == "?view=price&range=5D&hide=GE"
+    # The CSV link downloads what the chart shows: the same query, read by the server.
+    csv = driver.find_element("id", "download-csv").get_attribute("href")
+    assert csv == board.url.rstrip("/") + "/download.csv?view=price&range=5D&hide=GE"
+    with urllib.request.urlopen(csv, timeout=30) as answer:
+        rows = answer.read().decode().splitlines()
+    assert rows[0].startswith("symbol,time_utc,time_new_york,")
+    assert {r.split(",")[0] for r in rows[1:]} == {"AAPL", "NVDA"}
 
     open_page(driver, link, shown=["AAPL", "NVDA"])
     assert title(driver) == "Price · last 5 days"
