@@ -14,6 +14,7 @@ from app.health import register_health_routes
 from app.http_bytes import LeanDash, serve_lean
 from app.layout import build_layout
 from app.page_updates import Page
+from app.request_checks import register_request_checks
 from app.tick_cache import DirectReads, SharedReads
 from app.watch_controls import Editor, register_watch_callbacks
 from core.market import MarketHours
@@ -62,5 +63,6 @@ def create_app(
     register_callbacks(app, page)
     register_watch_callbacks(app, editor, changed=shared.forget)
     register_health_routes(app.server, settings, sessions, clock, market, registry)
+    register_request_checks(app, settings.max_request_bytes)
     serve_lean(app, compress=settings.compress, cache_static=settings.cache_static)
     return app

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8050, ge=1, le=65535)
     compress: bool = True  # brotli/gzip answers (false: identity, e.g. to compare in a benchmark)
     cache_static: bool = True  # fingerprinted files cached a year, immutable; the page revalidated
+    # A request body above this is refused (413) before it is read; a tick's is about 2 kB.
+    max_request_bytes: int = Field(default=1_048_576, ge=1024, le=1_073_741_824)
 
     # Running as a service
     web_polls: bool = True  # false: web workers never poll (a separate `stockstreamer poll` does)
