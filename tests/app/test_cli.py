@@ -146,12 +146,15 @@ def test_run_serves_the_dashboard_and_polls_on_the_embedded_defaults(tmp_path):
                 with urllib.request.urlopen(
                     f"http://127.0.0.1:{port}/_dash-layout", timeout=5
                 ) as r:
-                    layout = r.read().decode()
+                    layout, headers = r.read().decode(), r.headers
                 break
             except OSError:
                 assert time.monotonic() < deadline, "the dashboard never answered"
                 time.sleep(0.2)
         assert '"id": "chart"' in layout or '"id":"chart"' in layout
+        # No "Server: Werkzeug/3.1.9 Python/3.11.7"; the security headers on every answer.
+        assert headers["Server"] is None and headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
         with urllib.request.urlopen(
             f"http://127.0.0.1:{port}/assets/logos/AAPL.svg", timeout=5
         ) as r:
