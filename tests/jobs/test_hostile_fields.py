@@ -15,30 +15,28 @@ from sqlalchemy import select
 
 from db.models import Stock
 from jobs.failures import RejectionKind as Kind
-from jobs.poll import Poller
+from jobs.poll import Poller, RunResult
 from jobs.providers.registry import build_provider
 from tests.db.helpers import count_ticks
 from tests.fakes.iex_server import FakeIEX
-from tests.jobs.helpers import serving, settings
+from tests.jobs.helpers import iex_settings, serving
 
 iex_server = serving(FakeIEX)
 GOOD = ["AAPL", "MSFT"]
 LONG_NAME = "M" * 100_000
 
 
-def poller_on(fake: FakeIEX, sessions, database_url: str) -> tuple[Poller, object]:
-    configured = settings(
-        symbols=[*GOOD, "EVIL"],
-        provider="iex",
-        provider_base_url=fake.url("stable"),
-        database_url=database_url,
-        retry_backoff=0.01,
-        http_timeout=2,
-    )
+def one_pass(fake: FakeIEX, sessions, database_url: str, caplog, kind: str) -> RunResult:
+    """A poller on the fake for AAPL, MSFT and EVIL: one "prices" or "metadata" pass."""
+    configured = iex_settings(fake, [*GOOD, "EVIL"], database_url)
     provider = build_provider(configured)
-    poller = Poller(configured, provider, sessions)
-    poller.sync_watchlist()
-    return poller, provider
+    try:
+        poller = Poller(configured, provider, sessions)
+        poller.sync_watchlist()
+        with caplog.at_level(logging.INFO):
+            return poller.poll_prices() if kind == "prices" else poller.poll_metadata()
+    finally:
+        provider.close()
 
 
 def refusal_lines(caplog, symbol: str) -> list[logging.LogRecord]:
@@ -64,12 +62,7 @@ def test_a_hostile_profile_field_refuses_its_row_only(
     iex_server.add("EVIL", **fields)
     if logo is not None:
         iex_server.logos["EVIL"] = {"url": logo}
-    poller, provider = poller_on(iex_server, sessions, database_url)
-    try:
-        with caplog.at_level(logging.INFO):
-            result = poller.poll_metadata()
-    finally:
-        provider.close()
+    result = one_pass(iex_server, sessions, database_url, caplog, "metadata")
 
     assert result.written == 2 and result.failed == {}
     assert list(result.rejected) == ["EVIL"] and result.rejected["EVIL"].kind == kind
@@ -97,12 +90,7 @@ def test_a_hostile_price_field_refuses_its_row_only(
     iex_server, sessions, database_url, caplog, fields, kind, reason
 ):
     iex_server.add("EVIL", **fields)
-    poller, provider = poller_on(iex_server, sessions, database_url)
-    try:
-        with caplog.at_level(logging.INFO):
-            result = poller.poll_prices()
-    finally:
-        provider.close()
+    result = one_pass(iex_server, sessions, database_url, caplog, "prices")
 
     assert result.written == 2 and result.failed == {}
     assert result.rejected["EVIL"].kind == kind and reason in str(result.rejected["EVIL"])
@@ -117,12 +105,7 @@ def test_a_hostile_previous_close_is_dropped_and_its_price_kept(
     iex_server, sessions, database_url, caplog, previous
 ):
     iex_server.add("EVIL", price=12.5, previousClose=previous)
-    poller, provider = poller_on(iex_server, sessions, database_url)
-    try:
-        with caplog.at_level(logging.INFO):
-            result = poller.poll_prices()
-    finally:
-        provider.close()
+    result = one_pass(iex_server, sessions, database_url, caplog, "prices")
 
     assert (result.written, result.rejected, result.failed) == (3, {}, {})
     (line,) = refusal_lines(caplog, "EVIL")
