@@ -16,7 +16,7 @@ import pytest
 
 from app.factory import create_app
 from app.request_checks import body_problem, is_relayout, unchecked
-from core.settings import load_settings
+from core.settings import SettingsError, load_settings
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
 from jobs.providers.registry import PROVIDERS, market_hours
@@ -201,5 +201,5 @@ def test_a_chunked_body_is_cut_at_the_limit(served):
 
 def test_the_limit_is_a_setting_checked_at_start():
     assert load_settings(PROVIDERS).max_request_bytes == 1_048_576
-    with pytest.raises(Exception, match="STOCKSTREAMER_MAX_REQUEST_BYTES"):
+    with pytest.raises(SettingsError, match="STOCKSTREAMER_MAX_REQUEST_BYTES"):
         load_settings(PROVIDERS, max_request_bytes=10)
