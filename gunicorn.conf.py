@@ -10,6 +10,8 @@ import subprocess
 import sys
 import tempfile
 
+import gunicorn.http.wsgi
+
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8050')}"
 # Workers bring the cores: a worker runs Python on one core at a time (the GIL). About
 # one per core, plus one (3 on 2 cores) so a worker busy drawing a whole view does not
@@ -34,6 +36,10 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 # browsers) keeps a viewer on one connection; a gthread worker holds idle ones in
 # its poller, not in a thread, up to worker_connections (1000) each.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
+# No banner: gunicorn 23 writes "Server: gunicorn" from this module's SERVER on every answer
+# (setting gunicorn.SERVER here is too late: the module copied it at import) and cannot leave
+# the header out, so it goes empty. Behind nginx the client sees nginx's own header instead.
+gunicorn.http.wsgi.SERVER = ""
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "1") != "0" else None
 errorlog = "-"
 capture_output = True

@@ -217,7 +217,7 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         Input("controls", "data"),
     )
     app.clientside_callback(
-        "function (search) { return 'download.csv' + (search || ''); }",
+        ClientsideFunction("stockstreamer", "csvHref"),
         Output("download-csv", "href"),
         Input("url", "search"),
     )

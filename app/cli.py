@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from werkzeug.serving import make_server
 
 from app.runtime import startup_settings
+from app.security_headers import QuietRequestHandler
 from app.startup import checked, listening_socket, open_runtime
 from core.settings import Settings
 from db.migrate import upgrade
@@ -90,6 +91,7 @@ def run_command(settings: Settings, _args: argparse.Namespace) -> int:
                 settings.port,
                 runtime.dashboard().server,
                 threaded=True,
+                request_handler=QuietRequestHandler,  # no "Server: Werkzeug/… Python/…"
                 fd=listener.fileno(),
             )
             # Ctrl-C and SIGTERM (systemd, a container) now end serve_forever the same way.

@@ -13,9 +13,11 @@ from app.api import register_api
 from app.callbacks import register_callbacks
 from app.download import register_download
 from app.health import register_health_routes
-from app.http_bytes import LeanDash, serve_lean
+from app.http_bytes import serve_lean
 from app.layout import build_layout
 from app.page_updates import Page
+from app.request_checks import register_request_checks
+from app.security_headers import QuietDash, register_security_headers
 from app.tick_cache import DirectReads, SharedReads
 from app.watch_controls import Editor, register_watch_callbacks
 from core.market import MarketHours
@@ -42,7 +44,7 @@ def create_app(
     process's poller metrics when gunicorn's multiprocess directory is not used.
     `editor` adds and removes watched symbols; without one the page cannot edit.
     """
-    app = LeanDash(
+    app = QuietDash(
         __name__,
         title="stockstreamer",
         assets_folder=str(ASSETS),  # Dash needs the absolute path of the top-level folder
@@ -66,5 +68,7 @@ def create_app(
     register_health_routes(app.server, settings, sessions, clock, market, registry)
     register_api(app.server, settings, sessions, clock, market)
     register_download(app.server, sessions, clock, market, longest, settings.api_max_rows)
+    register_request_checks(app, settings.max_request_bytes)
     serve_lean(app, compress=settings.compress, cache_static=settings.cache_static)
+    register_security_headers(app)  # last: the policy hashes every inline script registered
     return app

@@ -12,7 +12,7 @@ from datetime import timedelta
 from dash import dcc, html
 
 from app.query import RANGES, VIEWS
-from app.watch_controls import watch_bar
+from app.watch_controls import UNDO_SECONDS, watch_bar
 
 FOOTNOTE = (
     "Compare: each stock's change from the first point shown. Price: a panel per stock with "
@@ -154,6 +154,7 @@ def build_layout(
                     "refresh": int(refresh_seconds * 1000),
                     "every": int(price_seconds * 1000),
                     "editable": editable,  # each card gets a remove button
+                    "undo": UNDO_SECONDS * 1000,  # how long Undo stays after a remove
                 },
             ),
             dcc.Store(id="page", storage_type="memory"),

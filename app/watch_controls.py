@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 UNDO_SECONDS = 10  # how long "Undo" stays after a remove (assets/page.js hides it)
@@ -123,10 +123,10 @@ def register_watch_callbacks(
         return outcome.message, kind, "", True, None, redraw
 
     app.clientside_callback(
-        f"function (hidden) {{ return window.dash_clientside.stockstreamer.undoLater(hidden, "
-        f"{UNDO_SECONDS * 1000}); }}",
+        ClientsideFunction("stockstreamer", "undoLater"),
         Output("watch-undo-timer", "data"),
         Input("watch-undo", "hidden"),
+        State("config", "data"),
         prevent_initial_call=True,
     )
     return on_watch

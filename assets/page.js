@@ -221,17 +221,24 @@
 
   // "Undo" after a remove stays a few seconds, then goes (through Dash, which owns it).
   var undoTimer = null;
-  function undoLater(hidden, ms) {
+  function undoLater(hidden, config) {
     window.clearTimeout(undoTimer);
     if (hidden === false) {
       undoTimer = window.setTimeout(function () {
         window.dash_clientside.set_props("watch-undo", { hidden: true });
-      }, ms);
+      }, (config && config.undo) || 10000);
     }
     return window.dash_clientside.no_update;
   }
 
+  // The CSV link asks for what the chart shows: the page's own query (relative: a prefix works).
+  function csvHref(search) {
+    return "download.csv" + (search || "");
+  }
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    stockstreamer: { controls: controls, render: render, theme: theme, undoLater: undoLater },
+    stockstreamer: {
+      controls: controls, render: render, theme: theme, undoLater: undoLater, csvHref: csvHref,
+    },
   });
 })();

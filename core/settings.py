@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     cache_static: bool = True  # fingerprinted files cached a year, immutable; the page revalidated
     # The most rows one /api/v1/prices answer holds (a cursor reads on); the CSV's page size.
     api_max_rows: int = Field(default=10_000, ge=1, le=1_000_000)
+    # A request body above this is refused (413) before it is read; a tick's is about 2 kB.
+    max_request_bytes: int = Field(default=1_048_576, ge=1024, le=1_073_741_824)
 
     # Running as a service
     web_polls: bool = True  # false: web workers never poll (a separate `stockstreamer poll` does)

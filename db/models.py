@@ -31,7 +31,14 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-PRICE = Numeric(18, 6)
+# Column sizes, also the bounds validation holds provider values to (jobs/validate.py):
+# a value past them would fail the whole write on PostgreSQL.
+SYMBOL_LENGTH = 16
+NAME_LENGTH = 200
+LOGO_URL_LENGTH = 1024
+SOURCE_LENGTH = 32
+PRICE_PRECISION, PRICE_SCALE = 18, 6
+PRICE = Numeric(PRICE_PRECISION, PRICE_SCALE)
 
 
 class Base(DeclarativeBase):
@@ -52,9 +59,9 @@ class Stock(Base):
         ),
     )
 
-    symbol: Mapped[str] = mapped_column(String(16), primary_key=True)
-    company_name: Mapped[str | None] = mapped_column(String(200))
-    logo_url: Mapped[str | None] = mapped_column(String(1024))
+    symbol: Mapped[str] = mapped_column(String(SYMBOL_LENGTH), primary_key=True)
+    company_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    logo_url: Mapped[str | None] = mapped_column(String(LOGO_URL_LENGTH))
     week52_high: Mapped[Decimal | None] = mapped_column(PRICE)
     week52_low: Mapped[Decimal | None] = mapped_column(PRICE)
     profile_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -62,7 +69,7 @@ class Stock(Base):
     on_watchlist: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default="0", nullable=False
     )
-    source: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str | None] = mapped_column(String(SOURCE_LENGTH))
     simulated: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default="0", nullable=False
     )

@@ -38,6 +38,7 @@ class RejectionKind(StrEnum):
     MALFORMED = "malformed"
     NOT_ASKED = "not_asked"
     LOGO = "logo"
+    NAME = "name"  # a company name too long for its column, or with control characters
     WEEK52 = "52-week"
 
 

@@ -1,18 +1,31 @@
-"""Checks that stand between a provider's answer and the database."""
+"""Checks that stand between a provider's answer and the database.
+
+Every field is checked per row against what its column holds (db/models.py), so one
+hostile value is one refused row, never a write of the whole batch rolled back.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from core.records import TICKER_RE, Quote, StockProfile
+from db.models import LOGO_URL_LENGTH, NAME_LENGTH, PRICE_PRECISION, PRICE_SCALE, SOURCE_LENGTH
 from jobs.failures import Rejection, RejectionKind
 
 Kind = RejectionKind
+# The price columns' step and ceiling: a smaller price would be stored as 0 (against the
+# tables' checks), a larger one overflows the column.
+PRICE_STEP = Decimal(1).scaleb(-PRICE_SCALE)
+PRICE_CEILING = Decimal(10) ** (PRICE_PRECISION - PRICE_SCALE) - PRICE_STEP
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)  # no feed's trade is older
+# NUL is refused by PostgreSQL in any text; line breaks and the rest have no place in a name.
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class Observed(Protocol):
@@ -41,8 +54,21 @@ def price_problem(price: Decimal | None, limits: Limits) -> tuple[Kind, str] | N
         return Kind.NOT_FINITE, f"price is not finite ({price})"
     if price <= 0:
         return Kind.NOT_POSITIVE, f"price is not positive ({price})"
-    if price > limits.max_price:
-        return Kind.ABSURD, f"price is absurd ({price} > {limits.max_price})"
+    if price > limits.max_price or price > PRICE_CEILING:
+        return Kind.ABSURD, f"price is absurd ({price} > {min(limits.max_price, PRICE_CEILING)})"
+    if price < PRICE_STEP:
+        return Kind.ABSURD, f"price is below the smallest step stored ({price} < {PRICE_STEP})"
+    return None
+
+
+def text_problem(value: str | None, field: str, longest: int) -> str | None:
+    """Why a text field cannot be stored (too long for its column, control characters)."""
+    if value is None:
+        return None
+    if len(value) > longest:
+        return f"{field} is too long ({len(value):,} characters > {longest})"
+    if CONTROL.search(value):
+        return f"{field} has control characters"
     return None
 
 
@@ -70,6 +96,8 @@ def _quote_problem(
         return Kind.TIME_ZONE, "observation time has no time zone"
     if quote.observed_at > now + limits.max_future_skew:
         return Kind.FUTURE, f"observation time {quote.observed_at.isoformat()} is in the future"
+    if quote.observed_at < EARLIEST:
+        return Kind.ABSURD, f"observation time {quote.observed_at.isoformat()} is before 1970"
     return None
 
 
@@ -98,6 +126,9 @@ def logo_problem(url: str | None) -> str | None:
     """Logos must be http(s) URLs or paths on this site; anything else could run script."""
     if url is None:
         return None
+    problem = text_problem(url, "logo URL", LOGO_URL_LENGTH)
+    if problem:
+        return problem
     parts = urlsplit(url)
     if parts.scheme in ("http", "https") and parts.netloc:
         return None
@@ -119,6 +150,12 @@ def _profile_problem(
 ) -> tuple[Kind, str] | None:
     if not TICKER_RE.match(profile.symbol or "") or profile.symbol not in expected:
         return Kind.MALFORMED, "symbol is malformed or was not asked for"
+    problem = text_problem(profile.company_name, "company name", NAME_LENGTH)
+    if problem:
+        return Kind.NAME, problem
+    problem = text_problem(profile.source, "source", SOURCE_LENGTH)
+    if problem:
+        return Kind.MALFORMED, problem
     problem = logo_problem(profile.logo_url)
     if problem:
         return Kind.LOGO, problem

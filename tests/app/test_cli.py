@@ -146,12 +146,15 @@ def test_run_serves_the_dashboard_and_polls_on_the_embedded_defaults(tmp_path):
                 with urllib.request.urlopen(
                     f"http://127.0.0.1:{port}/_dash-layout", timeout=5
                 ) as r:
-                    layout = r.read().decode()
+                    layout, headers = r.read().decode(), r.headers
                 break
             except OSError:
                 assert time.monotonic() < deadline, "the dashboard never answered"
                 time.sleep(0.2)
         assert '"id": "chart"' in layout or '"id":"chart"' in layout
+        # No "Server: Werkzeug/3.1.9 Python/3.11.7"; the security headers on every answer.
+        assert headers["Server"] is None and headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
         with urllib.request.urlopen(
             f"http://127.0.0.1:{port}/assets/logos/AAPL.svg", timeout=5
         ) as r:
@@ -197,7 +200,8 @@ def test_the_first_run_says_the_address_once_and_nothing_that_looks_like_an_erro
     reader.start()
     try:
         first_run = _first_lines(lines, seconds=10, until=_filled_and_polled)
-        # A real error still reaches the log: a request for a callback that does not exist.
+        # What the server refuses still reaches the log: a request for a callback that does
+        # not exist is a 400 and one line (it was a 500 and a traceback before issue 13).
         broken = urllib.request.Request(
             f"http://127.0.0.1:{port}/_dash-update-component",
             data=json.dumps(
@@ -205,7 +209,7 @@ def test_the_first_run_says_the_address_once_and_nothing_that_looks_like_an_erro
             ).encode(),
             headers={"Content-Type": "application/json"},
         )
-        with pytest.raises(urllib.error.HTTPError, match="500"):
+        with pytest.raises(urllib.error.HTTPError, match="400"):
             urllib.request.urlopen(broken, timeout=10)
     finally:
         process.send_signal(signal.SIGINT)
@@ -221,7 +225,9 @@ def test_the_first_run_says_the_address_once_and_nothing_that_looks_like_an_erro
         if any(word in line for word in ("WARNING", "ERROR", "Traceback", "Error"))
     ]
     assert alarming == [], output
-    assert "ERROR" in output and "Exception on /_dash-update-component" in output, output
+    refusals = [line for line in lines if "refused POST /_dash-update-component: 400" in line]
+    assert len(refusals) == 1 and "WARNING" in refusals[0], output
+    assert "Traceback" not in output, output
 
 
 def _filled_and_polled(lines: list[str]) -> bool:

@@ -37,6 +37,19 @@ def settings(**overrides: object) -> Settings:
     return load_settings(PROVIDERS, **overrides)
 
 
+def iex_settings(fake: FakeServer, symbols: list[str], database_url: str, **extra: object):
+    """The settings of a poll on a fake IEX-compatible server's Cloud layout, fast retries."""
+    return settings(
+        symbols=symbols,
+        provider="iex",
+        provider_base_url=fake.url("stable"),  # type: ignore[attr-defined]
+        database_url=database_url,
+        retry_backoff=0.01,
+        http_timeout=2,
+        **extra,
+    )
+
+
 def plan(provider: str, **limits: object) -> Budget:
     """A provider's budget on its declared defaults, or on these limits (no environment read)."""
     (spec,) = [spec for spec in PROVIDERS if spec.name == provider]

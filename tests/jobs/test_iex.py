@@ -19,7 +19,15 @@ from jobs.providers.iex import IEXProvider
 from jobs.providers.registry import build_provider
 from tests.db.helpers import count_ticks, ticks_between
 from tests.fakes.iex_server import T0_MS, FakeIEX
-from tests.jobs.helpers import FAST, FAST_HTTP, kinds, made_on, serving, settings, texts
+from tests.jobs.helpers import (
+    FAST,
+    FAST_HTTP,
+    iex_settings,
+    kinds,
+    made_on,
+    serving,
+    texts,
+)
 
 TOKEN = "sk_live_4f2b9c1d8e7a6b5c"
 SIX = ["AAPL", "MSFT", "GE", "AMZN", "NVDA", "INTC"]
@@ -241,14 +249,8 @@ def test_bad_prices_come_back_as_items_for_validation(iex_server, provider_of):
 def test_bad_prices_are_rejected_by_the_poll_and_never_stored(iex_server, sessions, database_url):
     for symbol, price in BAD_PRICES.items():
         iex_server.add(symbol, price=price)
-    configured = settings(
-        symbols=["AAPL", *BAD_PRICES, "MSFT"],
-        provider="iex",
-        provider_base_url=iex_server.url("stable"),
-        provider_token=TOKEN,
-        database_url=database_url,
-        retry_backoff=0.01,
-        http_timeout=2,
+    configured = iex_settings(
+        iex_server, ["AAPL", *BAD_PRICES, "MSFT"], database_url, provider_token=TOKEN
     )
     provider = build_provider(configured)
     try:

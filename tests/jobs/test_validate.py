@@ -120,3 +120,34 @@ def test_a_bad_previous_close_is_dropped_and_the_quote_kept():
         "ZERO": "previous close: price is not positive (0)",
         "HUGE": "previous close: price is absurd (12345678901 > 10000000)",
     }
+
+
+@pytest.mark.parametrize(
+    ("profile", "kind", "reason"),
+    [
+        (
+            StockProfile("AAPL", "A" * 201),
+            Kind.NAME,
+            "company name is too long (201 characters > 200)",
+        ),
+        (StockProfile("AAPL", "Apple\x00"), Kind.NAME, "company name has control characters"),
+        (StockProfile("AAPL", logo_url="/" + "a" * 1024), Kind.LOGO, "logo URL is too long"),
+        (StockProfile("AAPL", source="s" * 33), Kind.MALFORMED, "source is too long"),
+        (
+            StockProfile("AAPL", week52_high=Decimal("1e12"), week52_low=Decimal(1)),
+            Kind.ABSURD,
+            "52-week band: price is absurd",
+        ),
+    ],
+)
+def test_every_profile_field_is_bounded_by_its_column(profile, kind, reason):
+    limits = Limits(max_price=Decimal("1e15"))  # above the column: the column's bound holds
+    problem = profile_problem(profile, limits, EXPECTED)
+    assert problem is not None and problem.kind == kind and problem.message.startswith(reason)
+
+
+def test_the_longest_name_and_the_smallest_price_the_columns_hold_pass():
+    assert profile_problem(StockProfile("AAPL", "A" * 200), Limits(), EXPECTED) is None
+    assert quote_problem(Quote("AAPL", Decimal("0.000001"), NOW), NOW, Limits(), EXPECTED) is None
+    old = Quote("AAPL", Decimal("1"), datetime(1969, 12, 31, tzinfo=timezone.utc))
+    assert "before 1970" in quote_problem(old, NOW, Limits(), EXPECTED).message
