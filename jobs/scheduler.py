@@ -42,7 +42,8 @@ EXPECTED_OVERLAP = _ExpectedOverlap()
 
 METADATA_RETRY = 60.0  # seconds before a failed metadata refresh is tried again
 METADATA_CHECK = 1.0  # seconds between looks at whether metadata is due: names follow prices
-HISTORY_CHECK = 30.0  # seconds between looks for history to fill (a gap after an outage)
+HISTORY_CHECK = 1.0  # seconds between looks for history to fill: a stock just added, a gap
+HISTORY_RETRY = 30.0  # seconds before a failed history fill is tried again
 
 
 class PollingService:
@@ -77,6 +78,7 @@ class PollingService:
             timezone=timezone.utc,
         )
         self._backfilled = False
+        self._history_retry_at = 0.0
         self._metadata_due_at = 0.0  # due at once
         self._prices_tried = threading.Event()
 
@@ -92,6 +94,10 @@ class PollingService:
             self.provider.close()
             raise
         self.poller.sync_watchlist()
+        if len(self.poller.symbols) != len(self.settings.symbols):  # the database's list
+            self.price_interval = fit_price_interval(
+                self.provider.budget, len(self.poller.symbols), self.settings.price_interval
+            )
         now = utc_now()
         # Every job is added here: adding jobs from inside a job deadlocks with shutdown().
         # Live prices come first; the history (a new symbol's, then any gap) and the
@@ -115,7 +121,7 @@ class PollingService:
         log.info(
             "poller started: provider=%s symbols=%s interval=%ss",
             self.provider.name,
-            ",".join(self.settings.symbols),
+            ",".join(self.poller.symbols),
             self.price_interval,
         )
 
@@ -145,20 +151,30 @@ class PollingService:
             self._prices_tried.set()
 
     def _fill_history(self) -> None:
-        if self.provider.ready_in() > 0:
+        if self.provider.ready_in() > 0 or time.monotonic() < self._history_retry_at:
             return
-        if not self._backfilled or self.poller.gaps_due:
-            self._backfilled = not self.poller.backfill().failed
+        poller = self.poller
+        if not self._backfilled or poller.gaps_due or poller.watchlist.history_due:
+            self._backfilled = not poller.backfill().failed
+            if not self._backfilled:
+                self._history_retry_at = time.monotonic() + HISTORY_RETRY
 
     def _refresh_metadata(self) -> None:
         # Checked every minute, run when due: a failed refresh is retried within a minute
         # instead of leaving the page without names, logos and bands for six hours.
         # After the first price run: it goes first, and it finds out whether the provider
         # takes the key at all (a refused one pauses both).
-        if not self._prices_tried.is_set() or time.monotonic() < self._metadata_due_at:
+        if not self._prices_tried.is_set():
             return
         if self.provider.ready_in() > 0:
             return
+        if time.monotonic() < self._metadata_due_at:  # not due: only the stocks just added
+            joined = self.poller.watchlist.take_profiles()
+            if joined and self.poller.poll_metadata(joined).failed:  # all of them soon, then
+                soon = time.monotonic() + METADATA_RETRY
+                self._metadata_due_at = min(self._metadata_due_at, soon)
+            return
+        self.poller.watchlist.take_profiles()  # all of them now
         failed = self.poller.poll_metadata().failed
         retry_in = min(METADATA_RETRY, self.settings.metadata_interval)
         again = retry_in if failed else self.settings.metadata_interval

@@ -18,7 +18,8 @@ from core.records import Quote
 from core.times import from_ms, to_exchange_ms, to_ms
 from db.chart import chart_stocks
 from db.engine import unit_of_work
-from db.writes import sync_watchlist, upsert_profiles, write_quotes
+from db.watchlist import sync_watchlist
+from db.writes import upsert_profiles, write_quotes
 from tests.app.page_helpers import NOW, PROFILES, SYMBOLS, ManualClock, ops, seed
 
 WEEK = timedelta(days=7)

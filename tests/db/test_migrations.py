@@ -13,7 +13,8 @@ from core.records import Quote
 from db.engine import make_engine, make_session_factory, unit_of_work
 from db.migrate import head_revision, upgrade
 from db.models import Base
-from db.writes import record_previous_closes, sync_watchlist, write_quotes
+from db.watchlist import sync_watchlist, watched_symbols
+from db.writes import record_previous_closes, write_quotes
 from tests.db.helpers import (
     count_ticks,
     current_revision,
@@ -50,7 +51,7 @@ def test_upgrade_creates_what_the_models_describe_and_downgrade_removes_it(migra
         assert inspector.get_pk_constraint(table.name)["constrained_columns"] == [
             c.name for c in table.primary_key.columns
         ]
-    assert current_revision(engine) == head_revision() == "0005"
+    assert current_revision(engine) == head_revision() == "0007"
     downgrade(url, "base")
     assert not TABLES & set(inspect(engine).get_table_names())
     assert current_revision(engine) is None
@@ -77,11 +78,11 @@ def test_the_alembic_command_works_from_the_root_with_only_database_url(
     alembic = operator_alembic(url, project_root)
 
     alembic("upgrade", "head")
-    assert "0005 (head)" in alembic("current")
+    assert "0007 (head)" in alembic("current")
     alembic("downgrade", "base")
-    assert "0005" not in alembic("current")
+    assert "0007" not in alembic("current")
     alembic("upgrade", "head")
-    assert "0005 (head)" in alembic("current")
+    assert "0007 (head)" in alembic("current")
 
 
 def write_history(sessions) -> None:
@@ -119,7 +120,11 @@ def test_downgrade_one_step_and_up_again_keeps_the_data(database_url_factory, pr
             bars_before = stored_rows(session, "price_bars", BAR_ORDER)
         # Per stock: three minutes, one 5-minute and one hourly bar.
         assert [r[1] for r in bars_before] == [60, 60, 60, 300, 3600] * 2
-        assert "0004 -> 0005 (head)" in alembic("history")
+        assert "0005 -> 0007 (head)" in alembic("history")
+        alembic("downgrade", "-1")
+        assert alembic("current").strip().startswith("0005")
+        assert "watchlist" not in inspect(engine).get_table_names()
+        assert "0004 -> 0005" in alembic("history")
         alembic("downgrade", "-1")
         assert alembic("current").strip().startswith("0004")
         assert "previous_close" not in {c["name"] for c in inspect(engine).get_columns("stocks")}
@@ -132,7 +137,7 @@ def test_downgrade_one_step_and_up_again_keeps_the_data(database_url_factory, pr
         with sessions() as session:
             assert count_ticks(session) == 6  # revision 0002 keeps every price and minute
         alembic("upgrade", "head")
-        assert "0005 (head)" in alembic("current")
+        assert "0007 (head)" in alembic("current")
         with sessions() as session:
             assert count_ticks(session) == 6
             # Rebuilt from the minutes by 0003, the minutes moved back by 0004: exactly.
@@ -202,4 +207,4 @@ def test_0005_adds_the_previous_close_and_its_time_and_drops_them_again(migrated
     with sessions() as session:
         apple = get_stock(session, "AAPL")
         assert (apple.previous_close, apple.previous_close_at) == (None, None)
-        assert apple.on_watchlist and count_ticks(session) == ticks
+        assert "AAPL" in watched_symbols(session) and count_ticks(session) == ticks
