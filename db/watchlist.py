@@ -29,6 +29,7 @@ class WatchEntry:
     position: int
     added_at: datetime
     history_starts_at: datetime | None  # set when the provider could give no history before
+    company_name: str | None = None
 
 
 def watching():
@@ -46,8 +47,13 @@ def watch_entries(session: Session) -> list[WatchEntry]:
     """The watched stocks' rows in the page's order."""
     rows = session.execute(
         select(
-            Watchlist.symbol, Watchlist.position, Watchlist.added_at, Watchlist.history_starts_at
+            Watchlist.symbol,
+            Watchlist.position,
+            Watchlist.added_at,
+            Watchlist.history_starts_at,
+            Stock.company_name,
         )
+        .join(Stock, Stock.symbol == Watchlist.symbol)
         .where(watching())
         .order_by(Watchlist.position, Watchlist.symbol)
     ).all()

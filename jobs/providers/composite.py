@@ -30,6 +30,7 @@ class CompositeProvider(Provider):
         # The price interval is paced by the price provider; the other paces its own requests.
         self.budget = prices.budget
         self.history_step = prices.history_step
+        self.has_history = prices.has_history
 
     def fetch_quotes(self, symbols: Sequence[str]) -> Fetched[Quote]:
         """Latest prices from the price provider."""
@@ -44,6 +45,10 @@ class CompositeProvider(Provider):
     ) -> list[Quote] | None:
         """History from the price provider, so that it joins its live prices."""
         return self.prices.history(symbol, start, end, step)
+
+    def knows(self, symbol: str) -> bool:
+        """Whether the price provider has the symbol: its prices are what is polled."""
+        return self.prices.knows(symbol)
 
     def ready_in(self) -> float:
         """Seconds before the price provider sends requests again."""
