@@ -69,6 +69,12 @@ def format_problem(text: str) -> str | None:
     )
 
 
+def _read(text: str) -> tuple[str, EditResult | None]:
+    """The symbol as normalised, and the refusal of a malformed one."""
+    symbol, problem = normalise(text), format_problem(text)
+    return symbol, EditResult(False, problem, symbol, "malformed") if problem else None
+
+
 def symbols_that_fit(budget: Budget | None, interval: float, cap: int) -> int:
     """How many symbols (at most `cap`) the budget polls every `interval` seconds."""
     if budget is None:
@@ -99,10 +105,9 @@ class WatchlistEdits:
 
     def add(self, text: str) -> EditResult:
         """Watch one more stock, if every check passes; nothing is written otherwise."""
-        problem = format_problem(text)
-        symbol = normalise(text)
-        if problem:
-            return EditResult(False, problem, symbol, "malformed")
+        symbol, refusal = _read(text)
+        if refusal is not None:
+            return refusal
         with unit_of_work(self.sessions) as session:
             self._seeded(session)
             watched = watched_symbols(session)
@@ -132,10 +137,9 @@ class WatchlistEdits:
 
     def remove(self, text: str) -> EditResult:
         """Stop watching a stock; its prices are kept."""
-        problem = format_problem(text)
-        symbol = normalise(text)
-        if problem:
-            return EditResult(False, problem, symbol, "malformed")
+        symbol, refusal = _read(text)
+        if refusal is not None:
+            return refusal
         with unit_of_work(self.sessions) as session:
             self._seeded(session)
             removed = remove_symbol(session, symbol, self.clock())

@@ -11,11 +11,10 @@ from tests.app.test_cli import cli_env, stockstreamer
 
 def watched(url: str) -> list[str]:
     engine = make_engine(url)
-    try:
-        with make_session_factory(engine)() as session:
-            return watched_symbols(session)
-    finally:
-        engine.dispose()
+    with make_session_factory(engine)() as session:
+        symbols = watched_symbols(session)
+    engine.dispose()
+    return symbols
 
 
 def test_watch_lists_adds_and_removes_with_one_line_each(database_url_factory, backend, tmp_path):
