@@ -129,7 +129,7 @@ class Poller:
         self._resize_outage()
 
     def follow_watchlist(self) -> None:
-        """Take up an edit of the watchlist (before each price run, once it was loaded)."""
+        """Take up an edit of the watchlist once it is loaded (the service asks every second)."""
         change = self.watchlist.follow(self.sessions)
         if change is not None:
             self._resize_outage()
@@ -165,11 +165,11 @@ class Poller:
 
     # -- the passes -------------------------------------------------------------
     def _prices(self, result: RunResult) -> None:
-        self.follow_watchlist()
-        fetched = self.provider.fetch_quotes(self.symbols)
+        asked = self.symbols  # the list may change during the run (jobs/watching.py)
+        fetched = self.provider.fetch_quotes(asked)
         result.failed.update(fetched.failures)
         now = self.clock()
-        expected = frozenset(self.symbols)
+        expected = frozenset(asked)
         valid, result.rejected = split_valid(
             fetched.items, lambda q: quote_problem(q, now, self.limits, expected)
         )
@@ -233,9 +233,10 @@ class Poller:
             self.metrics.held_dropped.inc(dropped)
 
     def _metadata(self, result: RunResult, only: Sequence[str] | None) -> None:
-        fetched = self.provider.fetch_profiles(self.symbols if only is None else only)
+        asked = self.symbols if only is None else only
+        fetched = self.provider.fetch_profiles(asked)
         result.failed.update(fetched.failures)
-        expected = frozenset(self.symbols)
+        expected = frozenset(asked)
         valid, result.rejected = split_valid(
             fetched.items, lambda p: profile_problem(p, self.limits, expected)
         )

@@ -23,6 +23,7 @@ from jobs.providers.registry import build_provider
 
 log = logging.getLogger(__name__)
 HISTORY_JOB, METADATA_JOB = "fill history and gaps", "refresh metadata when due"
+WATCHLIST_JOB = "follow the watchlist"
 
 
 class _ExpectedOverlap(logging.Filter):
@@ -33,7 +34,7 @@ class _ExpectedOverlap(logging.Filter):
         text = record.getMessage()
         return not (
             "maximum number of running instances reached" in text
-            and (HISTORY_JOB in text or METADATA_JOB in text)
+            and any(name in text for name in (HISTORY_JOB, METADATA_JOB, WATCHLIST_JOB))
         )
 
 
@@ -44,6 +45,7 @@ METADATA_RETRY = 60.0  # seconds before a failed metadata refresh is tried again
 METADATA_CHECK = 1.0  # seconds between looks at whether metadata is due: names follow prices
 HISTORY_CHECK = 1.0  # seconds between looks for history to fill: a stock just added, a gap
 HISTORY_RETRY = 30.0  # seconds before a failed history fill is tried again
+WATCHLIST_CHECK = 1.0  # seconds between reads of the watchlist: an edit is polled within it
 
 
 class PollingService:
@@ -66,9 +68,10 @@ class PollingService:
             self.provider.budget, len(settings.symbols), settings.price_interval
         )
         self.scheduler = BackgroundScheduler(
-            # Prices, history and metadata each have a thread: neither of the others ever
-            # delays a price run (finding 5 of issue 11: 500 new symbols on SQLite).
-            executors={"default": ThreadPoolExecutor(max_workers=3)},
+            # Prices, history, metadata and the watchlist each have a thread: none of the
+            # others ever delays a price run (finding 5 of issue 11: 500 new symbols on
+            # SQLite; a read of the watchlist in the price run made it late beside a fill).
+            executors={"default": ThreadPoolExecutor(max_workers=4)},
             job_defaults={
                 # A slow run never piles up: one instance at a time, missed runs merged.
                 "max_instances": 1,
@@ -105,6 +108,8 @@ class PollingService:
         jobs = (
             (self._poll_prices, "prices", "poll prices", self.price_interval),
             (self._fill_history, "history", HISTORY_JOB, HISTORY_CHECK),
+            # An edit made anywhere is polled from the next price run after this read.
+            (self.poller.follow_watchlist, "watchlist", WATCHLIST_JOB, WATCHLIST_CHECK),
             (
                 self._refresh_metadata,
                 "metadata",
@@ -112,7 +117,7 @@ class PollingService:
                 min(METADATA_CHECK, self.price_interval),
             ),
         )
-        for run, job_id, name, seconds in jobs:  # all three first run at once
+        for run, job_id, name, seconds in jobs:  # all first run at once
             self.scheduler.add_job(
                 run, id=job_id, name=name, trigger="interval", seconds=seconds, next_run_time=now
             )

@@ -1,10 +1,11 @@
 """The poller's copy of the watchlist: read from the database at each price run, changes queued.
 
 The list lives in the database (db/watchlist.py), edited by the page or the command
-line in any process; the elected poller reads it before each price run, so an edit is
-polled at the next run without a restart. A stock that joins is queued for its name,
-logo and 52-week band and for its history, which the metadata and history jobs pick
-up within a second; one that leaves is simply not asked for any more.
+line in any process; the elected poller reads it every second in a job of its own (a
+read inside the price run made that run late beside a long history write on SQLite),
+so an edit is polled from the next price run, without a restart. A stock that joins is
+queued for its name, logo and 52-week band and for its history, which the metadata and
+history jobs pick up within a second; one that leaves is simply not asked for any more.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ def test_a_sub_second_interval_writes_rows_and_shutdown_leaves_no_thread(session
             stock = get_stock(session, "AAPL")
             assert stock in watched_stocks(session) and stock.simulated
         jobs = {job.id: job for job in service.scheduler.get_jobs()}
-        assert set(jobs) == {"prices", "history", "metadata"}
+        assert set(jobs) == {"prices", "history", "metadata", "watchlist"}
         assert all(job.max_instances == 1 and job.coalesce for job in jobs.values())
     finally:
         service.stop()

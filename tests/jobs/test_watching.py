@@ -22,7 +22,7 @@ NOW = datetime(2026, 12, 1, 18, 30, tzinfo=timezone.utc)
 WAIT = 20.0
 
 
-def test_a_price_run_polls_what_the_database_lists_now(sessions):
+def test_the_poller_polls_what_the_database_lists_after_its_next_read(sessions):
     clock = [NOW]
     configured = settings(symbols="AAPL,GE", history_days=0.01, outage_buffer_seconds=60)
     poller = Poller(configured, SimulatedMarket(clock=lambda: clock[0]), sessions, lambda: clock[0])
@@ -33,6 +33,7 @@ def test_a_price_run_polls_what_the_database_lists_now(sessions):
         add_symbol(session, "MSFT", NOW)
         remove_symbol(session, "GE", NOW)
     clock[0] = NOW + timedelta(seconds=5)
+    poller.follow_watchlist()  # the service's job, every second
     result = poller.poll_prices()
     assert result.written == 2 and list(poller.symbols) == ["AAPL", "MSFT"]
     assert poller.outage.capacity == capacity_for(60, 5.0, 2)
@@ -46,8 +47,7 @@ def test_a_price_run_polls_what_the_database_lists_now(sessions):
         assert count_ticks(session, "MSFT") >= 14  # 14 minutes of history before its price
     with unit_of_work(sessions) as session:
         add_symbol(session, "NVDA", NOW)
-    clock[0] = NOW + timedelta(seconds=10)
-    poller.poll_prices()
+    poller.follow_watchlist()
     assert poller.outage.capacity == capacity_for(60, 5.0, 3)  # the buffer follows the count
 
 
