@@ -5,7 +5,9 @@ from __future__ import annotations
 from app.runtime import build_runtime
 from app.watchlist_edit import WatchlistEditor, edit
 from core.times import utc_now
+from db.chart import chart_stocks
 from db.engine import unit_of_work
+from db.migrate import upgrade
 from db.watchlist import seed_watchlist, watched_symbols
 from jobs.providers.simulated import SimulatedMarket
 from tests.db.helpers import stored_rows
@@ -61,3 +63,23 @@ def test_a_worker_builds_its_lookups_provider_once_from_the_settings(tmp_path):
         assert runtime.lookup_provider().name == "simulated"
     finally:
         runtime.close()
+
+
+def test_an_edit_in_one_worker_is_what_every_other_reads(database_url_factory, backend):
+    url = database_url_factory(backend)
+    upgrade(url)
+    configured = settings(database_url=url, symbols="AAPL,GE")
+    one, other = build_runtime(configured), build_runtime(configured)  # two pools, two workers
+    try:
+        assert one.watchlist_editor().edit("add", "MSFT").ok
+        with other.sessions() as session:
+            assert [s.symbol for s in chart_stocks(session)] == ["AAPL", "GE", "MSFT"]
+        assert other.watchlist_editor().edit("remove", "AAPL").ok
+        assert (
+            one.watchlist_editor().edit("add", "msft").message == "MSFT is already on the watchlist"
+        )
+        with one.sessions() as session:
+            assert [s.symbol for s in chart_stocks(session)] == ["GE", "MSFT"]
+    finally:
+        one.close()
+        other.close()
