@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from core.times import utc_now
@@ -30,6 +30,19 @@ class WatchEntry:
     added_at: datetime
     history_starts_at: datetime | None  # set when the provider could give no history before
     company_name: str | None = None
+
+
+# A transaction-level advisory lock: edits from every process take turns (PostgreSQL).
+EDIT_LOCK_KEY = 0x5753544B  # "WSTK", not the poller's key
+
+
+def take_edit_turn(session: Session) -> None:
+    """Wait for other processes' watchlist edits to commit, so that a check sees them.
+
+    PostgreSQL only; SQLite lets one writer at a time through already.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EDIT_LOCK_KEY})
 
 
 def watching():

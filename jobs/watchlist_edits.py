@@ -27,6 +27,7 @@ from db.watchlist import (
     ever_watched,
     remove_symbol,
     seed_watchlist,
+    take_edit_turn,
     watch_entries,
     watched_symbols,
 )
@@ -121,7 +122,9 @@ class WatchlistEdits:
                 return refusal
         try:
             with unit_of_work(self.sessions) as session:
-                # Again in the write's transaction: another process may have edited meanwhile.
+                # Again in the write's transaction, after any other process's edit: two adds
+                # at once cannot both take the last place.
+                take_edit_turn(session)
                 refusal = self._refusal(symbol, watched_symbols(session))
                 if refusal is not None:
                     return refusal

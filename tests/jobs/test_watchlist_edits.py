@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
 from core.records import Quote
-from db.engine import unit_of_work
-from db.watchlist import watch_entries, watched_symbols
+from db.engine import make_engine, make_session_factory, unit_of_work
+from db.migrate import upgrade
+from db.watchlist import take_edit_turn, watch_entries, watched_symbols
 from db.writes import write_quotes
 from jobs.providers.finnhub import FinnhubProvider
 from jobs.providers.simulated import SimulatedMarket
@@ -151,3 +154,32 @@ def test_an_undo_is_adding_back_without_a_lookup_and_the_prices_are_still_there(
     assert finnhub.seen() == []  # it was known when it was first watched
     with sessions() as session:
         assert watched_symbols(session) == ["AAPL", "GE"] and count_ticks(session, "GE") == 1
+
+
+def test_two_processes_adding_at_once_cannot_both_take_the_last_place(database_url_factory):
+    url = database_url_factory("postgresql")
+    upgrade(url)
+    engines = [make_engine(url) for _ in range(3)]
+    try:
+        holder, *workers = [make_session_factory(engine) for engine in engines]
+        edits = [edits_on(sessions, max_symbols=3) for sessions in workers]
+        edits[0].entries()  # AAPL and GE: one place left
+        results: dict[str, object] = {}
+        with unit_of_work(holder) as session:
+            take_edit_turn(session)  # an edit in progress elsewhere
+            threads = [
+                threading.Thread(target=lambda e=e, s=s: results.update({s: e.add(s)}))
+                for e, s in zip(edits, ("MSFT", "NVDA"), strict=True)
+            ]
+            for thread in threads:
+                thread.start()
+            time.sleep(0.5)  # both passed the first check and wait for their turn
+            assert results == {}
+        for thread in threads:
+            thread.join(10)
+        assert sorted(r.reason for r in results.values()) == ["", "full"]
+        with workers[0]() as session:
+            assert len(watched_symbols(session)) == 3
+    finally:
+        for engine in engines:
+            engine.dispose()
