@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from werkzeug.serving import make_server
 
+from app.cli_watch import add_watch_parser
 from app.runtime import startup_settings
 from app.security_headers import QuietRequestHandler
 from app.startup import checked, listening_socket, open_runtime
@@ -41,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     poll.set_defaults(command=poll_command)
     run = commands.add_parser("run", help="serve the dashboard with the poller in the same process")
     run.set_defaults(command=run_command)
+    add_watch_parser(commands)
     return parser
 
 

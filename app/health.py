@@ -19,6 +19,7 @@ from core.market import MarketHours
 from core.settings import Settings
 from db.migrate import schema_problem
 from db.queries import latest_observation
+from db.watchlist import watched_symbols
 
 # /readyz answers within 2 s and /metrics within a scrape's patience, whatever the database does.
 READY_DEADLINE = 1.5
@@ -61,7 +62,9 @@ def readiness(
         with sessions() as session:
             session.execute(text("SELECT 1"))
             problem = schema_problem(sessions)
-            return problem, latest_observation(session, settings.symbols)
+            if problem:  # an older schema may not have the watchlist's table yet
+                return problem, {}
+            return problem, latest_observation(session, watched_symbols(session))
 
     try:
         problem, latest = (bounded or BoundedCall(READY_DEADLINE, "readyz"))(read)
@@ -103,7 +106,7 @@ class PriceAgeCollector:
 
     def _read(self) -> dict[str, datetime]:
         with self._sessions() as session:
-            return latest_observation(session, self._settings.symbols)
+            return latest_observation(session, watched_symbols(session))
 
     def collect(self):
         family = GaugeMetricFamily(

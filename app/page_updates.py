@@ -66,6 +66,13 @@ def notes(stocks: Sequence[ChartStock], series: dict[str, Points] | None) -> lis
     no_band = [s.symbol for s in stocks if s.week52_high is None or s.week52_low is None]
     if no_band:
         out.append(f"No 52-week range yet for {', '.join(no_band)}.")
+    for s in stocks:
+        if s.history_starts_at is not None:
+            # Added where the provider gives no past prices: the line starts when it was added.
+            at = s.history_starts_at.astimezone(NEW_YORK)
+            out.append(
+                f"{s.symbol}: the provider has no history; its prices start {at:%b %d %H:%M} ET."
+            )
     return out
 
 

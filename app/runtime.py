@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import sys
+import threading
 from dataclasses import dataclass, field
 
 from dash import Dash
@@ -18,13 +19,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.factory import create_app
 from app.logs import configure_logging
+from app.watchlist_edit import WatchlistEditor
 from core.market import MarketHours
 from core.settings import Settings, SettingsError, load_settings
 from db.engine import make_engine, make_session_factory
 from db.migrate import SchemaNotCurrent, require_current_schema, upgrade
 from jobs.election import ElectedPoller, build_election
 from jobs.metrics import PollerMetrics
-from jobs.providers.registry import PROVIDERS, market_hours
+from jobs.providers.base import Provider
+from jobs.providers.registry import PROVIDERS, build_provider, market_hours
 from jobs.scheduler import PollingService
 
 
@@ -50,13 +53,38 @@ class Runtime:
     # None under gunicorn: each worker's metrics go to the multiprocess directory's files.
     registry: CollectorRegistry | None
     metrics: PollerMetrics = field(init=False)
+    # The provider the page's watchlist edits ask about a symbol; built at the first edit.
+    _lookups: Provider | None = field(init=False, default=None)
+    _lookups_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.metrics = PollerMetrics(self.registry)
 
+    def lookup_provider(self) -> Provider:
+        """This process's provider for the watchlist's lookups (not the poller's: no election).
+
+        Built from the settings like the poller's, with its own connections and pacing: a
+        lookup is one request, now and then.
+        """
+        with self._lookups_lock:
+            if self._lookups is None:
+                self._lookups = build_provider(self.settings)
+            return self._lookups
+
+    def watchlist_editor(self) -> WatchlistEditor:
+        """The page's watchlist edits: `editor.edit(action, symbol)`, `editor.editable`."""
+        return WatchlistEditor(self.settings, self.sessions, self.lookup_provider)
+
     def dashboard(self) -> Dash:
         """The Dash app, with /healthz, /readyz and /metrics; it starts nothing."""
-        app = create_app(self.settings, self.sessions, self.market, registry=self.registry)
+        editor = self.watchlist_editor()
+        app = create_app(
+            self.settings,
+            self.sessions,
+            self.market,
+            registry=self.registry,
+            editor=editor.edit if editor.editable else None,  # off: no controls, edits refused
+        )
         # The app and its imports live as long as the process: keep them out of the cyclic
         # GC's full passes, which otherwise cost ~80 ms on every few page loads.
         gc.collect()
@@ -72,7 +100,9 @@ class Runtime:
         return PollingService(self.settings, self.sessions, metrics=self.metrics)
 
     def close(self) -> None:
-        """Close the database connections."""
+        """Close the database connections (and the lookups' provider, if one was built)."""
+        if self._lookups is not None:
+            self._lookups.close()
         self.engine.dispose()
 
 

@@ -15,9 +15,7 @@ from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html,
 from dash.exceptions import PreventUpdate
 
 UNDO_SECONDS = 10  # how long "Undo" stays after a remove (assets/page.js hides it)
-NOT_EDITABLE = (
-    "Editing the watchlist is turned off on this server (STOCKSTREAMER_WATCHLIST_EDITABLE)."
-)
+NOT_EDITABLE = "The watchlist cannot be edited here (STOCKSTREAMER_WATCHLIST_EDITABLE is off)"
 
 
 class EditOutcome(Protocol):
@@ -27,7 +25,7 @@ class EditOutcome(Protocol):
     message: str
 
 
-# (action "add" or "remove", the symbol as typed) -> the outcome; checks included.
+# (action "add", "remove" or "undo", the symbol as typed) -> the outcome; checks included.
 Editor = Callable[[str, str], EditOutcome]
 
 
@@ -106,7 +104,7 @@ def register_watch_callbacks(
             symbol = removed.get("symbol") if isinstance(removed, dict) else None
             outcome = edit("remove", symbol)
         elif trigger == "watch-undo":
-            outcome = edit("add", undo_symbol)
+            outcome = edit("undo", undo_symbol)
         elif trigger in ("add-button", "add-symbol"):
             outcome = edit("add", typed if typed else None)
         else:

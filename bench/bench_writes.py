@@ -23,7 +23,8 @@ from db.migrate import upgrade
 from db.models import PRICE, PriceBar, PriceTick
 from db.rollups import BAR_WIDTHS
 from db.types import UTCDateTime
-from db.writes import sync_watchlist, write_quotes
+from db.watchlist import sync_watchlist
+from db.writes import write_quotes
 
 SIZES = (6, 500)
 WARMUP = 3

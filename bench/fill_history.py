@@ -23,7 +23,8 @@ from db.engine import unit_of_work
 from db.models import PriceBar, PriceTick, Stock
 from db.rollups import BAR_WIDTHS
 from db.types import UTCDateTime
-from db.writes import sync_watchlist, upsert_profiles
+from db.watchlist import sync_watchlist
+from db.writes import upsert_profiles
 from jobs.providers.simulated_catalog import KNOWN, logo_path
 
 # A Tuesday, 16:00 in New York: the dashboard's fixed "now" for every case.

@@ -59,7 +59,10 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="sqlite:///stockstreamer.db", validation_alias="DATABASE_URL", repr=False
     )
+    # Seeds the watchlist of a new database only; after that the database is the truth.
     symbols: Annotated[tuple[str, ...], NoDecode] = DEFAULT_SYMBOLS
+    max_symbols: int = Field(default=30, ge=1, le=10_000)  # an add beyond it is refused
+    watchlist_editable: bool = True  # false: the page's add/remove requests are refused
     provider: ProviderName = "simulated"
 
     price_interval: float = Field(default=5.0, gt=0)

@@ -18,8 +18,9 @@ import numpy as np
 from sqlalchemy import ColumnElement, Float, cast, func, select, union_all
 from sqlalchemy.orm import Session
 
-from db.models import PriceBar, PriceTick, Stock
+from db.models import PriceBar, PriceTick, Stock, Watchlist
 from db.rollups import BAR_WIDTHS, bucket_start
+from db.watchlist import watching
 
 MINUTE, HOUR = 60, 3600
 UNION_PARTS = 400  # SQLite allows 500 parts in one compound SELECT
@@ -38,6 +39,8 @@ class ChartStock:
     color_slot: int
     simulated: bool
     history_bar_seconds: int | None = None  # some history filled from bars this wide
+    # When its stored prices start because the provider had no history ("history starts now").
+    history_starts_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +62,13 @@ def epoch_ms(session: Session, column) -> ColumnElement[float]:
 
 
 def chart_stocks(session: Session) -> list[ChartStock]:
-    """The watched stocks in symbol order."""
-    rows = session.scalars(select(Stock).where(Stock.on_watchlist).order_by(Stock.symbol))
+    """The watched stocks in the watchlist's order."""
+    rows = session.execute(
+        select(Stock, Watchlist.history_starts_at)
+        .join(Watchlist, Watchlist.symbol == Stock.symbol)
+        .where(watching())
+        .order_by(Watchlist.position, Watchlist.symbol)
+    ).all()
     return [
         ChartStock(
             symbol=s.symbol,
@@ -71,8 +79,9 @@ def chart_stocks(session: Session) -> list[ChartStock]:
             color_slot=s.color_slot if s.color_slot is not None else 0,
             simulated=s.simulated,
             history_bar_seconds=s.history_bar_seconds,
+            history_starts_at=history_starts_at,
         )
-        for s in rows
+        for s, history_starts_at in rows
     ]
 
 

@@ -48,7 +48,7 @@ class Base(DeclarativeBase):
 
 
 class Stock(Base):
-    """One row per stock: what it is, its 52-week band, and whether it is watched."""
+    """One row per stock: what it is and its 52-week band (whether it is watched: `Watchlist`)."""
 
     __tablename__ = "stocks"
     __table_args__ = (
@@ -66,9 +66,6 @@ class Stock(Base):
     week52_low: Mapped[Decimal | None] = mapped_column(PRICE)
     profile_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     week52_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    on_watchlist: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default="0", nullable=False
-    )
     source: Mapped[str | None] = mapped_column(String(SOURCE_LENGTH))
     simulated: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default="0", nullable=False
@@ -76,12 +73,33 @@ class Stock(Base):
     # The provider's close of the session before the one it was observed in, and when.
     previous_close: Mapped[Decimal | None] = mapped_column(PRICE)
     previous_close_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # The chart's colour slot, given once when the stock is first watched, so that
-    # a stock keeps its colour when others are added or removed.
+    # The chart's colour slot, given when the stock is first watched and kept after a
+    # removal, so that a stock keeps its colour when others come and go, and an undo too.
     color_slot: Mapped[int | None] = mapped_column(Integer)
     # When the provider filled some of this stock's history with bars instead of
     # ticks (Alpaca: 1-minute bars), their width in seconds: the chart's hover says so.
     history_bar_seconds: Mapped[int | None] = mapped_column(Integer)
+
+
+class Watchlist(Base):
+    """One row per stock ever watched: its place in the list, when it came and when it went.
+
+    A removal only sets `removed_at` (the stock and its prices stay), so adding it back
+    restores its place, its colour and its history; a table with no row at all was never
+    set up, and only then does STOCKSTREAMER_SYMBOLS seed it.
+    """
+
+    __tablename__ = "watchlist"
+
+    symbol: Mapped[str] = mapped_column(
+        String(16), ForeignKey("stocks.symbol", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer)  # the page's order, never reused
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None while watched
+    # Set when the stock was added with no stored prices and a provider that gives no
+    # history: its stored prices start here ("history starts now" on the page).
+    history_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class PriceTick(Base):

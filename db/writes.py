@@ -1,4 +1,4 @@
-"""Idempotent writes: prices (with their bars), stock profiles, the watchlist.
+"""Idempotent writes: prices (with their bars) and stock profiles (the watchlist: db/watchlist.py).
 
 Every function takes the caller's session and leaves the commit to it, so that a
 poll run writes its whole batch in one transaction.
@@ -50,34 +50,9 @@ def ensure_stocks(session: Session, symbols: Iterable[str]) -> None:
         session.execute(statement, rows).all()
 
 
-def sync_watchlist(session: Session, symbols: Sequence[str]) -> None:
-    """Make exactly these symbols the watchlist; other stocks keep their history."""
-    ensure_stocks(session, symbols)
-    session.execute(
-        update(Stock)
-        .values(on_watchlist=Stock.symbol.in_(list(symbols)))
-        .execution_options(synchronize_session=False)
-    )
-    _assign_color_slots(session)
-
-
 def mark_history_bars(session: Session, symbol: str, seconds: int) -> None:
     """Note that some of a stock's history came as `seconds`-wide bars, not ticks."""
     session.execute(update(Stock).where(Stock.symbol == symbol).values(history_bar_seconds=seconds))
-
-
-def _assign_color_slots(session: Session) -> None:
-    """Give each watched stock without a colour slot the lowest slot no watched stock holds."""
-    watched = session.execute(
-        select(Stock.symbol, Stock.color_slot).where(Stock.on_watchlist).order_by(Stock.symbol)
-    ).all()
-    taken = {slot for _, slot in watched if slot is not None}
-    free = (slot for slot in range(len(watched) + len(taken) + 1) if slot not in taken)
-    for symbol, slot in watched:
-        if slot is None:
-            session.execute(
-                update(Stock).where(Stock.symbol == symbol).values(color_slot=next(free))
-            )
 
 
 def write_quotes(session: Session, quotes: Sequence[Quote], fetched_at: datetime) -> WriteCounts:

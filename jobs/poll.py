@@ -28,7 +28,6 @@ from db.writes import (
     WriteCounts,
     mark_history_bars,
     record_previous_closes,
-    sync_watchlist,
     upsert_profiles,
     write_quotes,
 )
@@ -43,6 +42,7 @@ from jobs.validate import (
     split_valid,
     without_bad_previous_closes,
 )
+from jobs.watching import FollowedWatchlist
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,9 @@ class Poller:
         fence: Callable[[Session], None] | None = None,
         metrics: PollerMetrics | None = None,
     ) -> None:
-        self.symbols: Sequence[str] = settings.symbols
+        # The settings' symbols seed a new database; once loaded, the database's list is polled.
+        self.watchlist = FollowedWatchlist(settings.symbols)
+        self._buffer_seconds = settings.outage_buffer_seconds
         # Checked first in every write transaction: a leader that lost its lock writes nothing.
         self.fence = fence
         self.metrics = metrics
@@ -125,24 +127,41 @@ class Poller:
         }
         self._history_done: set[str] = set()  # symbols whose history before their first price is in
         # Prices fetched while the database cannot take them, written when it is back.
-        self.outage = OutageBuffer(
-            capacity_for(settings.outage_buffer_seconds, settings.price_interval, len(self.symbols))
-            if settings.outage_buffer_seconds > 0
-            else 0
-        )
+        self.outage = OutageBuffer(0)
+        self._resize_outage()
+
+    @property
+    def symbols(self) -> Sequence[str]:
+        """The symbols polled now."""
+        return self.watchlist.symbols
 
     def sync_watchlist(self) -> None:
-        """Mark exactly the configured symbols as watched."""
+        """Seed a new database's watchlist from the settings; from now on poll what it lists."""
         with self._writing() as session:
-            sync_watchlist(session, self.symbols)
+            self.watchlist.load(session, self.clock())
+        self._resize_outage()
+
+    def follow_watchlist(self) -> None:
+        """Take up an edit of the watchlist once it is loaded (the service asks every second)."""
+        change = self.watchlist.follow(self.sessions)
+        if change is not None:
+            self._resize_outage()
+            self._history_done.difference_update(change.added)  # one back is filled anew
+
+    def _resize_outage(self) -> None:
+        # As many seconds of prices as configured, for as many symbols as are watched now.
+        seconds, symbols = self._buffer_seconds, len(self.symbols)
+        self.outage.capacity = (
+            capacity_for(seconds, self.price_interval, symbols) if seconds > 0 else 0
+        )
 
     def poll_prices(self) -> RunResult:
         """Fetch the latest prices and store the valid ones."""
         return self._run("prices", self._prices)
 
-    def poll_metadata(self) -> RunResult:
-        """Fetch names, logos and 52-week bands and store the valid ones."""
-        return self._run("metadata", self._metadata)
+    def poll_metadata(self, only: Sequence[str] | None = None) -> RunResult:
+        """Fetch names, logos and 52-week bands (of all, or `only` these); store the valid ones."""
+        return self._run("metadata", lambda result: self._metadata(result, only))
 
     def backfill(self) -> RunResult:
         """Fill each watched symbol's history: all of it for one with none, else the gaps.
@@ -159,10 +178,11 @@ class Poller:
 
     # -- the passes -------------------------------------------------------------
     def _prices(self, result: RunResult) -> None:
-        fetched = self.provider.fetch_quotes(self.symbols)
+        asked = self.symbols  # the list may change during the run (jobs/watching.py)
+        fetched = self.provider.fetch_quotes(asked)
         result.failed.update(fetched.failures)
         now = self.clock()
-        expected = frozenset(self.symbols)
+        expected = frozenset(asked)
         valid, result.rejected = split_valid(
             fetched.items, lambda q: quote_problem(q, now, self.limits, expected)
         )
@@ -217,10 +237,11 @@ class Poller:
             self.metrics.held.set(len(self.outage))
             self.metrics.held_dropped.inc(dropped)
 
-    def _metadata(self, result: RunResult) -> None:
-        fetched = self.provider.fetch_profiles(self.symbols)
+    def _metadata(self, result: RunResult, only: Sequence[str] | None) -> None:
+        asked = self.symbols if only is None else only
+        fetched = self.provider.fetch_profiles(asked)
         result.failed.update(fetched.failures)
-        expected = frozenset(self.symbols)
+        expected = frozenset(asked)
         valid, result.rejected = split_valid(
             fetched.items, lambda p: profile_problem(p, self.limits, expected)
         )
@@ -232,10 +253,12 @@ class Poller:
         with self.sessions() as session:
             stored = observation_span(session, self.symbols)
         gaps, self._gaps = self._gaps, []
+        joined = self.watchlist.take_history()
         try:
             self._fill(result, now, stored, gaps)
         except BaseException:
             self._gaps = gaps + self._gaps  # tried again with the next backfill
+            self.watchlist.history_failed(joined)
             raise
 
     def _fill(

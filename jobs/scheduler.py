@@ -23,6 +23,7 @@ from jobs.providers.registry import build_provider
 
 log = logging.getLogger(__name__)
 HISTORY_JOB, METADATA_JOB = "fill history and gaps", "refresh metadata when due"
+WATCHLIST_JOB = "follow the watchlist"
 
 
 class _ExpectedOverlap(logging.Filter):
@@ -33,7 +34,7 @@ class _ExpectedOverlap(logging.Filter):
         text = record.getMessage()
         return not (
             "maximum number of running instances reached" in text
-            and (HISTORY_JOB in text or METADATA_JOB in text)
+            and any(name in text for name in (HISTORY_JOB, METADATA_JOB, WATCHLIST_JOB))
         )
 
 
@@ -42,7 +43,9 @@ EXPECTED_OVERLAP = _ExpectedOverlap()
 
 METADATA_RETRY = 60.0  # seconds before a failed metadata refresh is tried again
 METADATA_CHECK = 1.0  # seconds between looks at whether metadata is due: names follow prices
-HISTORY_CHECK = 30.0  # seconds between looks for history to fill (a gap after an outage)
+HISTORY_CHECK = 1.0  # seconds between looks for history to fill: a stock just added, a gap
+HISTORY_RETRY = 30.0  # seconds before a failed history fill is tried again
+WATCHLIST_CHECK = 1.0  # seconds between reads of the watchlist: an edit is polled within it
 
 
 class PollingService:
@@ -65,9 +68,10 @@ class PollingService:
             self.provider.budget, len(settings.symbols), settings.price_interval
         )
         self.scheduler = BackgroundScheduler(
-            # Prices, history and metadata each have a thread: neither of the others ever
-            # delays a price run (finding 5 of issue 11: 500 new symbols on SQLite).
-            executors={"default": ThreadPoolExecutor(max_workers=3)},
+            # Prices, history, metadata and the watchlist each have a thread: none of the
+            # others ever delays a price run (finding 5 of issue 11: 500 new symbols on
+            # SQLite; a read of the watchlist in the price run made it late beside a fill).
+            executors={"default": ThreadPoolExecutor(max_workers=4)},
             job_defaults={
                 # A slow run never piles up: one instance at a time, missed runs merged.
                 "max_instances": 1,
@@ -77,6 +81,7 @@ class PollingService:
             timezone=timezone.utc,
         )
         self._backfilled = False
+        self._history_retry_at = 0.0
         self._metadata_due_at = 0.0  # due at once
         self._prices_tried = threading.Event()
 
@@ -92,6 +97,10 @@ class PollingService:
             self.provider.close()
             raise
         self.poller.sync_watchlist()
+        if len(self.poller.symbols) != len(self.settings.symbols):  # the database's list
+            self.price_interval = fit_price_interval(
+                self.provider.budget, len(self.poller.symbols), self.settings.price_interval
+            )
         now = utc_now()
         # Every job is added here: adding jobs from inside a job deadlocks with shutdown().
         # Live prices come first; the history (a new symbol's, then any gap) and the
@@ -99,6 +108,8 @@ class PollingService:
         jobs = (
             (self._poll_prices, "prices", "poll prices", self.price_interval),
             (self._fill_history, "history", HISTORY_JOB, HISTORY_CHECK),
+            # An edit made anywhere is polled from the next price run after this read.
+            (self.poller.follow_watchlist, "watchlist", WATCHLIST_JOB, WATCHLIST_CHECK),
             (
                 self._refresh_metadata,
                 "metadata",
@@ -106,7 +117,7 @@ class PollingService:
                 min(METADATA_CHECK, self.price_interval),
             ),
         )
-        for run, job_id, name, seconds in jobs:  # all three first run at once
+        for run, job_id, name, seconds in jobs:  # all first run at once
             self.scheduler.add_job(
                 run, id=job_id, name=name, trigger="interval", seconds=seconds, next_run_time=now
             )
@@ -115,7 +126,7 @@ class PollingService:
         log.info(
             "poller started: provider=%s symbols=%s interval=%ss",
             self.provider.name,
-            ",".join(self.settings.symbols),
+            ",".join(self.poller.symbols),
             self.price_interval,
         )
 
@@ -145,20 +156,30 @@ class PollingService:
             self._prices_tried.set()
 
     def _fill_history(self) -> None:
-        if self.provider.ready_in() > 0:
+        if self.provider.ready_in() > 0 or time.monotonic() < self._history_retry_at:
             return
-        if not self._backfilled or self.poller.gaps_due:
-            self._backfilled = not self.poller.backfill().failed
+        poller = self.poller
+        if not self._backfilled or poller.gaps_due or poller.watchlist.history_due:
+            self._backfilled = not poller.backfill().failed
+            if not self._backfilled:
+                self._history_retry_at = time.monotonic() + HISTORY_RETRY
 
     def _refresh_metadata(self) -> None:
         # Checked every minute, run when due: a failed refresh is retried within a minute
         # instead of leaving the page without names, logos and bands for six hours.
         # After the first price run: it goes first, and it finds out whether the provider
         # takes the key at all (a refused one pauses both).
-        if not self._prices_tried.is_set() or time.monotonic() < self._metadata_due_at:
+        if not self._prices_tried.is_set():
             return
         if self.provider.ready_in() > 0:
             return
+        if time.monotonic() < self._metadata_due_at:  # not due: only the stocks just added
+            joined = self.poller.watchlist.take_profiles()
+            if joined and self.poller.poll_metadata(joined).failed:  # all of them soon, then
+                soon = time.monotonic() + METADATA_RETRY
+                self._metadata_due_at = min(self._metadata_due_at, soon)
+            return
+        self.poller.watchlist.take_profiles()  # all of them now
         failed = self.poller.poll_metadata().failed
         retry_in = min(METADATA_RETRY, self.settings.metadata_interval)
         again = retry_in if failed else self.settings.metadata_interval

@@ -61,6 +61,7 @@ class AlpacaProvider(KeyedProvider):
 
     name = "alpaca"
     options = AlpacaOptions
+    has_history = True  # minute bars
 
     def __init__(self, *args: Any, feed: str = "iex", clock: Clock = utc_now, **kwargs: Any):
         """KeyedProvider's arguments, plus the data feed and the clock that dates the bands."""
@@ -91,6 +92,16 @@ class AlpacaProvider(KeyedProvider):
             return collect(part, body, _quote, "alpaca's answer")
 
         return fetch_parts(chunks(symbols, BATCH_LIMIT), batch, self._concurrency)
+
+    def knows(self, symbol: str) -> bool:
+        """Whether a snapshot of the symbol comes back (one it does not know is left out)."""
+        body = object_of(
+            self._client.get("v2/stocks/snapshots", {"symbols": symbol, "feed": self._feed}),
+            "the snapshots answer",
+        )
+        if "snapshots" in body:
+            body = object_of(body["snapshots"], "snapshots")
+        return any(str(key).upper() == symbol for key in body)
 
     def fetch_profiles(self, symbols: Sequence[str]) -> Fetched[StockProfile]:
         """Each symbol's 52-week band from a year of daily bars (no name or logo from Alpaca)."""

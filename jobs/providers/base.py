@@ -10,7 +10,7 @@ from typing import Generic, Protocol, TypeVar
 
 from core.records import Quote, StockProfile
 from jobs.budget import Budget
-from jobs.failures import Failure, ProviderError
+from jobs.failures import Failure, FailureKind, ProviderError
 
 T = TypeVar("T")
 
@@ -63,6 +63,16 @@ class Provider(Protocol):
         """Past prices every `step` seconds in [start, end], or None when it has no history."""
         return None
 
+    # Whether history() gives past prices: without it a stock added now starts its history now.
+    has_history: bool = False
+
+    def knows(self, symbol: str) -> bool:
+        """Whether the provider has the symbol (an add asks); ProviderError when it cannot say.
+
+        Each provider asks the cheapest route that answers for an unknown symbol.
+        """
+        ...
+
     def ready_in(self) -> float:
         """Seconds before requests are sent again after a refused key or a 429; 0 when ready."""
         return 0.0
@@ -94,6 +104,23 @@ def fetch_parts(
         for part_result in pool.map(guarded, parts):
             result.merge(part_result)
     return result
+
+
+def says_unknown(error: ProviderError | Failure) -> bool:
+    """Whether a failure means "no such symbol" rather than "could not ask"."""
+    not_found = error.kind is FailureKind.HTTP_4XX and error.status == 404
+    return error.kind is FailureKind.UNKNOWN_SYMBOL or not_found
+
+
+def answered(ask: Callable[[], object]) -> bool:
+    """True when `ask` succeeds, False when it fails for an unknown symbol; other errors raise."""
+    try:
+        ask()
+    except ProviderError as exc:
+        if says_unknown(exc):
+            return False
+        raise
+    return True
 
 
 def chunks(symbols: Sequence[str], size: int) -> list[list[str]]:

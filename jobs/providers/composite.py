@@ -31,6 +31,7 @@ class CompositeProvider(Provider):
         self.budget = prices.budget
         self.history_step = prices.history_step
         self.history_is_bars = prices.history_is_bars
+        self.has_history = prices.has_history
 
     def fetch_quotes(self, symbols: Sequence[str]) -> Fetched[Quote]:
         """Latest prices from the price provider."""
@@ -45,6 +46,10 @@ class CompositeProvider(Provider):
     ) -> list[Quote] | None:
         """History from the price provider, so that it joins its live prices."""
         return self.prices.history(symbol, start, end, step)
+
+    def knows(self, symbol: str) -> bool:
+        """Whether the price provider has the symbol: its prices are what is polled."""
+        return self.prices.knows(symbol)
 
     def ready_in(self) -> float:
         """Seconds before the price provider sends requests again."""

@@ -13,7 +13,7 @@ from core.options import AtLeastOne, BaseUrl, Secret, env_name
 from core.records import Quote, StockProfile
 from jobs.budget import Budget
 from jobs.failures import FailureKind, ProviderError
-from jobs.providers.base import Fetched, chunks, fetch_parts
+from jobs.providers.base import Fetched, answered, chunks, fetch_parts
 from jobs.providers.keyed import KeyedOptions, KeyedProvider
 from jobs.providers.parsing import epoch_seconds, extra_number, number, object_of, text
 from jobs.providers.spec import ProviderSpec
@@ -51,6 +51,10 @@ class FinnhubProvider(KeyedProvider):
     def fetch_profiles(self, symbols: Sequence[str]) -> Fetched[StockProfile]:
         """Each symbol's name and logo, then its 52-week band."""
         return self._each(symbols, self._profile)
+
+    def knows(self, symbol: str) -> bool:
+        """Whether `/quote` answers a price (an unknown symbol is all zeros)."""
+        return answered(lambda: self._quote(symbol))
 
     def _each(self, symbols: Sequence[str], fetch: Callable[[str], object]) -> Fetched:
         def one(part: Sequence[str]) -> Fetched:

@@ -14,7 +14,7 @@ from core.options import BaseUrl, ProviderOptions, Secret
 from core.records import Quote, StockProfile
 from jobs.failures import FailureKind, ProviderError
 from jobs.http import DEFAULT_HTTP, HttpOptions, JsonClient
-from jobs.providers.base import Fetched, Provider, chunks, fetch_parts
+from jobs.providers.base import Fetched, Provider, answered, chunks, fetch_parts
 from jobs.providers.parsing import bad_body, collect, epoch_millis, extra_number, number
 from jobs.providers.spec import ProviderSpec, Setup
 
@@ -56,6 +56,10 @@ class IEXProvider(Provider):
     def fetch_profiles(self, symbols: Sequence[str]) -> Fetched[StockProfile]:
         """Company name, 52-week band and logo per symbol."""
         return self._fetch(symbols, "quote,logo", _profile)
+
+    def knows(self, symbol: str) -> bool:
+        """Whether `/stock/{symbol}/quote` answers a quote rather than "Unknown symbol"."""
+        return answered(lambda: self._client.get(f"stock/{symbol}/quote"))
 
     def close(self) -> None:
         """Close the HTTP client."""

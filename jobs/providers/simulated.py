@@ -57,6 +57,7 @@ class SimulatedMarket(Provider):
     name = "simulated"
     history_step = 1.0  # any whole second: a gap is filled with the very ticks it missed
     history_is_bars = False
+    has_history = True
     simulated = True
 
     def __init__(
@@ -93,6 +94,10 @@ class SimulatedMarket(Provider):
                 out.append(self.quote_at(symbol, at))
             t += step
         return out
+
+    def knows(self, symbol: str) -> bool:
+        """The simulated market lists the tickers of its catalog (it would quote any)."""
+        return symbol in KNOWN
 
     # -- prices -----------------------------------------------------------------
     def quote_at(self, symbol: str, at: datetime) -> Quote:

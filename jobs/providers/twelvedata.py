@@ -18,7 +18,7 @@ from core.options import AtLeastOne, BaseUrl, Secret, env_name
 from core.records import Quote, StockProfile
 from jobs.budget import Budget
 from jobs.failures import FailureKind, ProviderError
-from jobs.providers.base import Fetched, chunks, fetch_parts
+from jobs.providers.base import Fetched, chunks, fetch_parts, says_unknown
 from jobs.providers.keyed import KeyedOptions, KeyedProvider
 from jobs.providers.parsing import epoch_seconds, extra_number, number, object_of, text
 from jobs.providers.spec import ProviderSpec
@@ -92,6 +92,19 @@ class TwelveDataProvider(KeyedProvider):
                     continue  # the profile is still worth storing; the logo is tried next time
             fetched.items[i] = replace(profile, logo_url=self._logos[symbol])
         return fetched
+
+    def knows(self, symbol: str) -> bool:
+        """Whether `/quote` answers the symbol (one credit) rather than "symbol not found"."""
+        try:
+            fetched = self._entries([symbol])
+        except ProviderError as exc:  # an error answered for the whole request
+            fetched = Fetched().fail([symbol], exc)
+        failure = fetched.failures.get(symbol)
+        if failure is None:
+            return True
+        if says_unknown(failure):
+            return False
+        raise ProviderError(failure.kind, failure.message, status=failure.status)
 
     def _quotes(
         self, symbols: Sequence[str], parse: Callable[[str, Mapping[str, object]], T]

@@ -18,7 +18,8 @@ from core.records import Quote, StockProfile
 from core.times import NEW_YORK, to_exchange_ms, to_ms, utc_now
 from db.engine import unit_of_work
 from db.models import PriceTick
-from db.writes import sync_watchlist, upsert_profiles, write_quotes
+from db.watchlist import sync_watchlist
+from db.writes import upsert_profiles, write_quotes
 from tests.app.conftest import wait_until
 
 SYMBOLS = ["AAPL", "GE", "NVDA"]

@@ -18,16 +18,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from dash import Dash
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from app.factory import create_app
+from app.watchlist_edit import WatchlistEditor
 from core.settings import Settings, load_settings
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
-from jobs.providers.registry import PROVIDERS, market_hours
+from jobs.providers.base import Provider
+from jobs.providers.registry import PROVIDERS, build_provider, market_hours
 from jobs.scheduler import PollingService
 
 CHROMIUM_ENV = "STOCKSTREAMER_TEST_CHROMIUM"
@@ -185,6 +188,8 @@ class Dashboard:
     engine: Engine
     sessions: sessionmaker[Session]
     poller: PollingService | None
+    app: Dash | None = None
+    server: LiveServer | None = None
     _stops: list[Callable[[], None]] = field(default_factory=list)
 
     @property
@@ -219,7 +224,24 @@ def dashboard_factory(database_url_factory) -> Iterator[Callable[..., Dashboard]
         if service is not None:
             service.start()
             board._stops.append(service.stop)
-        server = LiveServer(create_app(settings, sessions, market_hours(settings)).server)
+        # The page's editor as the composition root builds it (app/runtime.py).
+        lookups: list[Provider] = []
+
+        def lookup_provider() -> Provider:
+            if not lookups:
+                lookups.append(build_provider(settings))
+            return lookups[0]
+
+        editor = WatchlistEditor(settings, sessions, lookup_provider)
+        board._stops.append(lambda: [p.close() for p in lookups])
+        app = create_app(
+            settings,
+            sessions,
+            market_hours(settings),
+            editor=editor.edit if editor.editable else None,
+        )
+        server = LiveServer(app.server)
+        board.app, board.server = app, server
         board._stops.append(server.stop)
         board.url = server.url
         return board

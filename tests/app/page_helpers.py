@@ -9,7 +9,8 @@ from core.records import Quote, StockProfile
 from core.times import to_ms
 from db.chart import ChartStock
 from db.engine import unit_of_work
-from db.writes import sync_watchlist, upsert_profiles, write_quotes
+from db.watchlist import sync_watchlist
+from db.writes import upsert_profiles, write_quotes
 
 NOW = datetime(2026, 11, 27, 20, 0, tzinfo=timezone.utc)
 SYMBOLS = ["AAPL", "GE"]

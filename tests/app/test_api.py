@@ -13,7 +13,7 @@ from app.patches import point_budget
 from core.market import US_EQUITIES
 from db.chart import chart_stocks, read_window
 from db.engine import make_engine, make_session_factory, unit_of_work
-from db.writes import sync_watchlist
+from db.watchlist import sync_watchlist
 from tests.app.api_helpers import all_rows, app_client, follow, get_json, keys, write_prices
 from tests.app.page_helpers import NOW, SYMBOLS, ManualClock, seed
 from tests.app.service_helpers import free_port

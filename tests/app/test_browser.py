@@ -19,7 +19,8 @@ from app.page_updates import DB_DOWN
 from core.records import Quote, StockProfile
 from core.times import utc_now
 from db.engine import unit_of_work
-from db.writes import sync_watchlist, upsert_profiles, write_quotes
+from db.watchlist import sync_watchlist
+from db.writes import upsert_profiles, write_quotes
 from jobs.providers.registry import market_hours
 from tests.app.browser_helpers import (
     GD,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -10,7 +10,7 @@ from dash import Patch
 
 from app.figure import THEMES
 from app.page_state import NOT_LOADED, PageState
-from app.page_updates import ALL_HIDDEN, NO_PRICES, NO_STOCKS, Page
+from app.page_updates import ALL_HIDDEN, NO_PRICES, NO_STOCKS, Page, notes
 from app.patches import POINT_BUDGET, fingerprint
 from app.query import RANGES, PageQuery
 from core.market import ALWAYS_OPEN, US_EQUITIES
@@ -18,8 +18,9 @@ from core.records import Quote
 from core.times import from_ms, to_exchange_ms, to_ms
 from db.chart import chart_stocks
 from db.engine import unit_of_work
-from db.writes import sync_watchlist, upsert_profiles, write_quotes
-from tests.app.page_helpers import NOW, PROFILES, SYMBOLS, ManualClock, ops, seed
+from db.watchlist import sync_watchlist
+from db.writes import upsert_profiles, write_quotes
+from tests.app.page_helpers import NOW, PROFILES, SYMBOLS, ManualClock, ops, seed, stock
 
 WEEK = timedelta(days=7)
 CUSTOM = "?start=2026-11-27T10:00:00&end=2026-11-27T11:30:00"  # 15:00-16:30 UTC
@@ -425,3 +426,9 @@ def test_the_cards_are_sent_only_when_the_stocks_changed(sessions, page):
 def chart_stocks_of(sessions):
     with sessions() as session:
         return chart_stocks(session)
+
+
+def test_a_stock_added_without_history_says_when_its_prices_start():
+    started = datetime(2026, 11, 27, 19, 5, tzinfo=timezone.utc)
+    said = notes([stock("AAPL"), stock("NVDA", history_starts_at=started)], None)
+    assert said == ["NVDA: the provider has no history; its prices start Nov 27 14:05 ET."]

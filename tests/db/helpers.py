@@ -17,13 +17,14 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from db.migrate import alembic_config
-from db.models import PriceBar, PriceTick, Stock
+from db.models import PriceBar, PriceTick, Stock, Watchlist
 from db.rollups import bucket_start
 
 
 def watched_stocks(session: Session) -> list[Stock]:
     """The stocks on the watchlist, in symbol order."""
-    return list(session.scalars(select(Stock).where(Stock.on_watchlist).order_by(Stock.symbol)))
+    query = select(Stock).join(Watchlist, Watchlist.symbol == Stock.symbol)
+    return list(session.scalars(query.where(Watchlist.removed_at.is_(None)).order_by(Stock.symbol)))
 
 
 def get_stock(session: Session, symbol: str) -> Stock | None:

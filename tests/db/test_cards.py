@@ -13,7 +13,8 @@ from core.times import to_ms
 from db.cards import CardPrice, card_prices
 from db.engine import unit_of_work
 from db.models import PriceTick
-from db.writes import record_previous_closes, sync_watchlist, write_quotes
+from db.watchlist import sync_watchlist
+from db.writes import record_previous_closes, write_quotes
 
 OPEN = datetime(2026, 11, 30, 14, 30, tzinfo=timezone.utc)  # Monday 09:30 New York
 MINUTE = timedelta(minutes=1)

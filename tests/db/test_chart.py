@@ -9,7 +9,8 @@ from core.records import Quote
 from core.times import to_ms
 from db.chart import chart_stocks, read_after, read_window, resolution_for, ticks_in_window
 from db.engine import unit_of_work
-from db.writes import sync_watchlist, write_quotes
+from db.watchlist import sync_watchlist
+from db.writes import write_quotes
 
 T0 = datetime(2026, 11, 27, 15, 0, 0, 250000, tzinfo=timezone.utc)
 

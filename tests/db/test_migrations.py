@@ -13,7 +13,8 @@ from core.records import Quote
 from db.engine import make_engine, make_session_factory, unit_of_work
 from db.migrate import head_revision, upgrade
 from db.models import Base
-from db.writes import mark_history_bars, record_previous_closes, sync_watchlist, write_quotes
+from db.watchlist import sync_watchlist, watched_symbols
+from db.writes import mark_history_bars, record_previous_closes, write_quotes
 from tests.db.helpers import (
     count_ticks,
     current_revision,
@@ -120,9 +121,13 @@ def test_downgrade_one_step_and_up_again_keeps_the_data(database_url_factory, pr
             bars_before = stored_rows(session, "price_bars", BAR_ORDER)
         # Per stock: three minutes, one 5-minute and one hourly bar.
         assert [r[1] for r in bars_before] == [60, 60, 60, 300, 3600] * 2
-        assert f"0005 -> {HEAD} (head)" in alembic("history")
+        assert f"0007 -> {HEAD} (head)" in alembic("history")
+        alembic("downgrade", "-1")
+        assert alembic("current").strip().startswith("0007")
         alembic("downgrade", "-1")
         assert alembic("current").strip().startswith("0005")
+        assert "watchlist" not in inspect(engine).get_table_names()
+        assert "0004 -> 0005" in alembic("history")
         alembic("downgrade", "-1")
         assert alembic("current").strip().startswith("0004")
         assert "previous_close" not in {c["name"] for c in inspect(engine).get_columns("stocks")}
@@ -205,7 +210,7 @@ def test_0005_adds_the_previous_close_and_its_time_and_drops_them_again(migrated
     with sessions() as session:
         apple = get_stock(session, "AAPL")
         assert (apple.previous_close, apple.previous_close_at) == (None, None)
-        assert apple.on_watchlist and count_ticks(session) == ticks
+        assert "AAPL" in watched_symbols(session) and count_ticks(session) == ticks
 
 
 def test_0008_adds_the_history_bars_mark_and_drops_it_keeping_every_price(migrated):
@@ -218,7 +223,7 @@ def test_0008_adds_the_history_bars_mark_and_drops_it_keeping_every_price(migrat
         assert get_stock(session, "AAPL").history_bar_seconds == 60
         ticks, bars = count_ticks(session), stored_rows(session, "price_bars", BAR_ORDER)
 
-    downgrade(url, "0005")
+    downgrade(url, "0007")
     assert "history_bar_seconds" not in stock_columns(engine)
     with sessions() as session:  # no cascade from a rebuilt stocks table
         assert count_ticks(session) == ticks

@@ -13,13 +13,15 @@ from db.engine import unit_of_work
 from db.models import PriceBar, Stock
 from db.queries import latest_observation
 from db.rollups import BAR_WIDTHS
-from db.writes import sync_watchlist, upsert_profiles, write_quotes
+from db.watchlist import sync_watchlist
+from db.writes import upsert_profiles, write_quotes
 from tests.db.helpers import (
     as_reference,
     bars_between,
     count_ticks,
     reference_bars,
     ticks_between,
+    watched_stocks,
 )
 
 T0 = datetime(2026, 11, 27, 15, 0, 0, tzinfo=timezone.utc)
@@ -115,7 +117,7 @@ def test_watchlist_sync_keeps_the_history_of_unwatched_stocks(sessions):
     with unit_of_work(sessions) as session:
         sync_watchlist(session, ["AAPL", "NVDA"])
     with sessions() as session:
-        watched = session.scalars(select(Stock.symbol).where(Stock.on_watchlist)).all()
+        watched = [stock.symbol for stock in watched_stocks(session)]
         assert sorted(watched) == ["AAPL", "NVDA"]
         assert count_ticks(session, "GE") == 1
 

@@ -7,7 +7,7 @@ import threading
 import time
 
 from jobs.scheduler import PollingService
-from tests.db.helpers import count_ticks, get_stock
+from tests.db.helpers import count_ticks, get_stock, watched_stocks
 from tests.jobs.helpers import settings, wait_for
 
 WAIT = 15.0
@@ -31,9 +31,9 @@ def test_a_sub_second_interval_writes_rows_and_shutdown_leaves_no_thread(session
         assert wait_for(lambda: _company(sessions, "AAPL") == "Apple Inc.", WAIT)
         with sessions() as session:
             stock = get_stock(session, "AAPL")
-            assert stock.on_watchlist and stock.simulated
+            assert stock in watched_stocks(session) and stock.simulated
         jobs = {job.id: job for job in service.scheduler.get_jobs()}
-        assert set(jobs) == {"prices", "history", "metadata"}
+        assert set(jobs) == {"prices", "history", "metadata", "watchlist"}
         assert all(job.max_instances == 1 and job.coalesce for job in jobs.values())
     finally:
         service.stop()
