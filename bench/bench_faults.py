@@ -69,8 +69,8 @@ def run_fault(cluster: OwnPostgres, fault: Fault, after: float, page: PageWatch 
             prober = Prober(base).start()
             try:
                 time.sleep(SETTLE)
-                down = time.time()
                 with cluster.stopped() if fault.kind == "stop" else cluster.frozen():
+                    down = time.time()  # down from here: `pg_ctlcluster stop` has returned
                     time.sleep(fault.seconds)
                 back = time.time()
                 to_first = first_write_after(engine, _utc(back))

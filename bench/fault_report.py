@@ -90,9 +90,10 @@ def print_table(rows: list[Row]) -> None:
 
 
 FOOTNOTE = """
-fault: the database shut down (pg_ctlcluster stop -m fast) or hung (SIGSTOP on the
-  postmaster and its children) for that long, under gunicorn (2 workers, the elected
-  poller polling the simulated market every second, the page refreshing every 5 s).
+fault: the database shut down (from `pg_ctlcluster stop -m fast` returning to `start`
+  returning) or hung (SIGSTOP on the postmaster and its children, then SIGCONT) for that
+  long, under gunicorn (2 workers, the elected poller polling the simulated market every
+  second, the page refreshing every 5 s, its banner after 3 refreshes without an answer).
 buffer: STOCKSTREAMER_OUTAGE_BUFFER_SECONDS. expected: each symbol's whole seconds from
   5 s before the fault to 5 s after the database is back; stored: those in price_ticks;
   lost = expected - stored; dup: (symbol, time) pairs stored twice in the whole table.
