@@ -72,6 +72,7 @@ def run_fault(cluster: OwnPostgres, fault: Fault, after: float, page: PageWatch 
                 with cluster.stopped() if fault.kind == "stop" else cluster.frozen():
                     down = time.time()  # down from here: `pg_ctlcluster stop` has returned
                     time.sleep(fault.seconds)
+                    restarting = time.time()  # `start` takes a moment; it answers before its end
                 back = time.time()
                 to_first = first_write_after(engine, _utc(back))
                 if page is not None:
@@ -95,9 +96,10 @@ def run_fault(cluster: OwnPostgres, fault: Fault, after: float, page: PageWatch 
         first_write=to_first,
         missing=missing,
         page=timings,
-        healthz=prober.during("healthz", down, back),
-        readyz=prober.during("readyz", down, back),
+        healthz=prober.during("healthz", down, restarting),
+        readyz=prober.during("readyz", down, restarting),
         ready_again=(ready[0].sent + ready[0].seconds - back) if ready else None,
+        load=os.getloadavg()[0],
     )
 
 

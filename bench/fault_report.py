@@ -35,6 +35,7 @@ class Row:
     healthz: list[Probe] = field(default_factory=list)  # probes sent during the fault
     readyz: list[Probe] = field(default_factory=list)
     ready_again: float | None = None  # database back → /readyz answered 200
+    load: float = 0.0  # the machine's 1-minute load average after the fault
 
     @property
     def lost(self) -> int:
@@ -63,11 +64,11 @@ def _page(row: Row, element: str) -> tuple[str, str]:
 HEAD = (
     f"{'fault':<12} {'buffer':>6} {'expected':>8} {'stored':>7} {'lost':>5} {'dup':>4} "
     f"{'1st write':>9} {'db line':>11} {'banner':>11} {'/healthz ms':>12} {'/readyz ms':>12} "
-    f"{'ready':>6}"
+    f"{'ready':>6} {'load':>5}"
 )
 HEAD2 = (
     f"{'':<12} {'s':>6} {'':>8} {'':>7} {'':>5} {'':>4} {'s':>9} {'on / off s':>11} "
-    f"{'on / off s':>11} {'p95/worst':>12} {'p95/worst':>12} {'s':>6}"
+    f"{'on / off s':>11} {'p95/worst':>12} {'p95/worst':>12} {'s':>6} {'':>5}"
 )
 
 
@@ -79,7 +80,7 @@ def print_table(rows: list[Row]) -> None:
             f"{r.fault.label:<12} {r.fault.buffer:>6g} {r.expected:>8} {r.stored:>7} "
             f"{r.lost:>5} {r.duplicated:>4} {_s(r.first_write):>9} "
             f"{db[0] + ' / ' + db[1]:>11} {banner[0] + ' / ' + banner[1]:>11} "
-            f"{_ms(r.healthz):>12} {_ms(r.readyz):>12} {_s(r.ready_again):>6}"
+            f"{_ms(r.healthz):>12} {_ms(r.readyz):>12} {_s(r.ready_again):>6} {r.load:>5.1f}"
         )
     print(FOOTNOTE)
     for r in rows:
@@ -102,6 +103,8 @@ db line: the page's "database cannot be reached" line (#status .status-error);
   banner: its "no updates since" banner (#stale-banner). on: fault start → shown
   ("no": never shown); off: database back → cleared for good ("never": still shown;
   * it showed again after clearing). Seen by headless Chromium every 100 ms.
-/healthz, /readyz: probes sent during the fault, one every 0.25 s per route on a new
-  connection with a 10 s client timeout (a hang counts 10 s); p95 and worst ms.
-ready: database back → the first /readyz answering 200. Statuses seen during the fault:"""
+/healthz, /readyz: probes sent while the database was down or hung (a shutdown's until
+  `start` began), one every 0.25 s per route on a new connection with a 10 s client
+  timeout (a hang counts 10 s); p95 and worst ms.
+ready: database back → the first /readyz answering 200. load: the 1-minute load average
+  after the fault (2 cores, shared). Statuses seen during the fault:"""
