@@ -63,12 +63,12 @@ def _page(row: Row, element: str) -> tuple[str, str]:
 
 HEAD = (
     f"{'fault':<12} {'buffer':>6} {'expected':>8} {'stored':>7} {'lost':>5} {'dup':>4} "
-    f"{'1st write':>9} {'db line':>11} {'banner':>11} {'/healthz ms':>12} {'/readyz ms':>12} "
+    f"{'1st write':>9} {'db line':>13} {'banner':>13} {'/healthz ms':>12} {'/readyz ms':>12} "
     f"{'ready':>6} {'load':>5}"
 )
 HEAD2 = (
-    f"{'':<12} {'s':>6} {'':>8} {'':>7} {'':>5} {'':>4} {'s':>9} {'on / off s':>11} "
-    f"{'on / off s':>11} {'p95/worst':>12} {'p95/worst':>12} {'s':>6} {'':>5}"
+    f"{'':<12} {'s':>6} {'':>8} {'':>7} {'':>5} {'':>4} {'s':>9} {'on / off s':>13} "
+    f"{'on / off s':>13} {'p95/worst':>12} {'p95/worst':>12} {'s':>6} {'':>5}"
 )
 
 
@@ -79,7 +79,7 @@ def print_table(rows: list[Row]) -> None:
         print(
             f"{r.fault.label:<12} {r.fault.buffer:>6g} {r.expected:>8} {r.stored:>7} "
             f"{r.lost:>5} {r.duplicated:>4} {_s(r.first_write):>9} "
-            f"{db[0] + ' / ' + db[1]:>11} {banner[0] + ' / ' + banner[1]:>11} "
+            f"{db[0] + ' / ' + db[1]:>13} {banner[0] + ' / ' + banner[1]:>13} "
             f"{_ms(r.healthz):>12} {_ms(r.readyz):>12} {_s(r.ready_again):>6} {r.load:>5.1f}"
         )
     print(FOOTNOTE)
