@@ -48,7 +48,7 @@ SERVER_ENV = {
 
 
 def parse_faults(outages: str, hangs: str, buffer: float) -> list[Fault]:
-    """ "5,60,60/20" → stops of 5 s and 60 s with `buffer`, and 60 s with a 20 s buffer."""
+    """The faults of "--outages 5,60,60/20": 5 s and 60 s with `buffer`, 60 s with 20 s."""
     faults = []
     for kind, spec in (("stop", outages), ("hang", hangs)):
         for item in filter(None, spec.split(",")):
