@@ -19,13 +19,15 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, Opera
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from core.records import Quote
+from db.deadlines import DatabaseNotAnswering
 
 log = logging.getLogger(__name__)
 
 
 def is_outage(exc: BaseException) -> bool:
     """Whether a database error means "cannot reach or use the database now"."""
-    if isinstance(exc, (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)):
+    unreachable = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+    if isinstance(exc, (*unreachable, DatabaseNotAnswering)):  # the last: found hung just now
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 

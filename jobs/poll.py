@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import Settings
 from core.times import Clock, utc_now
+from db.deadlines import database_deadline
 from db.engine import unit_of_work
 from db.locks import NotLeader
 from db.queries import observation_span
@@ -45,6 +46,9 @@ from jobs.validate import (
 from jobs.watching import FollowedWatchlist
 
 log = logging.getLogger(__name__)
+
+# A price run's share of its interval for the database to start answering its write.
+WRITE_ANSWER = 0.6
 
 
 @dataclass
@@ -198,7 +202,12 @@ class Poller:
         counts = WriteCounts()
         if new or held:  # nothing but repeats: no transaction at all
             try:
-                with self._writing() as session:
+                # A hung database fails this run within its interval, so the next runs
+                # fetch on time and hold their prices; waiting on it (up to the statement
+                # timeout) skipped every run until it answered, and their prices were lost.
+                # Only the first round trips are bounded: writing many held prices may
+                # take longer than an interval, once the database answers.
+                with self._writing(answer_within=WRITE_ANSWER * self.price_interval) as session:
                     for fetched_at, quotes in [*held, (now, new)]:  # oldest first
                         if quotes:
                             batch = write_quotes(session, quotes, fetched_at=fetched_at)
@@ -314,10 +323,14 @@ class Poller:
 
     # -- bookkeeping ------------------------------------------------------------
     @contextmanager
-    def _writing(self) -> Iterator[Session]:
+    def _writing(self, answer_within: float | None = None) -> Iterator[Session]:
+        """One fenced transaction; with `answer_within`, the database must answer its first
+        round trips (connection, fence) within that many seconds or the write fails."""
         with unit_of_work(self.sessions) as session:
-            if self.fence is not None:
-                self.fence(session)
+            with database_deadline(answer_within) if answer_within else nullcontext():
+                session.connection()  # a pooled connection's ping, or a new connection
+                if self.fence is not None:
+                    self.fence(session)
             yield session
 
     def _run(self, kind: str, body: Callable[[RunResult], None]) -> RunResult:

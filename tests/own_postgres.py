@@ -38,9 +38,10 @@ def _as_postgres(*command: str) -> list[str]:
 class OwnPostgres:
     """One cluster: its URL for a test role and database, and freeze()/thaw()."""
 
-    def __init__(self) -> None:
-        self.name = f"sst_{uuid.uuid4().hex[:8]}"
-        self.port = _free_port()
+    def __init__(self, name: str | None = None, port: int | None = None) -> None:
+        # A fixed name lets a benchmark drop what a killed run of it left behind.
+        self.name = name or f"sst_{uuid.uuid4().hex[:8]}"
+        self.port = port or _free_port()
         self.url = f"postgresql+psycopg2://sst:sst@127.0.0.1:{self.port}/sst"
 
     def start(self) -> None:

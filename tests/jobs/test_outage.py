@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from core.records import Quote
+from db.deadlines import DatabaseNotAnswering
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
 from db.models import PriceTick
@@ -61,6 +63,8 @@ def test_ten_minutes_of_prices_fit_the_default_bound():
 
 def test_only_an_unreachable_database_starts_holding():
     assert is_outage(OperationalError("SELECT 1", {}, Exception("connection refused")))
+    # Another block of this process found it hung a moment ago (db/deadlines.py).
+    assert is_outage(DatabaseNotAnswering("the database did not answer a moment ago"))
     # A bad row fails again on every retry: it must not keep the other prices waiting.
     assert not is_outage(IntegrityError("INSERT", {}, Exception("duplicate key")))
     assert not is_outage(DataError("INSERT", {}, Exception("value too long")))
@@ -192,3 +196,44 @@ def test_an_outage_past_the_bound_drops_the_oldest_and_counts_them(outage_setup,
     assert filled.written == 6 * 3 and not filled.failed and not poller.gaps_due
     for symbol in SYMBOLS:
         assert stored_times(sessions, symbol) == list(range(0, 60, 5))
+
+
+# A hung database (SIGSTOP): the cluster is the tests' own (tests/own_postgres.py).
+
+
+def test_a_hung_database_delays_no_price_run_and_loses_no_price(own_postgres):
+    upgrade(own_postgres.url)
+    engine = make_engine(own_postgres.url)
+    sessions = make_session_factory(engine)
+    clock = {"now": START}
+    poller = Poller(
+        helpers.settings(symbols=",".join(SYMBOLS), price_interval=1, history_days=60 / 86400),
+        SimulatedMarket(clock=lambda: clock["now"]),
+        sessions,
+        clock=lambda: clock["now"],
+    )
+
+    def run(seconds: int):
+        clock["now"] = START + timedelta(seconds=seconds)
+        started = time.monotonic()
+        result = poller.poll_prices()
+        took = time.monotonic() - started
+        time.sleep(max(0.0, 1 - took))  # the next run comes an interval later, as scheduled
+        return result, took
+
+    try:
+        poller.sync_watchlist()
+        assert run(0)[0].written == 3
+        with own_postgres.frozen():
+            for seconds in range(1, 5):
+                result, took = run(seconds)
+                # Each run ends within its interval, so the next second is fetched on time
+                # (waiting on the hung server skipped every run until it answered: all lost).
+                assert took < 1.0, f"run {seconds} took {took:.1f} s"
+                assert result.written == 0 and len(poller.outage) == 3 * seconds
+        back, _ = run(5)
+        assert back.written == 5 * 3 and back.failed == {}
+        for symbol in SYMBOLS:
+            assert [t for t in stored_times(sessions, symbol) if 0 <= t < 600] == list(range(6))
+    finally:
+        engine.dispose()
