@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Generic, Protocol, TypeVar
 
-from core.records import Quote, StockProfile
+from core.records import DailyBar, Quote, StockProfile
 from jobs.budget import Budget
 from jobs.failures import Failure, ProviderError
 
@@ -37,7 +37,7 @@ class Provider(Protocol):
     """A market-data source. Implementations never raise for one symbol's failure.
 
     Providers subclass it to inherit the defaults: no budget, always ready, no
-    history, nothing to close.
+    history (intraday or daily), nothing to close.
     """
 
     name: str
@@ -59,6 +59,10 @@ class Provider(Protocol):
         self, symbol: str, start: datetime, end: datetime, step: float = 60.0
     ) -> list[Quote] | None:
         """Past prices every `step` seconds in [start, end], or None when it has no history."""
+        return None
+
+    def daily_history(self, symbol: str, first: date, last: date) -> list[DailyBar] | None:
+        """Each trading day's bar with its New York date in [first, last], or None without any."""
         return None
 
     def ready_in(self) -> float:
