@@ -50,7 +50,7 @@ def test_upgrade_creates_what_the_models_describe_and_downgrade_removes_it(migra
         assert inspector.get_pk_constraint(table.name)["constrained_columns"] == [
             c.name for c in table.primary_key.columns
         ]
-    assert current_revision(engine) == head_revision() == "0005"
+    assert current_revision(engine) == head_revision() == "0006"
     downgrade(url, "base")
     assert not TABLES & set(inspect(engine).get_table_names())
     assert current_revision(engine) is None
@@ -77,11 +77,11 @@ def test_the_alembic_command_works_from_the_root_with_only_database_url(
     alembic = operator_alembic(url, project_root)
 
     alembic("upgrade", "head")
-    assert "0005 (head)" in alembic("current")
+    assert "0006 (head)" in alembic("current")
     alembic("downgrade", "base")
-    assert "0005" not in alembic("current")
+    assert "0006" not in alembic("current")
     alembic("upgrade", "head")
-    assert "0005 (head)" in alembic("current")
+    assert "0006 (head)" in alembic("current")
 
 
 def write_history(sessions) -> None:
@@ -117,9 +117,15 @@ def test_downgrade_one_step_and_up_again_keeps_the_data(database_url_factory, pr
             write_quotes(session, quotes, T0)
         with sessions() as session:
             bars_before = stored_rows(session, "price_bars", BAR_ORDER)
-        # Per stock: three minutes, one 5-minute and one hourly bar.
-        assert [r[1] for r in bars_before] == [60, 60, 60, 300, 3600] * 2
-        assert "0004 -> 0005 (head)" in alembic("history")
+        # Per stock: three minutes, one 5-minute, one hourly and one daily bar.
+        assert [r[1] for r in bars_before] == [60, 60, 60, 300, 3600, 86400] * 2
+        assert "0005 -> 0006 (head)" in alembic("history")
+        alembic("downgrade", "-1")
+        assert alembic("current").strip().startswith("0005")
+        with sessions() as session:
+            assert stored_rows(session, "price_bars", BAR_ORDER) == [
+                r for r in bars_before if r[1] != 86400
+            ]
         alembic("downgrade", "-1")
         assert alembic("current").strip().startswith("0004")
         assert "previous_close" not in {c["name"] for c in inspect(engine).get_columns("stocks")}
@@ -132,10 +138,11 @@ def test_downgrade_one_step_and_up_again_keeps_the_data(database_url_factory, pr
         with sessions() as session:
             assert count_ticks(session) == 6  # revision 0002 keeps every price and minute
         alembic("upgrade", "head")
-        assert "0005 (head)" in alembic("current")
+        assert "0006 (head)" in alembic("current")
         with sessions() as session:
             assert count_ticks(session) == 6
-            # Rebuilt from the minutes by 0003, the minutes moved back by 0004: exactly.
+            # Rebuilt from the minutes by 0003, the minutes moved back by 0004, the days
+            # folded from the hours by 0006: exactly.
             assert stored_rows(session, "price_bars", BAR_ORDER) == bars_before
     finally:
         engine.dispose()
@@ -157,7 +164,7 @@ def test_0004_moves_the_minutes_into_the_bars_and_back_row_for_row(migrated):
         bars = stored_rows(session, "price_bars", BAR_ORDER)
     # Every column of every row, as stored (SQLite: the same time text).
     assert [(r[0], 60, *r[1:]) for r in minutes] == minutes_before
-    assert bars == [r for r in before if r[1] != 60]
+    assert bars == [r for r in before if r[1] not in (60, 86400)]  # 0006 took the days away
 
     upgrade(url)
     assert current_revision(engine) == head_revision()
@@ -193,9 +200,9 @@ def test_0005_adds_the_previous_close_and_its_time_and_drops_them_again(migrated
     downgrade(url, "0004")
     assert current_revision(engine) == "0004"
     assert not {"previous_close", "previous_close_at"} & stock_columns(engine)
-    with sessions() as session:  # the prices stay
+    with sessions() as session:  # the prices stay (the daily bars went with 0006)
         assert count_ticks(session) == ticks
-        assert stored_rows(session, "price_bars", BAR_ORDER) == bars
+        assert stored_rows(session, "price_bars", BAR_ORDER) == [r for r in bars if r[1] != 86400]
 
     upgrade(url)
     assert {"previous_close", "previous_close_at"} <= stock_columns(engine)
@@ -203,3 +210,31 @@ def test_0005_adds_the_previous_close_and_its_time_and_drops_them_again(migrated
         apple = get_stock(session, "AAPL")
         assert (apple.previous_close, apple.previous_close_at) == (None, None)
         assert apple.on_watchlist and count_ticks(session) == ticks
+
+
+def test_0006_builds_daily_bars_from_the_hours_as_the_ticks_give_them_and_removes_them(migrated):
+    url, engine = migrated
+    sessions = make_session_factory(engine)
+    # Four New York days around the end of summer time (2026-11-01), a tick every 37 min.
+    start = datetime(2026, 10, 30, 2, 11, tzinfo=timezone.utc)
+    ticks = [
+        Quote(s, Decimal(f"{20 + (k * 7) % 13}.{k % 100:02d}"), start + timedelta(minutes=37 * k))
+        for s in ("AAPL", "GE")
+        for k in range(4 * 24 * 60 // 37)
+    ]
+    with unit_of_work(sessions) as session:
+        sync_watchlist(session, ["AAPL", "GE"])
+    for part in (ticks[::2], ticks[1::2]):  # out of order
+        with unit_of_work(sessions) as session:
+            write_quotes(session, part, start)
+    with sessions() as session:
+        before = stored_rows(session, "price_bars", BAR_ORDER)
+    days = [r for r in before if r[1] == 86400]
+    assert len(days) == 2 * 5  # 4 days from 22:11 New York: 5 New York dates per stock
+
+    downgrade(url, "0005")
+    with sessions() as session:
+        assert stored_rows(session, "price_bars", BAR_ORDER) == [r for r in before if r[1] != 86400]
+    upgrade(url)
+    with sessions() as session:  # every column as the tick writes stored it
+        assert stored_rows(session, "price_bars", BAR_ORDER) == before
