@@ -4,8 +4,10 @@ Times come back as UTC epoch milliseconds and prices as floats, computed by the
 database, so a read of thousands of points builds no datetime or Decimal objects.
 A window reads raw ticks only when the bars say it holds few enough of them;
 otherwise it reads one close per bar of the finest width (a minute, 5 minutes,
-an hour) that fits the point budget, all from one table, so a read costs rows in
-proportion to the points shown, whatever the tick cadence.
+an hour, a trading day) that fits the point budget, all from one table, so a read
+costs rows in proportion to the points shown, whatever the tick cadence. Given
+what retention keeps (`kept`), a level is read only over a window it still holds
+whole: a year reads daily bars, a month hourly ones, never ticks already removed.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ import numpy as np
 from sqlalchemy import ColumnElement, Float, cast, func, select, union_all
 from sqlalchemy.orm import Session
 
+from core.retention import DAY, FIVE_MINUTES, HOUR, MINUTE, TICKS
 from db.models import PriceBar, PriceTick, Stock
 from db.rollups import BAR_WIDTHS, bucket_start
 
-MINUTE, HOUR = 60, 3600
 UNION_PARTS = 400  # SQLite allows 500 parts in one compound SELECT
 READ_OVER = 2.5  # how far over the point budget a window read may go
 
@@ -45,7 +47,7 @@ class Points:
 
     times: list[int]
     prices: list[float]
-    resolution: str  # "tick", "minute", "5 minutes" or "hour"
+    resolution: str  # "tick", "minute", "5 minutes", "hour" or "day"
 
 
 def epoch_ms(session: Session, column) -> ColumnElement[float]:
@@ -106,31 +108,50 @@ def _bars_from(width: int, start: datetime) -> tuple[ColumnElement[bool], ...]:
     return (PriceBar.width == width, PriceBar.start >= first)
 
 
-def resolution_for(start: datetime, end: datetime, budget: int) -> int:
+Kept = Mapping[int, datetime | None]  # per level (TICKS or a width), kept from (None: all)
+LEVELS = {MINUTE: "minute", FIVE_MINUTES: "5 minutes", HOUR: "hour", DAY: "day"}
+
+
+def _whole(kept: Kept | None, level: int, start: datetime) -> bool:
+    """Whether retention still holds a level from `start` on."""
+    since = kept.get(level) if kept is not None else None
+    return since is None or since <= start
+
+
+def resolution_for(start: datetime, end: datetime, budget: int, kept: Kept | None = None) -> int:
     """The finest bar width (seconds) whose bars over [start, end] about fit the budget.
 
     Up to READ_OVER times the budget is read, and the page downsamples the rest away
     (MinMaxLTTB keeps the shape): a week at a budget of 833 points reads 2,016
-    five-minute bars, not 168 hourly ones, which would look coarse on a wide plot.
+    five-minute bars, not 168 hourly ones, which would look coarse on a wide plot; a
+    year reads 365 daily bars. A width retention no longer holds from `start` is skipped.
     """
     span = (end - start).total_seconds()
-    fits = (w for w in BAR_WIDTHS if span / w <= budget * READ_OVER)
-    return next(fits, BAR_WIDTHS[-1])
+    whole = [w for w in BAR_WIDTHS if _whole(kept, w, start)] or [BAR_WIDTHS[-1]]
+    fits = (w for w in whole if span / w <= budget * READ_OVER)
+    return next(fits, whole[-1])
 
 
 def read_window(
-    session: Session, symbols: Sequence[str], start: datetime, end: datetime, budget: int
+    session: Session,
+    symbols: Sequence[str],
+    start: datetime,
+    end: datetime,
+    budget: int,
+    kept: Kept | None = None,
 ) -> dict[str, Points]:
     """Prices in [start, end]: every tick if they fit the budget, else the finest fitting bars.
 
     Rows read are about the points shown, not the ticks stored: 7 days at 2,000
-    points is 2,016 five-minute closes per stock.
+    points is 2,016 five-minute closes per stock, 5 years 1,826 daily ones. `kept`
+    (Retention.kept_from(now)) leaves out the levels retention has cut short.
     """
-    counts = ticks_in_window(session, symbols, start, end)
-    raw = [s for s in symbols if counts.get(s, 0) <= budget]
+    ticks_whole = _whole(kept, TICKS, start)
+    counts = ticks_in_window(session, symbols, start, end) if ticks_whole else {}
+    raw = [s for s in symbols if ticks_whole and counts.get(s, 0) <= budget]
     rolled = [s for s in symbols if s not in raw]
-    width = resolution_for(start, end, budget)
-    level = {MINUTE: "minute", 300: "5 minutes", HOUR: "hour"}.get(width, f"{width} s")
+    width = resolution_for(start, end, budget, kept)
+    level = LEVELS.get(width, f"{width} s")
     out: dict[str, Points] = {s: Points([], [], "tick") for s in raw}
     out.update({s: Points([], [], level) for s in rolled})
     if raw:
