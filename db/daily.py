@@ -22,8 +22,6 @@ from core.retention import DAY
 from db.models import PriceBar
 from db.writes import ensure_stocks
 
-BATCH = 500  # rows per INSERT: SQLite's bound-variable limit is 32,766 (11 a row)
-
 
 def write_daily_bars(session: Session, bars: Sequence[DailyBar]) -> int:
     """Insert the bars of days that have none yet; how many were new."""
@@ -47,16 +45,14 @@ def write_daily_bars(session: Session, bars: Sequence[DailyBar]) -> int:
         }
         for b in bars
     ]
-    written = 0
-    for i in range(0, len(rows), BATCH):
-        statement = (
-            module.insert(PriceBar)
-            .values(rows[i : i + BATCH])
-            .on_conflict_do_nothing(index_elements=["symbol", "width", "start"])
-            .returning(PriceBar.start)
-        )
-        written += len(session.execute(statement).all())
-    return written
+    # One statement compiled once, executed for all rows: with RETURNING, SQLAlchemy sends
+    # them as a few multi-VALUES batches ("insertmanyvalues") and counts what was new.
+    statement = (
+        module.insert(PriceBar)
+        .on_conflict_do_nothing(index_elements=["symbol", "width", "start"])
+        .returning(PriceBar.start)
+    )
+    return len(session.execute(statement, rows).all())
 
 
 def daily_span(session: Session, symbols: Sequence[str]) -> dict[str, tuple[datetime, datetime]]:

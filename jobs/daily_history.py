@@ -71,8 +71,12 @@ class DailyHistory:
         first = today - timedelta(days=round(self.years * 365.25))
         if (limit := self.retention.limit(DAY)) is not None:
             first = max(first, today - timedelta(days=limit.days))
-        with self.sessions() as session:
-            stored = daily_span(session, pending)
+        try:
+            with self.sessions() as session:
+                stored = daily_span(session, pending)
+        except SQLAlchemyError as exc:
+            log.warning("daily history: not read: %s", str(exc).splitlines()[0][:200])
+            return 0
         written = 0
         for symbol in pending:
             if self.stopping.is_set():

@@ -142,7 +142,8 @@ class PollingService:
                 name=RETENTION_JOB,
                 trigger="interval",
                 seconds=self.settings.retention_interval,
-                next_run_time=now + timedelta(seconds=RETENTION_DELAY),
+                next_run_time=now
+                + timedelta(seconds=min(RETENTION_DELAY, self.settings.retention_interval)),
             )
         logging.getLogger("apscheduler.scheduler").addFilter(EXPECTED_OVERLAP)  # once: same filter
         self.scheduler.start()
