@@ -166,15 +166,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=365, help="simulated days (365)")
     parser.add_argument("--stocks", type=int, default=1, help="stocks in the simulated year (1)")
-    parser.add_argument("--removal-days", type=int, default=8, help="days for the removal cases")
+    parser.add_argument("--removal-days", type=int, default=4, help="days for the removal cases")
     parser.add_argument(
         "--removal-stocks", default="6,100", help="stock counts for them, comma-separated (6,100)"
     )
     parser.add_argument("--batch", type=int, default=load_settings().retention_batch)
-    parser.add_argument("--quick", action="store_true", help="45 days, 4 for the removals")
+    parser.add_argument("--quick", action="store_true", help="45 days, 3 for the removals")
     args = parser.parse_args()
     if args.quick:
-        args.days, args.removal_days = 45, 4
+        args.days, args.removal_days = 45, 3
     off = simulate_year(args.days, args.stocks, False, args.batch)
     on = simulate_year(args.days, args.stocks, True, args.batch)
     print_year(args.days, off, on)

@@ -20,10 +20,15 @@ TICKS = 0  # the raw ticks' level, beside the bar widths
 
 
 def _forever(value: object) -> object:
-    """`forever` (any case, trimmed) is 0: keep for good."""
-    if isinstance(value, str) and value.strip().lower() == "forever":
+    """`forever` (any case, trimmed) is 0: keep for good; other text must be a number."""
+    if not isinstance(value, str):
+        return value
+    if value.strip().lower() == "forever":
         return 0
-    return value
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError("must be a number of days, or 0 or 'forever' to keep for good") from None
 
 
 # Days to keep a level; 0 keeps it for good.
