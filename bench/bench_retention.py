@@ -28,6 +28,7 @@ from temp_postgres import admin_url, temp_postgres
 from core.market import trading_day_start
 from core.retention import DAY, FIVE_MINUTES, HOUR, MINUTE
 from core.settings import DEFAULT_SYMBOLS, load_settings
+from db.chart import read_window
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
 from db.models import PriceBar, PriceTick
@@ -79,6 +80,7 @@ def simulate_year(days: int, stocks: int, retained: bool, batch: int) -> dict:
                     table_bytes(engine, "price_ticks"),
                 )
         seconds = time.perf_counter() - started
+        reads = time_reads(engine, symbols, first + timedelta(days=days), days) if retained else {}
         rows = rows_per_level(engine)
         sizes = {t: table_bytes(engine, t) for t in ("price_ticks", "price_bars")}
         engine.dispose()
@@ -88,7 +90,33 @@ def simulate_year(days: int, stocks: int, retained: bool, batch: int) -> dict:
         "growth": growth,
         "passes": passes,
         "seconds": seconds,
+        "reads": reads,
     }
+
+
+RANGES = (("7D", 7), ("1M", 30), ("6M", 182), ("1Y", 365))
+BUDGET = 2_000  # points per stock, as the page asks
+
+
+def time_reads(engine: Engine, symbols: list[str], now, days: int) -> dict[str, tuple]:
+    """The chart's read of each range that fits the simulated days: median ms, points, level."""
+    sessions = make_session_factory(engine)
+    kept = load_settings().retention.kept_from(now)
+    out = {}
+    for name, span in RANGES:
+        if span > days:
+            continue
+        times = []
+        for _ in range(5):
+            with sessions() as session:
+                began = time.perf_counter()
+                points = read_window(
+                    session, symbols, now - timedelta(days=span), now, BUDGET, kept
+                )
+                times.append((time.perf_counter() - began) * 1000)
+        first = points[symbols[0]]
+        out[name] = (statistics.median(times), len(first.times), first.resolution)
+    return out
 
 
 def mb(n: float) -> str:
@@ -113,6 +141,13 @@ def print_year(days: int, off: dict, on: dict) -> None:
     print("|---:|---:|---:|")
     for day, (ticks, size) in sorted(on["growth"].items()):
         print(f"| {day} | {ticks:,.0f} | {mb(size)} |")
+    print(
+        "\nThe chart's read of a range after it, retention on (read_window with kept; 2,000 points):"
+    )
+    print("| range | read | points per stock | level |")
+    print("|---|---:|---:|---|")
+    for name, (ms, points, level) in on["reads"].items():
+        print(f"| {name} | {ms:.1f} ms | {points:,} | {level} |")
     steady = on["passes"][31:] or on["passes"]
     print(
         f"daily passes (1 day of ticks each): median {statistics.median(steady):.0f} ms, "
