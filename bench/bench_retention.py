@@ -142,7 +142,7 @@ def print_year(days: int, off: dict, on: dict) -> None:
     for day, (ticks, size) in sorted(on["growth"].items()):
         print(f"| {day} | {ticks:,.0f} | {mb(size)} |")
     print(
-        "\nThe chart's read of a range after it, retention on (read_window with kept; 2,000 points):"
+        "\nThe chart's read of each range after it, retention on (read_window, kept; 2,000 points):"
     )
     print("| range | read | points per stock | level |")
     print("|---|---:|---:|---|")
