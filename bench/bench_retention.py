@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 from datetime import timedelta
 
@@ -179,6 +180,25 @@ def compare_removals(days: int, stocks: int, batch: int) -> list[dict]:
     return rows
 
 
+def sqlite_pass(days: int, stocks: int, batch: int) -> list[dict]:
+    """One retention pass on a SQLite file beside the poller's writes (one writer at a time)."""
+    symbols = list(SYMBOLS[:stocks])
+    first = trading_day_start(NOW - timedelta(days=days))
+    end = first + timedelta(days=days)
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/retention.sqlite"
+        upgrade(url)
+        engine = make_engine(url)
+        seed_stocks(make_session_factory(engine), symbols)
+        fill(engine, symbols, first, end, STEP)
+        row = batched_arm(
+            engine, symbols, first, batch, end + timedelta(hours=12), write=app_writer(engine)
+        )
+        row["arm"] = "SQLite retention pass, app writes beside it: " + row["arm"]
+        engine.dispose()
+    return [row]
+
+
 def print_removals(stocks: int, rows: list[dict]) -> None:
     print(
         f"\nRemoving one day of ticks, {stocks} stocks at {STEP} s, "
@@ -214,7 +234,8 @@ def main() -> int:
     on = simulate_year(args.days, args.stocks, True, args.batch)
     print_year(args.days, off, on)
     for stocks in (int(n) for n in args.removal_stocks.split(",")):
-        print_removals(stocks, compare_removals(args.removal_days, stocks, args.batch))
+        removals = compare_removals(args.removal_days, stocks, args.batch)
+        print_removals(stocks, removals + sqlite_pass(args.removal_days, stocks, args.batch))
     return 0
 
 
