@@ -11,7 +11,7 @@ price write touches.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
@@ -28,14 +28,18 @@ def _level(level: int) -> tuple[type, ColumnElement, tuple[ColumnElement[bool], 
 
 
 def delete_batch(session: Session, level: int, symbol: str, before: datetime, batch: int) -> int:
-    """Delete at most `batch` of the symbol's rows of `level` older than `before`; how many."""
+    """Delete at most `batch` of the symbol's rows of `level` older than `before`; how many.
+
+    A bar goes only once all of it is older: its start at least a width before `before`.
+    """
     model, at, fixed = _level(level)
     where = (model.symbol == symbol, *fixed)
+    older = at < before if level == TICKS else at <= before - timedelta(seconds=level)
     # The time of the first row past the batch: everything older goes (at most `batch` rows).
     edge = session.execute(
-        select(at).where(*where, at < before).order_by(at).offset(batch).limit(1)
+        select(at).where(*where, older).order_by(at).offset(batch).limit(1)
     ).scalar_one_or_none()
-    statement = delete(model).where(*where, at < (edge if edge is not None else before))
+    statement = delete(model).where(*where, at < edge if edge is not None else older)
     return session.execute(statement.execution_options(synchronize_session=False)).rowcount
 
 

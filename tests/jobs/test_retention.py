@@ -88,10 +88,11 @@ def test_400_days_of_retention_keep_each_level_to_its_limit(sessions):
         )
         for width in (MINUTE, FIVE_MINUTES, HOUR, DAY):
             # What the ticks gave, all of them, before most were removed.
+            # A bar is removed only once all of it is older than the limit.
             expected = {
                 key: bar
                 for key, bar in reference_bars(written, width).items()
-                if kept[width] is None or key[1] >= kept[width]
+                if kept[width] is None or key[1] + timedelta(seconds=width) > kept[width]
             }
             bars = session.scalars(select(PriceBar).where(PriceBar.width == width))
             assert {(b.symbol, b.start): as_reference(b) for b in bars} == expected, width
