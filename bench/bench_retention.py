@@ -60,7 +60,7 @@ def simulate_year(days: int, stocks: int, retained: bool, batch: int) -> dict:
     passes: list[float] = []
     with temp_postgres(admin_url()) as url:
         upgrade(url)
-        engine = make_engine(url)
+        engine = make_engine(url, statement_timeout=3600)  # the bulk fills take minutes
         sessions = make_session_factory(engine)
         seed_stocks(sessions, symbols)
         started = time.perf_counter()
@@ -164,7 +164,7 @@ def compare_removals(days: int, stocks: int, batch: int) -> list[dict]:
     end = first + timedelta(days=days)
     with temp_postgres(admin_url()) as url:
         upgrade(url)
-        engine = make_engine(url)
+        engine = make_engine(url, statement_timeout=3600)  # the bulk fills take minutes
         seed_stocks(make_session_factory(engine), symbols)
         fill(engine, symbols, first, end, STEP)
         make_partitioned_copy(engine, first, days)
@@ -188,7 +188,7 @@ def sqlite_pass(days: int, stocks: int, batch: int) -> list[dict]:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/retention.sqlite"
         upgrade(url)
-        engine = make_engine(url)
+        engine = make_engine(url, statement_timeout=3600)  # the bulk fills take minutes
         seed_stocks(make_session_factory(engine), symbols)
         fill(engine, symbols, first, end, STEP)
         row = batched_arm(
