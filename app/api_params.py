@@ -20,10 +20,9 @@ from db.exports import TICKS, Key
 
 AUTO = "auto"
 # The one mapping of a resolution to the width of what is read (seconds; TICKS: raw prices).
-RESOLUTIONS: dict[str, int] = {"tick": TICKS, "1m": 60, "5m": 300, "1h": 3600}
+# A day's bar is the New York trading date's, keyed by its midnight there (db/rollups.py).
+RESOLUTIONS: dict[str, int] = {"tick": TICKS, "1m": 60, "5m": 300, "1h": 3600, "1d": 86400}
 NAMES = {width: name for name, width in RESOLUTIONS.items()}
-# Named in the API but not stored yet: daily bars come with the retention work (wire "1d" above).
-NOT_YET = ("1d",)
 DEFAULT_SPAN = timedelta(days=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MICROSECOND = timedelta(microseconds=1)
@@ -120,8 +119,6 @@ def parse_resolution(text: str) -> int | None:
     name = text.strip().lower()
     if name == AUTO:
         return None
-    if name in NOT_YET:
-        raise ParameterError("resolution", f"resolution {name} is not available yet")
     if name not in RESOLUTIONS:
         choices = ", ".join([AUTO, *RESOLUTIONS])
         raise ParameterError("resolution", f"resolution must be one of {choices}")

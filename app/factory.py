@@ -21,6 +21,7 @@ from app.security_headers import QuietDash, register_security_headers
 from app.tick_cache import DirectReads, SharedReads
 from app.watch_controls import Editor, register_watch_callbacks
 from core.market import MarketHours
+from core.retention import DAY
 from core.settings import Settings
 from core.times import Clock, utc_now
 
@@ -54,14 +55,23 @@ def create_app(
     )
     # The page's language, for screen readers (axe: html-has-lang).
     app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
-    longest = timedelta(days=settings.window_days)
+    # The longest range offered: the setting's, unless retention keeps no daily bars that long.
+    daily = settings.retention.limit(DAY)
+    longest = min(timedelta(days=settings.window_days), daily or timedelta.max)
     app.layout = build_layout(
         settings.refresh_interval, longest, settings.price_interval, editable=editor is not None
     )
     # Shared for half a refresh interval: an answer is at most one interval late.
     shared = SharedReads(settings.refresh_interval / 2) if settings.shared_ticks else DirectReads()
     page = Page(
-        sessions, clock, market, longest, settings.refresh_interval, settings.price_interval, shared
+        sessions,
+        clock,
+        market,
+        longest,
+        settings.refresh_interval,
+        settings.price_interval,
+        shared,
+        settings.retention,
     )
     register_callbacks(app, page)
     register_watch_callbacks(app, editor, changed=shared.forget)

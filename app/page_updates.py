@@ -23,6 +23,7 @@ from app.query import COMPARE, DEFAULT_RANGE, RANGE_NAMES, VIEWS, PageQuery, par
 from app.tick_cache import DirectReads, SharedReads
 from app.views import Drawn, Frame, compare_view
 from core.market import MarketHours
+from core.retention import KEEP_EVERYTHING, Retention
 from core.times import NEW_YORK, Clock, from_ms, to_ms
 from db.cards import card_prices
 from db.chart import ChartStock, Points, chart_stocks, read_after, read_window
@@ -88,6 +89,8 @@ class Page:
     price_seconds: float  # how often the poller fetches: 3 missed make a price stale
     # Reads every viewer asks alike, answered once for many (app/tick_cache.py); default: apart.
     shared: SharedReads | DirectReads = field(default_factory=DirectReads)
+    # Which bar levels still reach back how far: a long range reads only what is kept.
+    retention: Retention = KEEP_EVERYTHING
 
     def load(
         self,
@@ -123,7 +126,8 @@ class Page:
             )
             assert start is not None and end is not None
             budget = point_budget(len(shown))
-            series = read_window(session, [s.symbol for s in shown], start, end, budget)
+            kept = self.retention.kept_from(now)
+            series = read_window(session, [s.symbol for s in shown], start, end, budget, kept)
             numbers = self._numbers(session, stocks, now, query)
         series = {k: downsample(v, budget) for k, v in series.items()}
         last_ms = {k: p.times[-1] for k, p in series.items() if p.times}

@@ -31,8 +31,22 @@ RANGES = {
     "1D": timedelta(days=1),
     "5D": timedelta(days=5),
     "7D": timedelta(days=7),
+    # Read from hourly and daily bars (db/chart.py): as cheap to draw as the week.
+    "1M": timedelta(days=30),
+    "6M": timedelta(days=182),
+    "1Y": timedelta(days=365),
+    "5Y": timedelta(days=1826),
 }
-RANGE_NAMES = {"1H": "1 hour", "1D": "1 day", "5D": "5 days", "7D": "7 days"}
+RANGE_NAMES = {
+    "1H": "1 hour",
+    "1D": "1 day",
+    "5D": "5 days",
+    "7D": "7 days",
+    "1M": "1 month",
+    "6M": "6 months",
+    "1Y": "1 year",
+    "5Y": "5 years",
+}
 CUSTOM = "custom"
 DEFAULT_RANGE = "1D"
 WALL_FORMAT = "%Y-%m-%dT%H:%M:%S"

@@ -3,7 +3,9 @@
 Ticks are made by one INSERT ... SELECT per chunk of symbols (generate_series on
 PostgreSQL, a recursive CTE on SQLite): millions of rows never pass through Python.
 Prices are a deterministic sum of sines plus hash noise, so every run fills the
-same data. The minute bars, then the 5-minute and hourly bars from them, are built with GROUP BY.
+same data. The minute bars, then the 5-minute and hourly bars from them, then the daily bars
+(New York trading days) from the hours, are built with GROUP BY; a day a fill shares with an
+earlier one is merged into its bar.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from decimal import Decimal
 from sqlalchemy import Engine, bindparam, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.market import trading_day_start
 from core.records import StockProfile
+from core.retention import DAY
 from db.chart import read_window, ticks_in_window
 from db.engine import unit_of_work
 from db.models import PriceBar, PriceTick, Stock
@@ -32,7 +36,7 @@ NOW = datetime(2026, 12, 1, 21, 0, tzinfo=timezone.utc)
 WEEK = timedelta(days=7)
 YEAR = timedelta(days=365)
 TICK = 5  # seconds between ticks in the 7-day window
-COARSE = [w for w in BAR_WIDTHS if w > 60]  # built from the minute bars
+COARSE = [w for w in BAR_WIDTHS if 60 < w < DAY]  # built from the minute bars
 
 # Relative moves: a multi-day swing, an hourly wobble and per-tick noise; the factor
 # stays within [0.93, 1.07], so every price is positive.
@@ -110,7 +114,50 @@ FROM (SELECT m.symbol, w.w, {SQLITE_BUCKET} AS bucket, min(m.start) AS first,
 JOIN price_bars AS o ON o.symbol = g.symbol AND o.width = 60 AND o.start = g.first
 JOIN price_bars AS c ON c.symbol = g.symbol AND c.width = 60 AND c.start = g.last
 """
+# A day's bar merged into a stored one (a fill's first or last day shared with another fill).
+DAY_MERGE = """
+ON CONFLICT (symbol, width, start) DO UPDATE SET
+    open = CASE WHEN excluded.open_at < price_bars.open_at THEN excluded.open
+                ELSE price_bars.open END,
+    close = CASE WHEN excluded.close_at > price_bars.close_at THEN excluded.close
+                 ELSE price_bars.close END,
+    open_at = {least}(price_bars.open_at, excluded.open_at),
+    close_at = {greatest}(price_bars.close_at, excluded.close_at),
+    high = {greatest}(price_bars.high, excluded.high), low = {least}(price_bars.low, excluded.low),
+    tick_count = price_bars.tick_count + excluded.tick_count
+"""
+PG_DAYS = f"""
+INSERT INTO price_bars
+    (symbol, width, start, open, high, low, close, open_at, close_at, tick_count, simulated)
+SELECT symbol, {DAY}, date_trunc('day', start, 'America/New_York'),
+       (array_agg(open ORDER BY start))[1], max(high), min(low),
+       (array_agg(close ORDER BY start DESC))[1], min(open_at), max(close_at),
+       sum(tick_count), bool_or(simulated)
+FROM price_bars
+WHERE symbol = ANY(CAST(:symbols AS text[])) AND width = 3600 AND start >= :start AND start < :end
+GROUP BY 1, 3
+""" + DAY_MERGE.format(least="least", greatest="greatest")
+# SQLite has no time zones: ny_day() is registered on the connection (trading_day_start).
+SQLITE_DAYS = f"""
+INSERT INTO price_bars
+    (symbol, width, start, open, high, low, close, open_at, close_at, tick_count, simulated)
+SELECT g.symbol, {DAY}, g.day, o.open, g.hi, g.lo, c.close, g.open_at, g.close_at, g.n, g.sim
+FROM (SELECT symbol, ny_day(start) AS day, min(start) AS first, max(start) AS last,
+             min(open_at) AS open_at, max(close_at) AS close_at, max(high) AS hi,
+             min(low) AS lo, sum(tick_count) AS n, max(simulated) AS sim
+      FROM price_bars WHERE width = 3600 AND start >= :start AND start < :end
+      GROUP BY symbol, ny_day(start)) AS g
+JOIN price_bars AS o ON o.symbol = g.symbol AND o.width = 3600 AND o.start = g.first
+JOIN price_bars AS c ON c.symbol = g.symbol AND c.width = 3600 AND c.start = g.last
+WHERE true
+""" + DAY_MERGE.format(least="min", greatest="max")
 TIMES = (bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime()))
+
+
+def _ny_day(stored: str) -> str:
+    """SQLite's stored UTC text of an instant -> that of its New York trading day's start."""
+    at = datetime.fromisoformat(stored).replace(tzinfo=timezone.utc)
+    return trading_day_start(at).strftime("%Y-%m-%d %H:%M:%S.000000")
 
 
 def symbol_index(symbol: str) -> int:
@@ -181,6 +228,9 @@ def _fill_chunk(engine, symbols, t0, t1, step, start, end) -> None:
                 text(PG_BARS).bindparams(*TIMES),
                 {"symbols": symbols, "start": start, "end": end, "widths": COARSE},
             )
+            connection.execute(
+                text(PG_DAYS).bindparams(*TIMES), {"symbols": symbols, "start": start, "end": end}
+            )
         else:
             values = ", ".join(f"(:s{j}, :b{j}, :p{j}, :i{j})" for j in range(len(symbols)))
             rows = {}
@@ -200,6 +250,9 @@ def _fill_chunk(engine, symbols, t0, t1, step, start, end) -> None:
                 text(SQLITE_MINUTES).bindparams(*TIMES), {"start": start, "end": end}
             )
             connection.execute(text(SQLITE_BARS).bindparams(*TIMES), {"start": start, "end": end})
+            raw = connection.connection.driver_connection
+            raw.create_function("ny_day", 1, _ny_day, deterministic=True)
+            connection.execute(text(SQLITE_DAYS).bindparams(*TIMES), {"start": start, "end": end})
 
 
 def _analyze(engine: Engine) -> None:

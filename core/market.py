@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from functools import cache
 
 import pandas as pd
@@ -22,6 +22,7 @@ CALENDAR = "XNYS"
 # Sessions are built once for these years: about 25,000 of them in 0.2 s, then every
 # question is a bisection of two sorted lists (a microsecond, per poll and per probe).
 FIRST_DAY, LAST_DAY = "2000-01-01", "2099-12-31"
+SECOND = timedelta(seconds=1)
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # English, whatever the locale
 
 
@@ -70,8 +71,30 @@ def _utc(seconds: int) -> datetime:
 
 def _new_york_midnight(at: datetime) -> datetime:
     # Midnight is never skipped or repeated in New York: DST changes at 02:00.
-    day = at.astimezone(NEW_YORK).date()
+    return day_start(at.astimezone(NEW_YORK).date())
+
+
+def day_start(day: date) -> datetime:
+    """New York midnight (UTC) opening a calendar day: the key of that trading day's bar."""
     return datetime.combine(day, time(0), NEW_YORK).astimezone(timezone.utc)
+
+
+def trading_day_start(at: datetime) -> datetime:
+    """The start (New York midnight, UTC) of the trading date `at` falls on: a daily bar's key.
+
+    Sessions of both calendars lie inside one New York calendar day, so the New York
+    date is the trading date, whatever the UTC date.
+    """
+    return _new_york_midnight(at)
+
+
+@dataclass(frozen=True)
+class TradingDay:
+    """One session: its New York date, and its first and last trading second (UTC)."""
+
+    day: date
+    opens: datetime
+    last_second: datetime
 
 
 @dataclass(frozen=True)
@@ -98,6 +121,25 @@ class MarketHours:
             return _new_york_midnight(at)
         sessions = us_sessions()
         return _utc(sessions.opens[sessions.latest(at)])
+
+    def trading_days(self, first: date, last: date) -> list[TradingDay]:
+        """The sessions whose New York date is in [first, last], oldest first."""
+        if self.around_the_clock:
+            days = (first + timedelta(days=i) for i in range((last - first).days + 1))
+            return [
+                TradingDay(d, day_start(d), day_start(d + timedelta(days=1)) - SECOND) for d in days
+            ]
+        sessions = us_sessions()
+        lo = bisect_right(sessions.opens, day_start(first).timestamp() - 1)
+        hi = bisect_right(sessions.opens, day_start(last + timedelta(days=1)).timestamp() - 1)
+        return [
+            TradingDay(
+                _utc(sessions.opens[i]).astimezone(NEW_YORK).date(),
+                _utc(sessions.opens[i]),
+                _utc(sessions.closes[i]) - SECOND,
+            )
+            for i in range(lo, hi)
+        ]
 
     def status(self, at: datetime, name: str = "Simulated market") -> MarketStatus:
         """Open or closed at `at`, and the header's line saying until when."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 # Letters first, then letters/digits, optionally a class suffix: AAPL, BRK.B, BF-B.
@@ -36,4 +36,19 @@ class StockProfile:
     week52_high: Decimal | None = None
     week52_low: Decimal | None = None
     source: str | None = None
+    simulated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DailyBar:
+    """A provider's open/high/low/close of one trading day (New York date), with its session."""
+
+    symbol: str
+    day: date
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    open_at: datetime  # the session's first second (UTC)
+    close_at: datetime  # its last second
     simulated: bool = False

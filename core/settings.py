@@ -27,6 +27,7 @@ from core.options import (
     env_name,
 )
 from core.records import TICKER_RE
+from core.retention import DAY, FIVE_MINUTES, HOUR, MINUTE, TICKS, KeepDays, Retention
 
 DEFAULT_SYMBOLS = ("GE", "AMZN", "NVDA", "INTC", "AAPL", "NFLX")
 
@@ -80,6 +81,18 @@ class Settings(BaseSettings):
     outage_buffer_seconds: float = Field(default=600.0, ge=0)
     backfill_step: float = Field(default=60.0, gt=0)
 
+    # Retention, in days per level (0 or "forever": kept for good), applied by the elected
+    # poller every retention_interval seconds in transactions of at most retention_batch rows.
+    retain_ticks: KeepDays = 30
+    retain_minute_bars: KeepDays = 365
+    retain_five_minute_bars: KeepDays = 5 * 365
+    retain_hour_bars: KeepDays = 5 * 365
+    retain_daily_bars: KeepDays = 0
+    retention_interval: float = Field(default=3600.0, gt=0)
+    retention_batch: int = Field(default=2000, ge=1, le=100_000)
+    # Years of daily bars asked of a provider that has them, for a symbol's long ranges.
+    daily_history_years: float = Field(default=5.0, ge=0, le=50)
+
     max_price: float = Field(default=10_000_000.0, gt=0)
     max_future_skew: float = Field(default=300.0, ge=0)
 
@@ -88,7 +101,7 @@ class Settings(BaseSettings):
 
     # The dashboard
     refresh_interval: float = Field(default=5.0, gt=0)
-    window_days: float = Field(default=7.0, gt=0, le=366)
+    window_days: float = Field(default=1826.0, gt=0, le=36525)  # 5Y; the daily bars' retention too
     shared_ticks: bool = True  # a worker answers the viewers' equal tick reads with one read
     host: str = "127.0.0.1"
     port: int = Field(default=8050, ge=1, le=65535)
@@ -123,6 +136,19 @@ class Settings(BaseSettings):
         if self.ready_max_price_age is not None:
             return self.ready_max_price_age
         return max(60.0, 3 * self.price_interval)
+
+    @property
+    def retention(self) -> Retention:
+        """Days kept per level, as the retention job and the chart's reads use them."""
+        return Retention(
+            {
+                TICKS: self.retain_ticks,
+                MINUTE: self.retain_minute_bars,
+                FIVE_MINUTES: self.retain_five_minute_bars,
+                HOUR: self.retain_hour_bars,
+                DAY: self.retain_daily_bars,
+            }
+        )
 
     @property
     def election_interval(self) -> float:

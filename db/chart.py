@@ -4,27 +4,30 @@ Times come back as UTC epoch milliseconds and prices as floats, computed by the
 database, so a read of thousands of points builds no datetime or Decimal objects.
 A window reads raw ticks only when the bars say it holds few enough of them;
 otherwise it reads one close per bar of the finest width (a minute, 5 minutes,
-an hour) that fits the point budget, all from one table, so a read costs rows in
-proportion to the points shown, whatever the tick cadence.
+an hour, a trading day) that fits the point budget, all from one table, so a read
+costs rows in proportion to the points shown, whatever the tick cadence. Given
+what retention keeps (`kept`), a level is read only over a window it still holds
+whole: a year reads daily bars, a month hourly ones, never ticks already removed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 from sqlalchemy import ColumnElement, Float, cast, func, select, union_all
 from sqlalchemy.orm import Session
 
+from core.retention import DAY, FIVE_MINUTES, HOUR, MINUTE, TICKS
 from db.models import PriceBar, PriceTick, Stock, Watchlist
 from db.rollups import BAR_WIDTHS, bucket_start
 from db.watchlist import watching
 
-MINUTE, HOUR = 60, 3600
 UNION_PARTS = 400  # SQLite allows 500 parts in one compound SELECT
 READ_OVER = 2.5  # how far over the point budget a window read may go
+STITCH_AFTER = timedelta(days=2)  # a longer window is drawn whole, daily closes on its left
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +52,7 @@ class Points:
 
     times: list[int]
     prices: list[float]
-    resolution: str  # "tick", "minute", "5 minutes" or "hour"
+    resolution: str  # "tick", "minute", "5 minutes", "hour" or "day"
 
 
 def epoch_ms(session: Session, column) -> ColumnElement[float]:
@@ -117,31 +120,50 @@ def _bars_from(width: int, start: datetime) -> tuple[ColumnElement[bool], ...]:
     return (PriceBar.width == width, PriceBar.start >= first)
 
 
-def resolution_for(start: datetime, end: datetime, budget: int) -> int:
+Kept = Mapping[int, datetime | None]  # per level (TICKS or a width), kept from (None: all)
+LEVELS = {MINUTE: "minute", FIVE_MINUTES: "5 minutes", HOUR: "hour", DAY: "day"}
+
+
+def _whole(kept: Kept | None, level: int, start: datetime) -> bool:
+    """Whether retention still holds a level from `start` on."""
+    since = kept.get(level) if kept is not None else None
+    return since is None or since <= start
+
+
+def resolution_for(start: datetime, end: datetime, budget: int, kept: Kept | None = None) -> int:
     """The finest bar width (seconds) whose bars over [start, end] about fit the budget.
 
     Up to READ_OVER times the budget is read, and the page downsamples the rest away
     (MinMaxLTTB keeps the shape): a week at a budget of 833 points reads 2,016
-    five-minute bars, not 168 hourly ones, which would look coarse on a wide plot.
+    five-minute bars, not 168 hourly ones, which would look coarse on a wide plot; a
+    year reads 365 daily bars. A width retention no longer holds from `start` is skipped.
     """
     span = (end - start).total_seconds()
-    fits = (w for w in BAR_WIDTHS if span / w <= budget * READ_OVER)
-    return next(fits, BAR_WIDTHS[-1])
+    whole = [w for w in BAR_WIDTHS if _whole(kept, w, start)] or [BAR_WIDTHS[-1]]
+    fits = (w for w in whole if span / w <= budget * READ_OVER)
+    return next(fits, whole[-1])
 
 
 def read_window(
-    session: Session, symbols: Sequence[str], start: datetime, end: datetime, budget: int
+    session: Session,
+    symbols: Sequence[str],
+    start: datetime,
+    end: datetime,
+    budget: int,
+    kept: Kept | None = None,
 ) -> dict[str, Points]:
     """Prices in [start, end]: every tick if they fit the budget, else the finest fitting bars.
 
     Rows read are about the points shown, not the ticks stored: 7 days at 2,000
-    points is 2,016 five-minute closes per stock.
+    points is 2,016 five-minute closes per stock, 5 years 1,826 daily ones. `kept`
+    (Retention.kept_from(now)) leaves out the levels retention has cut short.
     """
-    counts = ticks_in_window(session, symbols, start, end)
-    raw = [s for s in symbols if counts.get(s, 0) <= budget]
+    ticks_whole = _whole(kept, TICKS, start)
+    counts = ticks_in_window(session, symbols, start, end) if ticks_whole else {}
+    raw = [s for s in symbols if ticks_whole and counts.get(s, 0) <= budget]
     rolled = [s for s in symbols if s not in raw]
-    width = resolution_for(start, end, budget)
-    level = {MINUTE: "minute", 300: "5 minutes", HOUR: "hour"}.get(width, f"{width} s")
+    width = resolution_for(start, end, budget, kept)
+    level = LEVELS.get(width, f"{width} s")
     out: dict[str, Points] = {s: Points([], [], "tick") for s in raw}
     out.update({s: Points([], [], level) for s in rolled})
     if raw:
@@ -166,7 +188,36 @@ def read_window(
             *_bars_from(width, start),
             PriceBar.start <= end,
         )
+    if width < DAY and end - start > STITCH_AFTER:
+        _days_before(session, out, start)
     return out
+
+
+def _days_before(session: Session, out: dict[str, Points], start: datetime) -> None:
+    """Daily closes before each line's first point, where the finer level starts late.
+
+    A month reads hourly bars, yet a fresh install holds a week of those and years of
+    daily bars (the provider's daily history): the month is drawn whole, coarser on
+    its left, instead of three empty weeks.
+    """
+    firsts = {s: p.times[0] if p.times else None for s, p in out.items()}
+    ranges = [
+        (s, [PriceBar.width == DAY, PriceBar.close_at >= start, *before(first)])
+        for s, first in firsts.items()
+    ]
+    days = {s: Points([], [], "day") for s in out}
+    _read_into(session, days, PriceBar, PriceBar.close_at, PriceBar.close, PriceBar.start, ranges)
+    for symbol, older in days.items():
+        if older.times:
+            points = out[symbol]
+            points.times[:0], points.prices[:0] = older.times, older.prices
+
+
+def before(first_ms: int | None) -> list[ColumnElement[bool]]:
+    """Rows closing before a line's first point (all of them for an empty line)."""
+    if first_ms is None:
+        return []
+    return [PriceBar.close_at < datetime.fromtimestamp(first_ms / 1000, tz=timezone.utc)]
 
 
 def read_after(

@@ -4,10 +4,10 @@ Storage plan for the 7-day dashboard read: every observation is kept in
 `price_ticks` (primary key symbol + observed_at, so a repeated observation is a
 no-op), and the same statement or transaction that inserts ticks merges the rows
 it really inserted into `price_bars`: one open/high/low/close row per symbol per
-width (a minute, 5 minutes, an hour) per bucket. A chart reads whichever width
-fits its point budget (7 days: 2,016 five-minute bars per stock, whatever the
-tick cadence), so it reads rows in proportion to the points it shows; only the
-live edge ("newer than T") touches raw ticks. Both tables are keyed (symbol,
+width (a minute, 5 minutes, an hour, a New York trading day) per bucket. A chart
+reads whichever width fits its point budget (7 days: 2,016 five-minute bars per
+stock, whatever the tick cadence), so it reads rows in proportion to the points
+it shows; only the live edge ("newer than T") touches raw ticks. Both tables are keyed (symbol,
 [width,] time), so the window and "newer than T" queries are index range scans
 per symbol and need no further index.
 """

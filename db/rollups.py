@@ -1,4 +1,4 @@
-"""Bars of ticks (a minute, 5 minutes, an hour) and the one rule that merges bars.
+"""Bars of ticks (a minute, 5 minutes, an hour, a trading day) and the one rule that merges bars.
 
 `merge_bars` builds the only statement that writes bars, on both databases: an
 INSERT … SELECT of the bars of some freshly inserted ticks, one per symbol,
@@ -7,6 +7,11 @@ groups the ticks first (a statement may not update a row twice); SQLite takes
 them one row per tick and width, and merges each in turn. Either way a bar
 equals what its raw ticks give, in any order of arrival; the tests hold both to
 the raw ticks.
+
+A daily bar (width DAY) is keyed by the start of its New York trading date, not
+by an epoch-aligned day: PostgreSQL computes it with date_trunc in the exchange's
+zone; SQLite has no zones, so its ticks come with their day's start (`day_start`,
+computed in Python by the same function the tests use).
 """
 
 from __future__ import annotations
@@ -32,25 +37,42 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import aggregate_order_by, array_agg
 from sqlalchemy.sql.dml import Insert
 
+from core.market import trading_day_start
+from core.retention import DAY, FIVE_MINUTES, HOUR, MINUTE
+from core.times import EXCHANGE_TZ
 from db.models import PriceBar
 
-BAR_WIDTHS = (60, 300, 3600)  # seconds: 7 days are 2,016 five-minute or 168 hourly bars
+# Seconds: 7 days are 2,016 five-minute or 168 hourly bars, 5 years 1,826 daily ones.
+BAR_WIDTHS = (MINUTE, FIVE_MINUTES, HOUR, DAY)
 
 
 def bucket_start(at: datetime, width: int) -> datetime:
-    """The start of the `width`-second bucket (aligned on the Unix epoch) holding `at`."""
+    """The start of the bar holding `at`: its New York trading date's for DAY, else the
+    `width`-second bucket aligned on the Unix epoch."""
+    if width == DAY:
+        return trading_day_start(at)
     seconds = int(at.timestamp()) // width * width
     return datetime.fromtimestamp(seconds, tz=timezone.utc)
 
 
-def bucket_start_sql(dialect: str, at: ColumnElement, width: ColumnElement) -> ColumnElement:
-    """`bucket_start` computed by the database, as the value the bar's key column stores."""
+def bucket_start_sql(
+    dialect: str, at: ColumnElement, width: ColumnElement, day: ColumnElement | None = None
+) -> ColumnElement:
+    """`bucket_start` computed by the database, as the value the bar's key column stores.
+
+    On SQLite `day` is the tick's trading-day start, given with it (no zones there).
+    """
     if dialect == "postgresql":
         epoch = func.date_part("epoch", at, type_=Float)
-        return func.to_timestamp(epoch // width * width, type_=DateTime(timezone=True))
-    # SQLite keeps UTCDateTime as 'YYYY-MM-DD HH:MM:SS.ffffff' text: the key must be that text.
-    seconds = cast(func.strftime("%s", at), Integer) // width * width
-    return func.strftime("%Y-%m-%d %H:%M:%S", seconds, "unixepoch", type_=String) + ".000000"
+        aligned = func.to_timestamp(epoch // width * width, type_=DateTime(timezone=True))
+        day = func.date_trunc("day", at, EXCHANGE_TZ, type_=DateTime(timezone=True))
+    else:
+        # SQLite keeps UTCDateTime as 'YYYY-MM-DD HH:MM:SS.ffffff' text: the key must be that.
+        seconds = cast(func.strftime("%s", at), Integer) // width * width
+        aligned = func.strftime("%Y-%m-%d %H:%M:%S", seconds, "unixepoch", type_=String) + ".000000"
+        if day is None:
+            raise ValueError("SQLite needs each tick's trading-day start (day_start)")
+    return case((width == DAY, day), else_=aligned)
 
 
 def merge_rule(dialect: str, new, old) -> dict[str, ColumnElement]:
@@ -72,7 +94,10 @@ def merge_rule(dialect: str, new, old) -> dict[str, ColumnElement]:
 
 
 def merge_bars(dialect: str, ticks: FromClause) -> Insert:
-    """INSERT the bars of `ticks` (symbol, observed_at, price, simulated) at every width, merged."""
+    """INSERT the bars of `ticks` (symbol, observed_at, price, simulated) at every width, merged.
+
+    On SQLite `ticks` also has `day_start`, each tick's trading-day start.
+    """
     # A UNION rather than VALUES: SQLite cannot name the columns of a VALUES list.
     widths = union_all(
         *(select(literal_column(str(w), Integer).label("width")) for w in BAR_WIDTHS)
@@ -81,7 +106,12 @@ def merge_bars(dialect: str, ticks: FromClause) -> Insert:
     key = {
         "symbol": ticks.c.symbol,
         "width": widths.c.width,
-        "start": bucket_start_sql(dialect, at, widths.c.width),
+        "start": bucket_start_sql(
+            dialect,
+            at,
+            widths.c.width,
+            ticks.c.get("day_start") if dialect != "postgresql" else None,
+        ),
     }
     if dialect == "postgresql":  # one bar per key: a statement may not update a row twice
         bar = {

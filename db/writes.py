@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
+from core.market import trading_day_start
 from core.records import Quote, StockProfile
 from core.times import whole_ms
 from db.models import PRICE, PriceTick, Stock
@@ -25,6 +26,7 @@ from db.writes_postgresql import write_quotes_postgresql
 
 # Bound parameter names of one tick: not column names, which an INSERT reserves.
 TICK = ("tick_symbol", "tick_at", "tick_price", "tick_simulated")
+TICK_DAY = "tick_day"  # its trading day's start: SQLite has no time zones to compute it
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,13 @@ def _write_quotes_sqlite(session: Session, quotes: Sequence[Quote], fetched_at: 
     inserted = session.execute(statement, rows).all()
     if inserted:
         # executemany of one prepared statement: no limit on bound variables.
-        session.execute(_merge_one_tick(), [dict(zip(TICK, row, strict=True)) for row in inserted])
+        session.execute(
+            _merge_one_tick(),
+            [
+                {**dict(zip(TICK, row, strict=True)), TICK_DAY: trading_day_start(row[1])}
+                for row in inserted
+            ],
+        )
     return len(inserted)
 
 
@@ -104,6 +112,7 @@ def _merge_one_tick() -> Insert:
         bindparam(TICK[1], type_=UTCDateTime()).label("observed_at"),
         bindparam(TICK[2], type_=PRICE).label("price"),
         bindparam(TICK[3], type_=Boolean()).label("simulated"),
+        bindparam(TICK_DAY, type_=UTCDateTime()).label("day_start"),
     ).subquery("tick")
     return merge_bars("sqlite", tick)
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.retention import TICKS
 from core.settings import Settings
 from core.times import Clock, utc_now
 from db.deadlines import database_deadline
@@ -107,7 +108,9 @@ class Poller:
         self.provider = provider
         self.sessions = sessions
         self.clock = clock
-        self.history = timedelta(days=settings.history_days)
+        # History older than the ticks' retention would only be removed again.
+        kept = settings.retention.limit(TICKS) or timedelta.max
+        self.history = min(timedelta(days=settings.history_days), kept)
         self.backfill_step = settings.backfill_step
         self.limits = Limits(
             max_price=Decimal(str(settings.max_price)),

@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import timezone
+from datetime import timedelta, timezone
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -16,14 +16,17 @@ from core.settings import Settings
 from core.times import utc_now
 from db.migrate import require_current_schema
 from jobs.budget import fit_price_interval
+from jobs.daily_history import DailyHistory
 from jobs.metrics import PollerMetrics
 from jobs.poll import Poller, RunResult
 from jobs.providers.base import Provider
 from jobs.providers.registry import build_provider
+from jobs.retention import RetentionPass
 
 log = logging.getLogger(__name__)
 HISTORY_JOB, METADATA_JOB = "fill history and gaps", "refresh metadata when due"
 WATCHLIST_JOB = "follow the watchlist"
+RETENTION_JOB = "remove what retention no longer keeps"
 
 
 class _ExpectedOverlap(logging.Filter):
@@ -34,7 +37,9 @@ class _ExpectedOverlap(logging.Filter):
         text = record.getMessage()
         return not (
             "maximum number of running instances reached" in text
-            and any(name in text for name in (HISTORY_JOB, METADATA_JOB, WATCHLIST_JOB))
+            and any(
+                name in text for name in (HISTORY_JOB, METADATA_JOB, WATCHLIST_JOB, RETENTION_JOB)
+            )
         )
 
 
@@ -46,6 +51,7 @@ METADATA_CHECK = 1.0  # seconds between looks at whether metadata is due: names 
 HISTORY_CHECK = 1.0  # seconds between looks for history to fill: a stock just added, a gap
 HISTORY_RETRY = 30.0  # seconds before a failed history fill is tried again
 WATCHLIST_CHECK = 1.0  # seconds between reads of the watchlist: an edit is polled within it
+RETENTION_DELAY = 60.0  # seconds after start before the first retention pass: prices first
 
 
 class PollingService:
@@ -63,15 +69,36 @@ class PollingService:
         self.sessions = sessions
         self.provider = provider or build_provider(settings)
         self.poller = Poller(settings, self.provider, sessions, fence=fence, metrics=metrics)
+        self.daily_history = DailyHistory(
+            self.provider,
+            sessions,
+            settings.daily_history_years,
+            settings.retention,
+            self.poller.limits,
+            self.poller.clock,
+            fence=fence,
+            stopping=self.poller.stopping,
+        )
+        # Deletes off the hot path, in short transactions: on SQLite a price write waits
+        # for one batch at most, and a pause between batches lets it in.
+        self.retention = RetentionPass(
+            sessions,
+            settings.retention,
+            settings.retention_batch,
+            self.poller.clock,
+            fence=fence,
+            stopping=self.poller.stopping,
+            pause=0.01 if settings.is_sqlite else 0.0,
+        )
         # The configured interval, stretched (with one log line) to the provider's budget.
         self.price_interval = fit_price_interval(
             self.provider.budget, len(settings.symbols), settings.price_interval
         )
         self.scheduler = BackgroundScheduler(
-            # Prices, history, metadata and the watchlist each have a thread: none of the
-            # others ever delays a price run (finding 5 of issue 11: 500 new symbols on
+            # Prices, history, metadata, the watchlist and retention each have a thread: none
+            # of the others ever delays a price run (finding 5 of issue 11: 500 new symbols on
             # SQLite; a read of the watchlist in the price run made it late beside a fill).
-            executors={"default": ThreadPoolExecutor(max_workers=4)},
+            executors={"default": ThreadPoolExecutor(max_workers=5)},
             job_defaults={
                 # A slow run never piles up: one instance at a time, missed runs merged.
                 "max_instances": 1,
@@ -121,6 +148,16 @@ class PollingService:
             self.scheduler.add_job(
                 run, id=job_id, name=name, trigger="interval", seconds=seconds, next_run_time=now
             )
+        if self.settings.retention.active:
+            self.scheduler.add_job(
+                self.retention.run,
+                id="retention",
+                name=RETENTION_JOB,
+                trigger="interval",
+                seconds=self.settings.retention_interval,
+                next_run_time=now
+                + timedelta(seconds=min(RETENTION_DELAY, self.settings.retention_interval)),
+            )
         logging.getLogger("apscheduler.scheduler").addFilter(EXPECTED_OVERLAP)  # once: same filter
         self.scheduler.start()
         log.info(
@@ -163,6 +200,8 @@ class PollingService:
             self._backfilled = not poller.backfill().failed
             if not self._backfilled:
                 self._history_retry_at = time.monotonic() + HISTORY_RETRY
+        if self._backfilled:  # after the ticks' own daily bars: only the days before them
+            self.daily_history.fill(poller.symbols)
 
     def _refresh_metadata(self) -> None:
         # Checked every minute, run when due: a failed refresh is retried within a minute

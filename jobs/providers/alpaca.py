@@ -3,7 +3,8 @@
 Prices come from `/v2/stocks/snapshots` for up to 100 symbols a request: the
 latest trade, and the previous session's daily bar for the previous close. The
 52-week band is the max/min of a year of daily bars, computed once a day; the
-history backfill reads minute bars. Alpaca has no company name or logo URL.
+history backfill reads minute bars, and the daily history daily bars. Alpaca has
+no company name or logo URL.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from core.market import US_EQUITIES, day_start
 from core.options import AtLeastOne, BaseUrl, Secret, env_name
-from core.records import Quote, StockProfile
-from core.times import Clock, utc_now
+from core.records import DailyBar, Quote, StockProfile
+from core.times import NEW_YORK, Clock, utc_now
 from jobs.budget import Budget
 from jobs.failures import FailureKind, ProviderError
 from jobs.providers.base import Fetched, chunks, fetch_parts
@@ -130,6 +132,31 @@ class AlpacaProvider(KeyedProvider):
         return [
             Quote(symbol, number(bar.get("o"), "o"), rfc3339(bar.get("t"), "t")) for bar in bars
         ]
+
+    def daily_history(self, symbol: str, first: date, last: date) -> list[DailyBar]:
+        """Daily bars of the New York dates in [first, last], dated by their session."""
+        end = day_start(last + timedelta(days=1)) - timedelta(seconds=1)
+        bars = self._bars([symbol], "1Day", day_start(first), end).get(symbol, [])
+        sessions = {s.day: s for s in US_EQUITIES.trading_days(first, last)}
+        out = []
+        for bar in bars:
+            day = rfc3339(bar.get("t"), "t").astimezone(NEW_YORK).date()
+            session = sessions.get(day)
+            if session is None:  # a date the exchange did not trade: no session to date it by
+                continue
+            out.append(
+                DailyBar(
+                    symbol=symbol,
+                    day=day,
+                    open=number(bar.get("o"), "o"),
+                    high=number(bar.get("h"), "h"),
+                    low=number(bar.get("l"), "l"),
+                    close=number(bar.get("c"), "c"),
+                    open_at=session.opens,
+                    close_at=session.last_second,
+                )
+            )
+        return out
 
     def _bars(
         self,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Generic, Protocol, TypeVar
 
-from core.records import Quote, StockProfile
+from core.records import DailyBar, Quote, StockProfile
 from jobs.budget import Budget
 from jobs.failures import Failure, FailureKind, ProviderError
 
@@ -37,7 +37,7 @@ class Provider(Protocol):
     """A market-data source. Implementations never raise for one symbol's failure.
 
     Providers subclass it to inherit the defaults: no budget, always ready, no
-    history, nothing to close.
+    history (intraday or daily), nothing to close.
     """
 
     name: str
@@ -72,6 +72,10 @@ class Provider(Protocol):
         Each provider asks the cheapest route that answers for an unknown symbol.
         """
         ...
+
+    def daily_history(self, symbol: str, first: date, last: date) -> list[DailyBar] | None:
+        """Each trading day's bar with its New York date in [first, last], or None without any."""
+        return None
 
     def ready_in(self) -> float:
         """Seconds before requests are sent again after a refused key or a 429; 0 when ready."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from core.market import MarketHours
 from core.options import ENV_PREFIX, ProviderName, ProviderOptions
-from core.records import Quote, StockProfile
+from core.records import DailyBar, Quote, StockProfile
 from jobs.providers.base import Fetched, Provider
 from jobs.providers.spec import ProviderSpec, Setup
 
@@ -50,6 +50,10 @@ class CompositeProvider(Provider):
     def knows(self, symbol: str) -> bool:
         """Whether the price provider has the symbol: its prices are what is polled."""
         return self.prices.knows(symbol)
+
+    def daily_history(self, symbol: str, first: date, last: date) -> list[DailyBar] | None:
+        """Daily bars from the price provider too: its closes are the ones the page shows."""
+        return self.prices.daily_history(symbol, first, last)
 
     def ready_in(self) -> float:
         """Seconds before the price provider sends requests again."""

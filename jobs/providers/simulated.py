@@ -16,16 +16,16 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 
-from core.market import ALWAYS_OPEN, US_EQUITIES, MarketHours
+from core.market import ALWAYS_OPEN, US_EQUITIES, MarketHours, TradingDay
 from core.options import ProviderOptions
-from core.records import Quote, StockProfile
+from core.records import DailyBar, Quote, StockProfile
 from core.times import Clock, utc_now
 from jobs.providers.base import Fetched, Provider
 from jobs.providers.simulated_catalog import KNOWN, logo_path
@@ -98,6 +98,47 @@ class SimulatedMarket(Provider):
     def knows(self, symbol: str) -> bool:
         """The simulated market lists the tickers of its catalog (it would quote any)."""
         return symbol in KNOWN
+
+    def daily_history(self, symbol: str, first: date, last: date) -> list[DailyBar]:
+        """Each session's bar from the same path as its ticks: deterministic for a seed.
+
+        Open and close are the session's first and last second's prices; high and low
+        also take in every minute mark between them. Days before the path's start
+        (2020) have no bar.
+        """
+        first = max(first, EPOCH.date())
+        return [self._daily_bar(symbol, d) for d in self.market.trading_days(first, last)]
+
+    def _daily_bar(self, symbol: str, session: TradingDay) -> DailyBar:
+        opened, closed = (
+            self.quote_at(symbol, session.opens),
+            self.quote_at(symbol, session.last_second),
+        )
+        marks = self._marks(symbol, session.opens, session.last_second)
+        high = Decimal(math.exp(float(marks.max()))).quantize(CENT) if len(marks) else CENT
+        low = Decimal(math.exp(float(marks.min()))).quantize(CENT) if len(marks) else opened.price
+        return DailyBar(
+            symbol=symbol,
+            day=session.day,
+            open=opened.price,
+            high=max(high, opened.price, closed.price),
+            low=max(CENT, min(low, opened.price, closed.price)),
+            close=closed.price,
+            open_at=session.opens,
+            close_at=session.last_second,
+            simulated=True,
+        )
+
+    def _marks(self, symbol: str, start: datetime, end: datetime) -> np.ndarray:
+        """Log-prices at the minute marks in [start, end], across the path's UTC days."""
+        a = int((start - EPOCH).total_seconds() + 59) // 60
+        b = int((end - EPOCH).total_seconds()) // 60
+        parts = []
+        for day in range(a // MINUTES, b // MINUTES + 1):
+            lo, hi = max(a - day * MINUTES, 0), min(b - day * MINUTES, MINUTES - 1)
+            if lo <= hi:
+                parts.append(self._minutes(symbol, day)[lo : hi + 1])
+        return np.concatenate(parts) if parts else np.empty(0)
 
     # -- prices -----------------------------------------------------------------
     def quote_at(self, symbol: str, at: datetime) -> Quote:

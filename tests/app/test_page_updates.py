@@ -12,7 +12,7 @@ from app.figure import THEMES
 from app.page_state import NOT_LOADED, PageState
 from app.page_updates import ALL_HIDDEN, NO_PRICES, NO_STOCKS, Page, notes
 from app.patches import POINT_BUDGET, fingerprint
-from app.query import RANGES, PageQuery
+from app.query import RANGE_NAMES, RANGES, PageQuery
 from core.market import ALWAYS_OPEN, US_EQUITIES
 from core.records import Quote
 from core.times import from_ms, to_exchange_ms, to_ms
@@ -23,6 +23,7 @@ from db.writes import upsert_profiles, write_quotes
 from tests.app.page_helpers import NOW, PROFILES, SYMBOLS, ManualClock, ops, seed, stock
 
 WEEK = timedelta(days=7)
+FIVE_YEARS = timedelta(days=1826)
 CUSTOM = "?start=2026-11-27T10:00:00&end=2026-11-27T11:30:00"  # 15:00-16:30 UTC
 
 
@@ -45,7 +46,7 @@ def clock():
 
 @pytest.fixture
 def page(sessions, clock):
-    return Page(sessions, clock, ALWAYS_OPEN, WEEK, refresh_seconds=5, price_seconds=5)
+    return Page(sessions, clock, ALWAYS_OPEN, FIVE_YEARS, refresh_seconds=5, price_seconds=5)
 
 
 def names(figure) -> list[str]:
@@ -90,8 +91,7 @@ def test_each_view_and_range_draws_that_range_and_names_it(sessions, page, view,
     lay = update.figure["layout"]
     span = RANGES[key]
     assert lay["xaxis"]["range"] == to_exchange_ms([to_ms(NOW - span), to_ms(NOW)])
-    words = {"1H": "1 hour", "1D": "1 day", "5D": "5 days", "7D": "7 days"}[key]
-    assert lay["title"]["text"] == f"{view.title()} · last {words}"
+    assert lay["title"]["text"] == f"{view.title()} · last {RANGE_NAMES[key]}"
     assert lay["paper_bgcolor"] == THEMES["dark"]["paper"] and update.state.theme == "dark"
     assert update.state.preset == key and update.state.since_ms == to_ms(NOW - span)
     if view == "price":

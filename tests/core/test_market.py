@@ -147,3 +147,23 @@ def test_a_question_costs_microseconds_once_the_calendar_is_built():
         US_EQUITIES.session_open(at)
     # About 3 µs a pair here; a calendar method call would take tens of microseconds.
     assert time.perf_counter() - started < 0.5
+
+
+def test_trading_days_are_new_york_dates_with_their_first_and_last_second():
+    from datetime import date
+
+    from core.market import day_start, trading_day_start
+
+    thanksgiving_week = US_EQUITIES.trading_days(date(2026, 11, 23), date(2026, 11, 29))
+    assert [d.day.day for d in thanksgiving_week] == [23, 24, 25, 27]  # closed Thu, half Fri
+    friday = thanksgiving_week[-1]
+    assert (friday.opens, friday.last_second) == (
+        utc(2026, 11, 27, 14, 30),
+        utc(2026, 11, 27, 17, 59, 59),
+    )
+    # Around the clock a session is a New York calendar day, 23 or 25 hours at the changes.
+    spring = ALWAYS_OPEN.trading_days(date(2026, 3, 8), date(2026, 3, 8))[0]
+    assert (spring.opens, spring.last_second) == (utc(2026, 3, 8, 5), utc(2026, 3, 9, 3, 59, 59))
+    assert day_start(date(2026, 7, 14)) == utc(2026, 7, 14, 4)
+    assert trading_day_start(utc(2026, 7, 14, 3, 59)) == utc(2026, 7, 13, 4)
+    assert trading_day_start(utc(2026, 12, 2, 4, 59)) == utc(2026, 12, 1, 5)

@@ -260,3 +260,22 @@ def test_a_provider_rereads_its_own_settings_and_keeps_them_when_now_invalid(tmp
     assert reread(options).token.get_secret_value() == "fh_fixed_0000"
     (tmp_path / ".env").write_text("STOCKSTREAMER_FINNHUB_RATE_LIMIT=none\n")
     assert reread(options) is options
+
+
+def test_retention_defaults_forever_and_bad_values(monkeypatch):
+    from core.retention import DAY, FIVE_MINUTES, HOUR, MINUTE, TICKS
+
+    defaults = load_settings().retention
+    assert defaults.days == {TICKS: 30, MINUTE: 365, FIVE_MINUTES: 1825, HOUR: 1825, DAY: 0}
+    assert defaults.limit(DAY) is None and defaults.limit(TICKS).days == 30
+    monkeypatch.setenv("STOCKSTREAMER_RETAIN_TICKS", " Forever ")
+    monkeypatch.setenv("STOCKSTREAMER_RETAIN_MINUTE_BARS", "0")
+    monkeypatch.setenv("STOCKSTREAMER_RETAIN_DAILY_BARS", "3650.5")
+    changed = load_settings().retention
+    assert (changed.limit(TICKS), changed.limit(MINUTE)) == (None, None)
+    assert changed.limit(DAY).total_seconds() == 3650.5 * 86400
+    for bad, message in (("soon", "a number of days"), ("-1", "greater than or equal to 0")):
+        monkeypatch.setenv("STOCKSTREAMER_RETAIN_HOUR_BARS", bad)
+        with pytest.raises(SettingsError, match=message) as raised:
+            load_settings()
+        assert "STOCKSTREAMER_RETAIN_HOUR_BARS" in str(raised.value)

@@ -119,14 +119,20 @@ def test_downgrade_one_step_and_up_again_keeps_the_data(database_url_factory, pr
             write_quotes(session, quotes, T0)
         with sessions() as session:
             bars_before = stored_rows(session, "price_bars", BAR_ORDER)
-        # Per stock: three minutes, one 5-minute and one hourly bar.
-        assert [r[1] for r in bars_before] == [60, 60, 60, 300, 3600] * 2
+        # Per stock: three minutes, one 5-minute, one hourly and one daily bar.
+        assert [r[1] for r in bars_before] == [60, 60, 60, 300, 3600, 86400] * 2
         assert f"0007 -> {HEAD} (head)" in alembic("history")
         alembic("downgrade", "-1")
         assert alembic("current").strip().startswith("0007")
         alembic("downgrade", "-1")
-        assert alembic("current").strip().startswith("0005")
+        assert alembic("current").strip().startswith("0006")
         assert "watchlist" not in inspect(engine).get_table_names()
+        alembic("downgrade", "-1")
+        assert alembic("current").strip().startswith("0005")
+        with sessions() as session:
+            assert stored_rows(session, "price_bars", BAR_ORDER) == [
+                r for r in bars_before if r[1] != 86400
+            ]
         assert "0004 -> 0005" in alembic("history")
         alembic("downgrade", "-1")
         assert alembic("current").strip().startswith("0004")
@@ -143,7 +149,8 @@ def test_downgrade_one_step_and_up_again_keeps_the_data(database_url_factory, pr
         assert f"{HEAD} (head)" in alembic("current")
         with sessions() as session:
             assert count_ticks(session) == 6
-            # Rebuilt from the minutes by 0003, the minutes moved back by 0004: exactly.
+            # Rebuilt from the minutes by 0003, the minutes moved back by 0004, the days
+            # folded from the hours by 0006: exactly.
             assert stored_rows(session, "price_bars", BAR_ORDER) == bars_before
     finally:
         engine.dispose()
@@ -165,7 +172,7 @@ def test_0004_moves_the_minutes_into_the_bars_and_back_row_for_row(migrated):
         bars = stored_rows(session, "price_bars", BAR_ORDER)
     # Every column of every row, as stored (SQLite: the same time text).
     assert [(r[0], 60, *r[1:]) for r in minutes] == minutes_before
-    assert bars == [r for r in before if r[1] != 60]
+    assert bars == [r for r in before if r[1] not in (60, 86400)]  # 0006 took the days away
 
     upgrade(url)
     assert current_revision(engine) == head_revision()
@@ -201,9 +208,9 @@ def test_0005_adds_the_previous_close_and_its_time_and_drops_them_again(migrated
     downgrade(url, "0004")
     assert current_revision(engine) == "0004"
     assert not {"previous_close", "previous_close_at"} & stock_columns(engine)
-    with sessions() as session:  # the prices stay
+    with sessions() as session:  # the prices stay (the daily bars went with 0006)
         assert count_ticks(session) == ticks
-        assert stored_rows(session, "price_bars", BAR_ORDER) == bars
+        assert stored_rows(session, "price_bars", BAR_ORDER) == [r for r in bars if r[1] != 86400]
 
     upgrade(url)
     assert {"previous_close", "previous_close_at"} <= stock_columns(engine)
@@ -233,3 +240,31 @@ def test_0008_adds_the_history_bars_mark_and_drops_it_keeping_every_price(migrat
     with sessions() as session:
         assert get_stock(session, "AAPL").history_bar_seconds is None
         assert count_ticks(session) == ticks
+
+
+def test_0006_builds_daily_bars_from_the_hours_as_the_ticks_give_them_and_removes_them(migrated):
+    url, engine = migrated
+    sessions = make_session_factory(engine)
+    # Four New York days around the end of summer time (2026-11-01), a tick every 37 min.
+    start = datetime(2026, 10, 30, 2, 11, tzinfo=timezone.utc)
+    ticks = [
+        Quote(s, Decimal(f"{20 + (k * 7) % 13}.{k % 100:02d}"), start + timedelta(minutes=37 * k))
+        for s in ("AAPL", "GE")
+        for k in range(4 * 24 * 60 // 37)
+    ]
+    with unit_of_work(sessions) as session:
+        sync_watchlist(session, ["AAPL", "GE"])
+    for part in (ticks[::2], ticks[1::2]):  # out of order
+        with unit_of_work(sessions) as session:
+            write_quotes(session, part, start)
+    with sessions() as session:
+        before = stored_rows(session, "price_bars", BAR_ORDER)
+    days = [r for r in before if r[1] == 86400]
+    assert len(days) == 2 * 5  # 4 days from 22:11 New York: 5 New York dates per stock
+
+    downgrade(url, "0005")
+    with sessions() as session:
+        assert stored_rows(session, "price_bars", BAR_ORDER) == [r for r in before if r[1] != 86400]
+    upgrade(url)
+    with sessions() as session:  # every column as the tick writes stored it
+        assert stored_rows(session, "price_bars", BAR_ORDER) == before

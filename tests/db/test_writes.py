@@ -227,3 +227,36 @@ def test_bars_of_every_width_equal_what_the_raw_ticks_give(sessions):
     assert {b.simulated for b in bars if b.symbol == "GE"} == {False, True}
     assert all(b.simulated for b in bars if b.symbol == "GE" and b.width == 3600)
     assert {b.simulated for b in bars if b.symbol == "NVDA"} == {False}
+
+
+def test_daily_bars_are_new_york_trading_days_not_utc_days(sessions):
+    # Summer (UTC-4) then winter (UTC-5): New York midnight is 04:00 UTC, then 05:00 UTC.
+    summer = datetime(2026, 7, 14, 3, 59, 30, tzinfo=timezone.utc)  # 23:59:30 on the 13th in NY
+    winter = datetime(2026, 12, 2, 4, 30, tzinfo=timezone.utc)  # 23:30 on the 1st in NY
+    ticks = [
+        Quote("AAPL", Decimal("10"), summer - timedelta(hours=6)),  # 13th, 18:00 NY
+        Quote("AAPL", Decimal("12"), summer),  # 13th, UTC already the 14th
+        Quote("AAPL", Decimal("11"), summer + timedelta(minutes=1)),  # 14th, 00:00:30 NY
+        Quote("AAPL", Decimal("9"), winter),  # 1st in NY
+        Quote("AAPL", Decimal("8"), winter + timedelta(minutes=31)),  # 2nd in NY (05:01 UTC)
+    ]
+    with unit_of_work(sessions) as session:
+        write_quotes(session, ticks[::-1], T0)  # newest first: open and close still right
+    with sessions() as session:
+        days = bars_between(session, ["AAPL"], 86400, summer - timedelta(days=2))
+    ny_midnight = [
+        datetime(2026, 7, 13, 4, tzinfo=timezone.utc),
+        datetime(2026, 7, 14, 4, tzinfo=timezone.utc),
+        datetime(2026, 12, 1, 5, tzinfo=timezone.utc),
+        datetime(2026, 12, 2, 5, tzinfo=timezone.utc),
+    ]
+    assert [b.start for b in days] == ny_midnight
+    first = days[0]
+    assert (first.open, first.high, first.low, first.close, first.tick_count) == (
+        Decimal("10"),
+        Decimal("12"),
+        Decimal("10"),
+        Decimal("12"),
+        2,
+    )
+    assert [b.tick_count for b in days] == [2, 1, 1, 1]

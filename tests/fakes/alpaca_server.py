@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from tests.fakes.base import FakeServer, Fault, json_reply, symbols_of
 
 KEY_ID = "AKFAKE7Q2M4X9KEYID"
 SECRET_KEY = "fake-alpaca-secret-3f9d2c1b0a"
 MAX_LIMIT = 10_000
+NEW_YORK = ZoneInfo("America/New_York")
 
 # Latest trades as /v2/stocks/snapshots answers them: nanosecond times, Z.
 TRADES = {
@@ -48,13 +50,18 @@ def bar(t: str, o: float, h: float, low: float, c: float) -> dict:
 
 
 def daily_bars(last: date, days: int, base: float) -> list[dict]:
-    """Weekday bars ending at `last`, gently oscillating around `base` (all within ±10%)."""
+    """Weekday bars ending at `last`, gently oscillating around `base` (all within ±10%).
+
+    Each is timed, as Alpaca times them, at New York midnight of its day in UTC
+    (04:00Z in summer, 05:00Z in winter).
+    """
     out = []
     for i in range(days, -1, -1):
         day = last - timedelta(days=i)
         if day.weekday() < 5:
             mid = base * (1 + 0.05 * ((i % 20) - 10) / 10)
-            out.append(bar(f"{day.isoformat()}T04:00:00Z", mid, mid * 1.01, mid * 0.99, mid))
+            midnight = datetime.combine(day, time(0), NEW_YORK).astimezone(timezone.utc)
+            out.append(bar(f"{midnight:%Y-%m-%dT%H:%M:%SZ}", mid, mid * 1.01, mid * 0.99, mid))
     return out
 
 

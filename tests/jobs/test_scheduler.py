@@ -5,7 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import timedelta
 
+from sqlalchemy import func, select
+
+from core.times import utc_now
+from db.models import PriceBar, PriceTick
 from jobs.scheduler import PollingService
 from tests.db.helpers import count_ticks, get_stock, watched_stocks
 from tests.jobs.helpers import settings, wait_for
@@ -33,7 +38,7 @@ def test_a_sub_second_interval_writes_rows_and_shutdown_leaves_no_thread(session
             stock = get_stock(session, "AAPL")
             assert stock in watched_stocks(session) and stock.simulated
         jobs = {job.id: job for job in service.scheduler.get_jobs()}
-        assert set(jobs) == {"prices", "history", "metadata", "watchlist"}
+        assert set(jobs) == {"prices", "history", "metadata", "watchlist", "retention"}
         assert all(job.max_instances == 1 and job.coalesce for job in jobs.values())
     finally:
         service.stop()
@@ -106,3 +111,35 @@ def _company(sessions, symbol: str) -> str | None:
     with sessions() as session:
         stock = get_stock(session, symbol)
         return stock.company_name if stock else None
+
+
+def test_the_elected_service_fills_daily_history_and_removes_old_ticks(sessions):
+    """After the minute history, years of daily bars; then retention, in a job of its own."""
+    configured = settings(
+        symbols="AAPL",
+        price_interval=0.5,
+        history_days=0.05,  # 72 minutes of history at 60 s
+        retain_ticks=0.02,  # 28.8 minutes of ticks kept
+        retention_interval=0.5,
+        daily_history_years=1,
+    )
+    service = PollingService(configured, sessions)
+    service.start()
+    try:
+        assert wait_for(lambda: _daily_bars(sessions) >= 365, WAIT), "no daily history"
+        cut = lambda: utc_now() - timedelta(days=0.02, seconds=5)
+        assert wait_for(lambda: _oldest_tick(sessions) > cut(), WAIT), "old ticks stayed"
+        assert _daily_bars(sessions) in (366, 367)  # a year to yesterday, and the ticks' days
+    finally:
+        service.stop()
+
+
+def _daily_bars(sessions) -> int:
+    with sessions() as session:
+        query = select(func.count()).select_from(PriceBar).where(PriceBar.width == 86400)
+        return session.scalar(query)
+
+
+def _oldest_tick(sessions):
+    with sessions() as session:
+        return session.scalar(select(func.min(PriceTick.observed_at)))
