@@ -153,8 +153,14 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         except SQLAlchemyError as exc:
             log.warning("chart read failed: %s", type(exc).__name__)
             message = html.Div(DB_DOWN, className="status-line status-error")
-            # Nothing loaded: the next tick that works draws the view again.
-            return (no_update, no_update, NOT_LOADED.to_store(), {}, [message]) + (no_update,) * 3
+            # Nothing loaded: the next tick that works draws the view again. The numbers say
+            # only that the server answered: its banner is for a server that does not.
+            answered = {"outage": True}
+            return (
+                (no_update, no_update, NOT_LOADED.to_store(), {}, [message])
+                + (answered,)
+                + (no_update,) * 2
+            )
 
     @app.callback(
         Output("url", "search"),

@@ -8,7 +8,10 @@
     timeZone: "America/New_York", hour: "2-digit", minute: "2-digit", second: "2-digit",
     hour12: false,
   });
-  var received = { at: null, client: null }; // the last answer: server time, client time
+  // The last numbers (server time, client time), and the last answer of any kind: in a
+  // database outage the server answers without numbers, and the page must not say it
+  // cannot reach the server.
+  var received = { at: null, client: null, answered: null };
 
   function money(value) {
     return "$" + value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
@@ -175,7 +178,7 @@
       set(f[0], "textContent", age[0]);
       set(f[0], "className", age[1]);
     });
-    var silent = Date.now() - received.client > 3 * config.refresh;
+    var silent = Date.now() - Math.max(received.client, received.answered || 0) > 3 * config.refresh;
     var banner = document.getElementById("stale-banner");
     set(banner, "textContent", silent
       ? "No updates since " + last.since + ": the server cannot be reached. Retrying; the page catches up by itself."
@@ -188,7 +191,10 @@
   // Called by Dash when an answer brings numbers or new cards.
   function render(numbers, frames, config) {
     cards(frames, Boolean(config && config.editable));
-    if (numbers) {
+    if (numbers && numbers.outage) {
+      received.answered = Date.now();
+      clock();
+    } else if (numbers) {
       if (received.at !== numbers.at) received = { at: numbers.at, client: Date.now() };
       last.numbers = numbers;
       last.config = config;

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from plotly.offline import get_plotlyjs_version
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from app.factory import create_app
 from app.page_updates import DB_DOWN
@@ -225,6 +227,30 @@ def test_the_stale_banner_shows_while_the_server_is_gone_and_clears_after_a_rest
         if server.thread.is_alive():
             server.stop()
     driver.get("about:blank")  # the failed requests' console errors stay with this test
+
+
+def test_a_database_outage_says_so_and_not_that_the_server_is_gone(driver, dashboard_factory):
+    board = live_board(dashboard_factory)
+    open_page(driver, board.url + "?range=1H")
+    wait_ticks(driver, 1)
+    database = Path(make_url(board.settings.database_url).database)
+    moved = database.with_name(database.name + ".away")
+    board.engine.dispose()
+    database.rename(moved)  # each new connection finds an empty file: no tables, reads fail
+    try:
+        wait_until(
+            lambda: DB_DOWN in text_of(driver, "#status"),
+            timeout=10,
+            message="the database line",
+        )
+        time.sleep(3.5 * board.settings.refresh_interval)  # the banner's wait, and more
+        assert not driver.find_element("id", "stale-banner").is_displayed()
+        assert DB_DOWN in text_of(driver, "#status")
+    finally:
+        board.engine.dispose()
+        database.unlink(missing_ok=True)
+        moved.rename(database)
+    wait_until(lambda: text_of(driver, "#status") == "", timeout=15, message="the line to clear")
 
 
 def test_a_card_shows_a_hostile_name_as_text_and_says_what_is_missing(driver, dashboard_factory):

@@ -23,7 +23,7 @@ from db.migrate import upgrade
 from jobs.providers.registry import PROVIDERS
 from tests.app.conftest import LiveServer
 from tests.app.page_helpers import NOW, SYMBOLS, ManualClock, seed
-from tests.app.test_callbacks import EDGE, FIGURE, STATUS, STORE, fired, text_of
+from tests.app.test_callbacks import EDGE, FIGURE, NUMBERS, STATUS, STORE, fired, text_of
 
 WEEK = timedelta(days=7)
 REFRESH = 2.0
@@ -118,6 +118,8 @@ def test_a_tick_in_an_outage_shows_the_outage_line_within_one_interval(
             out = fired(callbacks.on_update, "tick", n, "", n, None, None, store, edge)
             took.append(time.monotonic() - started)
             assert text_of(out[STATUS]) == DB_DOWN
+            # An answer all the same: page.js shows no "cannot reach the server" banner.
+            assert out[NUMBERS] == {"outage": True}
             assert took[-1] < REFRESH, f"the tick took {took[-1]:.2f}s"
     if outage == "frozen":
         # Right after a tick found the database hung, the next fails at once (no thread held).

@@ -12,7 +12,8 @@ from core.retention import HOUR, MINUTE, TICKS
 from db.engine import unit_of_work
 from db.models import PriceBar, PriceTick
 from db.retention import delete_batch, stored_symbols
-from db.writes import sync_watchlist, write_quotes
+from db.watchlist import sync_watchlist
+from db.writes import write_quotes
 
 T0 = datetime(2026, 11, 2, 14, 0, tzinfo=timezone.utc)
 

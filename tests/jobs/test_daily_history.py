@@ -17,7 +17,8 @@ from core.retention import DAY, KEEP_EVERYTHING, Retention
 from core.times import NEW_YORK
 from db.engine import unit_of_work
 from db.models import PriceBar
-from db.writes import sync_watchlist, write_quotes
+from db.watchlist import sync_watchlist
+from db.writes import write_quotes
 from jobs.daily_history import DailyHistory
 from jobs.providers.alpaca import AlpacaProvider
 from jobs.providers.base import Provider

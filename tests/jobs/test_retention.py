@@ -15,7 +15,8 @@ from core.retention import DAY, FIVE_MINUTES, HOUR, MINUTE, TICKS, Retention
 from db.engine import unit_of_work
 from db.locks import NotLeader
 from db.models import PriceBar, PriceTick
-from db.writes import sync_watchlist, write_quotes
+from db.watchlist import sync_watchlist
+from db.writes import write_quotes
 from jobs.retention import RetentionPass
 from tests.db.helpers import as_reference, count_ticks, reference_bars
 
