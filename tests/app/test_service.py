@@ -275,3 +275,43 @@ def test_preload_starts_nothing_in_the_master(pg, services, tmp_path):
     assert len(pids) == 1 and service.process.pid not in pids  # a worker polls, not the master
     assert lock_holder_pid(admin, database) in pids
     assert get(service.url + "/readyz")[0] == 200
+
+
+def test_two_workers_see_one_watchlist_change_and_the_poller_follows_it(pg, services, tmp_path):
+    url, _, _ = pg
+    env = service_env(url, tmp_path, STOCKSTREAMER_PRICE_INTERVAL="0.5")
+    service = gunicorn(env, tmp_path, workers=2)
+    services.append(service.start())
+    wait_until(lambda: service.price_runs(), 30, "the first price run")
+
+    def watched_by_each_answer() -> set[tuple[str, ...]]:
+        # New connections land on either worker; each answers from its own process.
+        answers = set()
+        for _ in range(12):
+            status, body = get(service.url + "/api/v1/stocks")
+            assert status == 200, body
+            answers.add(tuple(s["symbol"] for s in json.loads(body)["stocks"]))
+        return answers
+
+    assert watched_by_each_answer() == {("AAPL", "GE", "NVDA")}
+    edit = [sys.executable, "-m", "app.cli", "watch"]
+    for args in (["add", "MSFT"], ["remove", "GE"]):  # the operator's command, another process
+        done = subprocess.run(edit + args, env=env, cwd=ROOT, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    wait_until(lambda: watched_by_each_answer() == {("AAPL", "NVDA", "MSFT")}, 10, "both workers")
+    # The elected poller, in one of the workers, polls the new list without a restart.
+    wait_until(lambda: newest(url, "MSFT") is not None, 30, "MSFT's first price")
+    stopped = newest(url, "GE")
+    time.sleep(2)  # four intervals
+    assert newest(url, "GE") == stopped and newest(url, "AAPL") > stopped
+
+
+def newest(url: str, symbol: str):
+    """A symbol's newest stored observation time (None before its first)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            query = text("SELECT max(observed_at) FROM price_ticks WHERE symbol = :s")
+            return connection.execute(query, {"s": symbol}).scalar()
+    finally:
+        engine.dispose()
