@@ -44,7 +44,7 @@ CARD = "button.stock-card[data-symbol='{}']"
 @pytest.fixture
 def board(dashboard_factory):
     """A week of prices, no poller (the tests write new prices), prices polled every 5 s."""
-    board = dashboard_factory("sqlite", poller=False, window_days=7, price_interval=5)
+    board = dashboard_factory("sqlite", poller=False, window_days=1826, price_interval=5)
     seed_week(board.sessions, utc_now() - timedelta(seconds=40))
     return board
 

@@ -262,7 +262,8 @@ def test_an_unreachable_database_shows_the_message_and_the_page_recovers(databas
         assert len(out) == OUTPUTS and out[FIGURE] is no_update
         assert joined_state(out[STORE], out[EDGE]) == NOT_LOADED and out[STORE] == {"ok": False}
         assert text_of(out[STATUS]) == DB_DOWN
-        assert all(v is no_update for v in out[STATUS + 1 :])
+        assert out[NUMBERS] == {"outage": True}  # an answer: the page's banner stays away
+        assert all(v is no_update for v in out[NUMBERS + 1 :])
     back = registered(sessions, clock)
     out = fired(back.on_update, "tick", 2, "", 2, None, None, {"ok": False}, {})
     assert isinstance(out[FIGURE], dict) and joined_state(out[STORE], out[EDGE]).loaded
