@@ -42,6 +42,7 @@ class ChartStock:
     color_slot: int
     simulated: bool
     history_bar_seconds: int | None = None  # some history filled from bars this wide
+    history_at: datetime | None = None  # a provider's history last written (views redraw)
     # When its stored prices start because the provider had no history ("history starts now").
     history_starts_at: datetime | None = None
 
@@ -82,6 +83,7 @@ def chart_stocks(session: Session) -> list[ChartStock]:
             color_slot=s.color_slot if s.color_slot is not None else 0,
             simulated=s.simulated,
             history_bar_seconds=s.history_bar_seconds,
+            history_at=s.history_at,
             history_starts_at=history_starts_at,
         )
         for s, history_starts_at in rows

@@ -79,6 +79,9 @@ class Stock(Base):
     # When the provider filled some of this stock's history with bars instead of
     # ticks (Alpaca: 1-minute bars), their width in seconds: the chart's hover says so.
     history_bar_seconds: Mapped[int | None] = mapped_column(Integer)
+    # When a provider's history (a fill, a gap, daily bars) was last written: open pages
+    # draw their view anew, since a tick only appends what is newer than they hold.
+    history_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Watchlist(Base):

@@ -52,9 +52,14 @@ def ensure_stocks(session: Session, symbols: Iterable[str]) -> None:
         session.execute(statement, rows).all()
 
 
-def mark_history_bars(session: Session, symbol: str, seconds: int) -> None:
-    """Note that some of a stock's history came as `seconds`-wide bars, not ticks."""
-    session.execute(update(Stock).where(Stock.symbol == symbol).values(history_bar_seconds=seconds))
+def mark_history(
+    session: Session, symbol: str, at: datetime, bar_seconds: int | None = None
+) -> None:
+    """Note that a provider's history of a stock was written at `at` (as bars this wide)."""
+    values: dict[str, object] = {"history_at": at}
+    if bar_seconds:
+        values["history_bar_seconds"] = bar_seconds
+    session.execute(update(Stock).where(Stock.symbol == symbol).values(**values))
 
 
 def write_quotes(session: Session, quotes: Sequence[Quote], fetched_at: datetime) -> WriteCounts:

@@ -24,6 +24,7 @@ from core.times import NEW_YORK, Clock
 from db.daily import daily_span, write_daily_bars
 from db.engine import unit_of_work
 from db.locks import NotLeader
+from db.writes import mark_history
 from jobs.failures import ProviderError, Rejection, RejectionKind
 from jobs.providers.base import Provider
 from jobs.validate import Limits, price_problem
@@ -129,5 +130,7 @@ class DailyHistory:
             if self.fence is not None:
                 self.fence(session)
             written = write_daily_bars(session, valid)
+            if written:
+                mark_history(session, symbol, self.clock())
         log.info("daily history: %s: %d days from %s to %s", symbol, written, first, last)
         return written

@@ -28,7 +28,7 @@ from db.queries import observation_span
 from db.reachability import OutageLog
 from db.writes import (
     WriteCounts,
-    mark_history_bars,
+    mark_history,
     record_previous_closes,
     upsert_profiles,
     write_quotes,
@@ -318,8 +318,9 @@ class Poller:
                 # One transaction per span: a symbol's history is stored whole or not at all.
                 with self._writing() as session:
                     counts = write_quotes(session, valid, fetched_at=now)
-                    if counts.written and self.provider.history_is_bars:
-                        mark_history_bars(session, symbol, round(step))
+                    if counts.written:
+                        bars = round(step) if self.provider.history_is_bars else None
+                        mark_history(session, symbol, now, bars)
                 result.written += counts.written
                 result.duplicates += counts.duplicates
             self._history_done.add(symbol)  # asked once per process: a provider's history ends

@@ -28,6 +28,7 @@ from tests.app.browser_helpers import (
     severe_logs,
     text_of,
     title,
+    traces,
     wait_ticks,
 )
 from tests.app.conftest import wait_until
@@ -241,6 +242,7 @@ def test_the_plot_area_is_at_least_330_px_wide_at_390_px(driver, board, emulate)
         assert figure(driver, "gd._fullLayout.dragmode") is False
 
 
+@pytest.mark.timeout(300)  # the default run's history and metadata arrive first
 def test_the_readme_screenshots_show_the_default_run(
     driver, dashboard_factory, emulate, artifacts_dir
 ):
@@ -270,6 +272,21 @@ def test_the_readme_screenshots_show_the_default_run(
                 == 6
             ),
             message="every card's numbers and freshness",
+        )
+        # What a user sees a few seconds after the start: names, bands, each line's history.
+        wait_until(
+            lambda: driver.execute_script(
+                "return [...document.querySelectorAll('.stock-card')].every(c =>"
+                " c.querySelector('.card-name').textContent &&"
+                " c.querySelector('.card-range-marker'));"
+            ),
+            timeout=60,
+            message="every card's name and 52-week band",
+        )
+        wait_until(
+            lambda: all(n > 100 for n in (traces(driver) or {0: 0}).values()),
+            timeout=60,
+            message="every line's history",
         )
         # Every stock shown, nothing clicked (cards drawn anew once passed for a click).
         state = driver.execute_script(

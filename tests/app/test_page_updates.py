@@ -19,7 +19,7 @@ from core.times import from_ms, to_exchange_ms, to_ms
 from db.chart import chart_stocks
 from db.engine import unit_of_work
 from db.watchlist import sync_watchlist
-from db.writes import upsert_profiles, write_quotes
+from db.writes import mark_history, upsert_profiles, write_quotes
 from tests.app.page_helpers import NOW, PROFILES, SYMBOLS, ManualClock, ops, seed, stock
 
 WEEK = timedelta(days=7)
@@ -261,6 +261,21 @@ def test_a_tick_picks_up_a_new_stock_by_drawing_the_view_again(sessions, page, c
     update = page.tick(state, "?view=price", None)
     assert reloaded(update) and names(update.figure) == [*SYMBOLS, "NVDA"]
     assert len(update.cards) == 3 and update.state.fingerprint != state.fingerprint
+
+
+def test_history_written_behind_the_page_draws_the_view_again_with_it(sessions, page):
+    # The page opened on the live tail alone; the provider's history arrives behind it.
+    seed(sessions, NOW - timedelta(minutes=5), NOW)
+    opened = page.load("?range=1D", None)
+    older = [Quote("AAPL", Decimal("111"), NOW - timedelta(hours=h)) for h in (3, 2, 1)]
+    with unit_of_work(sessions) as session:
+        write_quotes(session, older, fetched_at=NOW)
+        mark_history(session, "AAPL", NOW)
+    update = page.tick(opened.state, "?range=1D", None)
+    assert reloaded(update) and update.state.fingerprint != opened.state.fingerprint
+    drawn = update.figure["data"][0]
+    assert len(drawn["x"]) == len(opened.figure["data"][0]["x"]) + 3  # the hours before, too
+    assert page.tick(update.state, "?range=1D", None).query is None  # then ticks as before
 
 
 def test_new_metadata_draws_the_view_again_with_the_band_and_logo(sessions, page):

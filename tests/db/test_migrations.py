@@ -14,7 +14,7 @@ from db.engine import make_engine, make_session_factory, unit_of_work
 from db.migrate import head_revision, upgrade
 from db.models import Base
 from db.watchlist import sync_watchlist, watched_symbols
-from db.writes import mark_history_bars, record_previous_closes, write_quotes
+from db.writes import mark_history, record_previous_closes, write_quotes
 from tests.db.helpers import (
     count_ticks,
     current_revision,
@@ -225,20 +225,22 @@ def test_0008_adds_the_history_bars_mark_and_drops_it_keeping_every_price(migrat
     sessions = make_session_factory(engine)
     write_history(sessions)
     with unit_of_work(sessions) as session:
-        mark_history_bars(session, "AAPL", 60)
+        mark_history(session, "AAPL", T0, 60)
     with sessions() as session:
-        assert get_stock(session, "AAPL").history_bar_seconds == 60
+        apple = get_stock(session, "AAPL")
+        assert (apple.history_bar_seconds, apple.history_at) == (60, T0)
         ticks, bars = count_ticks(session), stored_rows(session, "price_bars", BAR_ORDER)
 
     downgrade(url, "0007")
-    assert "history_bar_seconds" not in stock_columns(engine)
+    assert not {"history_bar_seconds", "history_at"} & stock_columns(engine)
     with sessions() as session:  # no cascade from a rebuilt stocks table
         assert count_ticks(session) == ticks
         assert stored_rows(session, "price_bars", BAR_ORDER) == bars
 
     upgrade(url)
     with sessions() as session:
-        assert get_stock(session, "AAPL").history_bar_seconds is None
+        apple = get_stock(session, "AAPL")
+        assert (apple.history_bar_seconds, apple.history_at) == (None, None)
         assert count_ticks(session) == ticks
 
 

@@ -1,4 +1,4 @@
-"""Say on each stock when its history was filled from the provider's bars, and how wide.
+"""Say on each stock when a provider's history was last written, and from bars how wide.
 
 Revision ID: 0008
 Revises: 0007
@@ -20,9 +20,11 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column("stocks", sa.Column("history_bar_seconds", sa.Integer(), nullable=True))
+    op.add_column("stocks", sa.Column("history_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     # Plain DROP COLUMN, not batch mode: a batch rebuild of `stocks` on SQLite would
     # cascade into price_ticks (see 0005).
+    op.drop_column("stocks", "history_at")
     op.drop_column("stocks", "history_bar_seconds")
