@@ -21,7 +21,7 @@ from fill_history import NOW
 from page_served import ServedPage
 from ranges_history import FIVE_YEARS, default_retention, fill_deployment
 from ranges_measure import RangeLoad, WireBytes, describe, search_of, timed_loads
-from temp_postgres import admin_url, temp_postgres
+from temp_postgres import admin_url, run_bench, temp_postgres
 
 from app.query import COMPARE, PRICE
 from db.engine import make_engine, make_session_factory
@@ -131,8 +131,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted; the temporary databases were removed", file=sys.stderr)
-        sys.exit(130)
+    run_bench(main)
