@@ -29,7 +29,7 @@ from page_served import ServedPage
 from page_today import compare_with_today, today_tree
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from temp_postgres import admin_url, temp_postgres
+from temp_postgres import admin_url, run_bench, temp_postgres
 
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
@@ -205,8 +205,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted; the temporary databases were removed", file=sys.stderr)
-        sys.exit(130)
+    run_bench(main)

@@ -17,20 +17,33 @@ from fill_history import NOW
 from app.callbacks import register_callbacks
 from app.page_updates import Page
 from core.market import US_EQUITIES
+from core.retention import KEEP_EVERYTHING, Retention
 
-LONGEST = timedelta(days=7)
+LONGEST = timedelta(days=7)  # the longest range served, unless a bench asks for another
 REFRESH_SECONDS = PRICE_SECONDS = 5
 THEME = "light"
 SCREEN = "wide"  # a desktop tab (a phone gets the compact chart)
 
 
 class ServedPage:
-    """A Dash app serving one database, and one tab's stores; `now` is the server's clock."""
+    """A Dash app serving one database, and one tab's stores; `now` is the server's clock.
 
-    def __init__(self, sessions) -> None:
+    `longest` is the longest range offered and `retention` what each level keeps
+    (the reads skip what it removed), as app/factory.py gives them to the page.
+    """
+
+    def __init__(
+        self, sessions, longest: timedelta = LONGEST, retention: Retention = KEEP_EVERYTHING
+    ) -> None:
         self.now: datetime = NOW
         self.page = Page(
-            sessions, lambda: self.now, US_EQUITIES, LONGEST, REFRESH_SECONDS, PRICE_SECONDS
+            sessions,
+            lambda: self.now,
+            US_EQUITIES,
+            longest,
+            REFRESH_SECONDS,
+            PRICE_SECONDS,
+            retention=retention,
         )
         app = Dash(__name__)
         self.on_update = ServedCallback(app, register_callbacks(app, self.page).on_update)

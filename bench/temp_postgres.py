@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, text
@@ -52,3 +53,12 @@ def temp_postgres(url: str, keep: bool = False) -> Iterator[str | None]:
         with engine.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         engine.dispose()
+
+
+def run_bench(main: Callable[[], int]) -> None:
+    """Exit with a bench's status; Ctrl-C unwinds its `temp_postgres` blocks first, and says so."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted; the temporary databases were removed", file=sys.stderr)
+        sys.exit(130)
