@@ -1,7 +1,8 @@
 """Poll runs: fetch -> validate -> write, with every symbol left out recorded with its reason.
 
-A price or metadata run writes its valid items in one transaction (a price run with
-nothing new opens none); a backfill writes each symbol's history in its own.
+A price run writes its valid items in one transaction (a run with nothing new opens
+none); a metadata run writes a batch of METADATA_BATCH symbols per transaction; the
+history fill (jobs/backfill.py) writes at most HISTORY_BATCH rows per transaction.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -22,7 +22,6 @@ from core.settings import Settings
 from core.times import Clock, utc_now
 from db.engine import unit_of_work
 from db.locks import NotLeader
-from db.queries import observation_span
 from db.writes import (
     WriteCounts,
     record_previous_closes,
@@ -30,10 +29,12 @@ from db.writes import (
     upsert_profiles,
     write_quotes,
 )
-from jobs.failures import Failure, FailureKind, ProviderError, Rejection
+from jobs.backfill import HistoryFill
+from jobs.failures import Failure, FailureKind, ProviderError
 from jobs.metrics import PollerMetrics
 from jobs.outage import OutageBuffer, capacity_for, is_outage
 from jobs.providers.base import Provider
+from jobs.results import RunResult
 from jobs.validate import (
     Limits,
     profile_problem,
@@ -44,40 +45,11 @@ from jobs.validate import (
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class RunResult:
-    """What one run did: rows written, duplicates skipped, and why symbols were left out."""
-
-    kind: str
-    written: int = 0
-    duplicates: int = 0
-    rejected: dict[str, Rejection] = field(default_factory=dict)
-    failed: dict[str, Failure] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    @property
-    def all_failed(self) -> bool:
-        """True when nothing at all could be fetched and stored."""
-        return self.written == 0 and self.duplicates == 0 and bool(self.failed or self.rejected)
-
-    def summary(self) -> str:
-        """One log line with the counts."""
-        return (
-            f"{self.kind}: written={self.written} duplicates={self.duplicates} "
-            f"rejected={len(self.rejected)} failed={len(self.failed)} "
-            f"in {self.seconds * 1000:.0f} ms"
-        )
-
-    def report(self) -> dict[str, object]:
-        """The result as JSON-able values: each reason as its text, as it is logged."""
-        return {
-            "written": self.written,
-            "duplicates": self.duplicates,
-            "rejected": {symbol: str(r) for symbol, r in self.rejected.items()},
-            "failed": {symbol: str(f) for symbol, f in self.failed.items()},
-            "seconds": round(self.seconds, 3),
-        }
+# Symbols per metadata fetch and write transaction. One transaction for 500 symbols held
+# SQLite's write lock through the whole upsert and a fetch of every profile came first
+# (23 s for the simulated market's 52-week bands); 50 keep each write to a few ms and
+# let a price run (or a tick's read) in between two batches.
+METADATA_BATCH = 50
 
 
 class Poller:
@@ -99,8 +71,6 @@ class Poller:
         self.provider = provider
         self.sessions = sessions
         self.clock = clock
-        self.history = timedelta(days=settings.history_days)
-        self.backfill_step = settings.backfill_step
         self.limits = Limits(
             max_price=Decimal(str(settings.max_price)),
             max_future_skew=timedelta(seconds=settings.max_future_skew),
@@ -109,13 +79,11 @@ class Poller:
         # repeats its last trade, and that write is skipped rather than left to the unique key.
         self._last_stored: dict[str, datetime] = {}
         self.price_interval = settings.price_interval
-        # Gaps are filled at the provider's finest step, never finer than polling stores.
-        self.gap_step = max(provider.history_step, settings.price_interval)
-        self._gaps: list[tuple[datetime, datetime]] = []  # outage stretches whose prices went
-        self._no_history_said = False
-        # Set by the service's stop(): a long history fill ends between two symbols.
+        # Set by the service's stop(): a history fill or a metadata run ends between batches.
         self.stopping = threading.Event()
-        self._history_done: set[str] = set()  # symbols whose history before their first price is in
+        self.history_fill = HistoryFill(
+            settings, provider, sessions, self._writing, self.limits, clock, self.stopping
+        )
         # Prices fetched while the database cannot take them, written when it is back.
         self.outage = OutageBuffer(
             capacity_for(settings.outage_buffer_seconds, settings.price_interval, len(self.symbols))
@@ -137,17 +105,13 @@ class Poller:
         return self._run("metadata", self._metadata)
 
     def backfill(self) -> RunResult:
-        """Fill each watched symbol's history: all of it for one with none, else the gaps.
-
-        A gap is the time after a symbol's newest stored price (a restart, a deploy, a
-        leader change) and any stretch of an outage whose held prices were dropped.
-        """
-        return self._run("backfill", self._backfill)
+        """Fill each watched symbol's history: all of it for one with none, else the gaps."""
+        return self._run("backfill", self.history_fill.run)
 
     @property
     def gaps_due(self) -> bool:
         """Whether an outage outlasted the buffer and left a gap to fill from history."""
-        return bool(self._gaps)
+        return self.history_fill.gaps_due
 
     # -- the passes -------------------------------------------------------------
     def _prices(self, result: RunResult) -> None:
@@ -196,10 +160,16 @@ class Poller:
         # Remembered only once committed; a repeat counts as the duplicate it would have been.
         self._last_stored.update((q.symbol, q.observed_at) for _, qs in held for q in qs)
         self._last_stored.update((q.symbol, q.observed_at) for q in new)
+        if self.history_fill.live_from is None and (new or held):
+            # This process's first live price: what is stored before it tells a restart's gap.
+            self.history_fill.live_from = min(
+                q.observed_at for _, qs in [*held, (now, new)] for q in qs
+            )
         if held and self.outage.dropped and self.outage.since is not None:
             # The dropped stretch: from the outage's start to the oldest price still held.
             oldest = min(q.observed_at for _, qs in held for q in qs)
-            self._gaps.append((self.outage.since - timedelta(seconds=self.price_interval), oldest))
+            since = self.outage.since - timedelta(seconds=self.price_interval)
+            self.history_fill.add_gap(since, oldest)
         if held:
             log.warning(
                 "prices: database back: wrote the %d prices held since %s (%d oldest dropped)",
@@ -218,74 +188,21 @@ class Poller:
             self.metrics.held_dropped.inc(dropped)
 
     def _metadata(self, result: RunResult) -> None:
-        fetched = self.provider.fetch_profiles(self.symbols)
-        result.failed.update(fetched.failures)
         expected = frozenset(self.symbols)
-        valid, result.rejected = split_valid(
-            fetched.items, lambda p: profile_problem(p, self.limits, expected)
-        )
-        with self._writing() as session:
-            result.written = upsert_profiles(session, valid, refreshed_at=self.clock())
-
-    def _backfill(self, result: RunResult) -> None:
-        now = self.clock()
-        with self.sessions() as session:
-            stored = observation_span(session, self.symbols)
-        gaps, self._gaps = self._gaps, []
-        try:
-            self._fill(result, now, stored, gaps)
-        except BaseException:
-            self._gaps = gaps + self._gaps  # tried again with the next backfill
-            raise
-
-    def _fill(
-        self,
-        result: RunResult,
-        now: datetime,
-        stored: dict[str, tuple[datetime, datetime]],
-        gaps: list[tuple[datetime, datetime]],
-    ) -> None:
-        earliest = now - self.history
-        expected = frozenset(self.symbols)
-        missing = timedelta(seconds=2 * self.price_interval)  # longer is a gap
-        for symbol in self.symbols:
+        for first in range(0, len(self.symbols), METADATA_BATCH):
             if self.stopping.is_set():
-                self._gaps = gaps + self._gaps  # for whichever process polls next
-                return
-            if symbol not in stored:
-                spans = [(earliest, now, self.backfill_step)]  # a new symbol: its whole history
-            else:
-                oldest, newest = stored[symbol]
-                after = [(newest, now)] if now - newest > missing else []
-                spans = [
-                    (max(a, earliest), b, self.gap_step) for a, b in [*gaps, *after] if b > earliest
-                ]
-                if symbol not in self._history_done and oldest - earliest > missing:
-                    # Live prices went first (they never wait for history): what came before.
-                    spans.insert(0, (earliest, oldest, self.backfill_step))
-            for start, end, step in spans:
-                quotes = self.provider.history(symbol, start, end, step=step)
-                if quotes is None:
-                    if not self._no_history_said:
-                        log.warning(
-                            "backfill: %s gives no history: gaps stay until prices arrive",
-                            self.provider.name,
-                        )
-                        self._no_history_said = True
-                    return
-                valid, rejected = split_valid(
-                    quotes, lambda q: quote_problem(q, now, self.limits, expected)
-                )
-                if rejected:
-                    first = next(iter(rejected.values()))
-                    message = f"{len(rejected)} history points: {first.message}"
-                    result.rejected[symbol] = Rejection(first.kind, symbol, message)
-                # One transaction per span: a symbol's history is stored whole or not at all.
-                with self._writing() as session:
-                    counts = write_quotes(session, valid, fetched_at=now)
-                result.written += counts.written
-                result.duplicates += counts.duplicates
-            self._history_done.add(symbol)  # asked once per process: a provider's history ends
+                return  # the rest keep their old names until the next refresh
+            batch = self.symbols[first : first + METADATA_BATCH]
+            fetched = self.provider.fetch_profiles(batch)
+            result.failed.update(fetched.failures)
+            valid, rejected = split_valid(
+                fetched.items, lambda p: profile_problem(p, self.limits, expected)
+            )
+            result.rejected.update(rejected)
+            with self._writing() as session:
+                written = upsert_profiles(session, valid, refreshed_at=self.clock())
+            result.written += written  # counted once committed
+            result.settled.update(batch)
 
     # -- bookkeeping ------------------------------------------------------------
     @contextmanager
@@ -302,7 +219,9 @@ class Poller:
             body(result)
         except ProviderError as exc:
             result.failed.update(
-                (s, exc.failure(s)) for s in self.symbols if s not in result.failed
+                (s, exc.failure(s))
+                for s in self.symbols
+                if s not in result.failed and s not in result.settled
             )
         except NotLeader as exc:
             if kind != "prices" or not len(self.outage):  # held prices: said once already
@@ -342,9 +261,10 @@ class Poller:
         return result
 
     def _fail_all(self, result: RunResult, kind: FailureKind, message: str) -> None:
-        """Nothing of the run is stored: every symbol failed for this one reason."""
-        result.failed.update((s, Failure(kind, s, message)) for s in self.symbols)
-        result.written = result.duplicates = 0
+        """The open transaction rolled back: every symbol not yet committed failed for this."""
+        result.failed.update(
+            (s, Failure(kind, s, message)) for s in self.symbols if s not in result.settled
+        )
 
 
 def _first_line(exc: SQLAlchemyError) -> str:

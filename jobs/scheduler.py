@@ -17,9 +17,10 @@ from core.times import utc_now
 from db.migrate import require_current_schema
 from jobs.budget import fit_price_interval
 from jobs.metrics import PollerMetrics
-from jobs.poll import Poller, RunResult
+from jobs.poll import Poller
 from jobs.providers.base import Provider
 from jobs.providers.registry import build_provider
+from jobs.results import RunResult
 
 log = logging.getLogger(__name__)
 HISTORY_JOB, METADATA_JOB = "fill history and gaps", "refresh metadata when due"
@@ -42,7 +43,8 @@ EXPECTED_OVERLAP = _ExpectedOverlap()
 
 METADATA_RETRY = 60.0  # seconds before a failed metadata refresh is tried again
 METADATA_CHECK = 1.0  # seconds between looks at whether metadata is due: names follow prices
-HISTORY_CHECK = 30.0  # seconds between looks for history to fill (a gap after an outage)
+HISTORY_CHECK = 1.0  # seconds between looks for history to fill: it follows the first prices
+HISTORY_RETRY = 30.0  # seconds before a fill that failed (a symbol, the database) is tried again
 
 
 class PollingService:
@@ -77,6 +79,7 @@ class PollingService:
             timezone=timezone.utc,
         )
         self._backfilled = False
+        self._history_due_at = 0.0  # due once the first price run is done
         self._metadata_due_at = 0.0  # due at once
         self._prices_tried = threading.Event()
 
@@ -98,7 +101,12 @@ class PollingService:
         # metadata run in jobs and threads of their own, writing in short transactions.
         jobs = (
             (self._poll_prices, "prices", "poll prices", self.price_interval),
-            (self._fill_history, "history", HISTORY_JOB, HISTORY_CHECK),
+            (
+                self._fill_history,
+                "history",
+                HISTORY_JOB,
+                min(HISTORY_CHECK, self.price_interval),
+            ),
             (
                 self._refresh_metadata,
                 "metadata",
@@ -145,13 +153,18 @@ class PollingService:
             self._prices_tried.set()
 
     def _fill_history(self) -> None:
-        if self.provider.ready_in() > 0:
+        # After the first price run, as metadata: the live prices come first, and the stored
+        # prices before this process's first one tell the gap since the last process polled.
+        if not self._prices_tried.is_set() or time.monotonic() < self._history_due_at:
             return
-        if not self._backfilled or self.poller.gaps_due:
-            self._backfilled = not self.poller.backfill().failed
+        if self.provider.ready_in() > 0 or (self._backfilled and not self.poller.gaps_due):
+            return
+        self._backfilled = not self.poller.backfill().failed
+        if not self._backfilled:
+            self._history_due_at = time.monotonic() + HISTORY_RETRY
 
     def _refresh_metadata(self) -> None:
-        # Checked every minute, run when due: a failed refresh is retried within a minute
+        # Checked every second, run when due: a failed refresh is retried within a minute
         # instead of leaving the page without names, logos and bands for six hours.
         # After the first price run: it goes first, and it finds out whether the provider
         # takes the key at all (a refused one pauses both).
