@@ -33,6 +33,8 @@ log = logging.getLogger("jobs.poll")  # the fill's lines read as the poller's, a
 # 1,000 rows (with their bars) commit in about 40 ms on SQLite and on PostgreSQL.
 HISTORY_BATCH = 1_000
 
+Span = tuple[datetime, datetime | None]  # a symbol's oldest stored price, its newest before ours
+
 
 class HistoryFill:
     """Fills each watched symbol's missing history from the provider, in short transactions.
@@ -92,17 +94,13 @@ class HistoryFill:
             raise
 
     def _spans(
-        self,
-        symbol: str,
-        now: datetime,
-        stored: dict[str, tuple[datetime, datetime | None]],
-        gaps: list[tuple[datetime, datetime]],
+        self, symbol: str, span: Span | None, now: datetime, gaps: list[tuple[datetime, datetime]]
     ) -> list[tuple[datetime, datetime, float, bool]]:
-        """(start, end, step, newest first) of what this symbol misses."""
+        """(start, end, step, newest first) of what this symbol misses, from its stored span."""
         earliest = now - self.history
-        if symbol not in stored:
+        if span is None:
             return [(earliest, now, self.backfill_step, True)]  # a new symbol: all its history
-        oldest, newest = stored[symbol]
+        oldest, newest = span
         live = self.live_from or now
         after = [(newest, live)] if newest is not None and live - newest > self.missing else []
         spans = [
@@ -117,7 +115,7 @@ class HistoryFill:
         self,
         result: RunResult,
         now: datetime,
-        stored: dict[str, tuple[datetime, datetime | None]],
+        stored: dict[str, Span],
         gaps: list[tuple[datetime, datetime]],
     ) -> None:
         expected = frozenset(self.symbols)
@@ -125,7 +123,9 @@ class HistoryFill:
             if self.stopping.is_set():
                 self._gaps = gaps + self._gaps  # for whichever process polls next
                 return
-            for start, end, step, newest_first in self._spans(symbol, now, stored, gaps):
+            for start, end, step, newest_first in self._spans(
+                symbol, stored.get(symbol), now, gaps
+            ):
                 quotes = self.provider.history(symbol, start, end, step=step)
                 if quotes is None:
                     if not self._no_history_said:

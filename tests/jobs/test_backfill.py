@@ -7,31 +7,19 @@ from itertools import pairwise
 
 from sqlalchemy import select
 
-from db.locks import NotLeader
 from db.models import PriceTick
 from jobs.backfill import HISTORY_BATCH
 from jobs.failures import FailureKind
 from jobs.poll import Poller
 from jobs.providers.simulated import SimulatedMarket
 from tests.jobs import helpers
+from tests.jobs.helpers import CountingFence
 
 NOW = datetime(2026, 11, 25, 18, 30, 0, tzinfo=timezone.utc)
 WEEK = 7 * 1440 + 1  # a new symbol's week at the 60 s step, both ends included
 
 
-class Transactions:
-    """A fence that counts write transactions and refuses the n-th one (the lock lost)."""
-
-    def __init__(self, refuse: int | None = None) -> None:
-        self.count, self.refuse = 0, refuse
-
-    def __call__(self, _session) -> None:
-        self.count += 1
-        if self.count == self.refuse:
-            raise NotLeader("the poller lock was lost")
-
-
-def poller(sessions, fence: Transactions | None = None, symbols: str = "AAPL") -> Poller:
+def poller(sessions, fence: CountingFence | None = None, symbols: str = "AAPL") -> Poller:
     configured = helpers.settings(
         symbols=symbols, price_interval=5, history_days=7, backfill_step=60
     )
@@ -45,7 +33,7 @@ def stored(sessions) -> list[datetime]:
 
 
 def test_a_week_is_written_in_transactions_of_at_most_a_batch(sessions):
-    fence = Transactions()
+    fence = CountingFence()
     first = poller(sessions, fence)
     first.sync_watchlist()
     result = first.backfill()
@@ -55,7 +43,7 @@ def test_a_week_is_written_in_transactions_of_at_most_a_batch(sessions):
 
 
 def test_an_interrupted_fill_leaves_the_newest_rows_and_the_next_process_adds_the_rest(sessions):
-    first = poller(sessions, Transactions(refuse=1 + 3))  # the watchlist, two batches, refused
+    first = poller(sessions, CountingFence(refuse=1 + 3))  # the watchlist, two batches, refused
     first.sync_watchlist()
     result = first.backfill()
     assert result.failed["AAPL"].kind == FailureKind.NOT_LEADER
@@ -73,7 +61,7 @@ def test_an_interrupted_fill_leaves_the_newest_rows_and_the_next_process_adds_th
 
 def test_a_failure_after_a_symbol_was_stored_keeps_it_counted(sessions):
     per_symbol = -(-WEEK // HISTORY_BATCH)
-    fence = Transactions(refuse=1 + per_symbol + 1)  # GE's first batch
+    fence = CountingFence(refuse=1 + per_symbol + 1)  # GE's first batch
     first = poller(sessions, fence, symbols="AAPL,GE")
     first.sync_watchlist()
     result = first.backfill()

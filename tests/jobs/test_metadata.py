@@ -8,12 +8,12 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from core.records import StockProfile
-from db.locks import NotLeader
 from db.models import Stock
 from jobs.failures import FailureKind, ProviderError
 from jobs.poll import METADATA_BATCH, Poller
 from jobs.providers.base import Fetched, Provider
 from tests.jobs import helpers
+from tests.jobs.helpers import CountingFence
 
 NOW = datetime(2026, 11, 25, 18, 30, 0, tzinfo=timezone.utc)
 SYMBOLS = [f"S{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(120)]
@@ -40,19 +40,7 @@ class Profiles(Provider):
         return Fetched([StockProfile(s, f"{s} Inc.", None, *band) for s in symbols], {})
 
 
-class Transactions:
-    """A fence that counts the write transactions and refuses the n-th one (a lost lock)."""
-
-    def __init__(self, refuse: int | None = None) -> None:
-        self.count, self.refuse = 0, refuse
-
-    def __call__(self, _session) -> None:
-        self.count += 1
-        if self.count == self.refuse:
-            raise NotLeader("the poller lock was lost")
-
-
-def poller(sessions, provider: Provider, fence: Transactions) -> Poller:
+def poller(sessions, provider: Provider, fence: CountingFence) -> Poller:
     configured = helpers.settings(symbols=",".join(SYMBOLS), history_days=0)
     made = Poller(configured, provider, sessions, clock=lambda: NOW, fence=fence)
     made.sync_watchlist()  # one transaction
@@ -65,7 +53,7 @@ def named(sessions) -> set[str]:
 
 
 def test_each_batch_is_fetched_and_written_on_its_own(sessions):
-    provider, fence = Profiles(), Transactions()
+    provider, fence = Profiles(), CountingFence()
     result = poller(sessions, provider, fence).poll_metadata()
     assert [len(asked) for asked in provider.asked] == [50, 50, 20]
     assert METADATA_BATCH == 50 and fence.count == 1 + 3  # the watchlist's, then one per batch
@@ -75,7 +63,7 @@ def test_each_batch_is_fetched_and_written_on_its_own(sessions):
 
 def test_a_refused_request_fails_the_symbols_not_yet_stored_and_keeps_the_others(sessions):
     provider = Profiles(refuse=2)
-    result = poller(sessions, provider, Transactions()).poll_metadata()
+    result = poller(sessions, provider, CountingFence()).poll_metadata()
     assert len(provider.asked) == 2  # no request after the refusal
     assert result.written == 50 and named(sessions) == set(SYMBOLS[:50])
     assert set(result.failed) == set(SYMBOLS[50:])
@@ -83,7 +71,7 @@ def test_a_refused_request_fails_the_symbols_not_yet_stored_and_keeps_the_others
 
 
 def test_a_refused_write_fails_that_batch_and_the_rest_and_keeps_what_was_committed(sessions):
-    fence = Transactions(refuse=1 + 2)  # the second batch's transaction
+    fence = CountingFence(refuse=1 + 2)  # the second batch's transaction
     result = poller(sessions, Profiles(), fence).poll_metadata()
     assert result.written == 50 and named(sessions) == set(SYMBOLS[:50])
     assert set(result.failed) == set(SYMBOLS[50:])
