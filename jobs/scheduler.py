@@ -137,7 +137,7 @@ class PollingService:
 
     def stop(self, wait: bool = True) -> None:
         """Stop the scheduler (waiting for a running job) and close the provider."""
-        self.poller.stopping.set()  # a history fill in progress ends after its current symbol
+        self.poller.stopping.set()  # a history fill or metadata run ends after its current step
         if self.scheduler.running:
             self.scheduler.shutdown(wait=wait)
         self.provider.close()
