@@ -137,16 +137,18 @@ def _epoch(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 
-def report(backend: str, base: Case, big: Case, interval: float) -> None:
+def report(backend: str, base: Case, big: Case, interval: float, days: float) -> None:
     """The table: baseline, big watchlist, their ratio, the target."""
     ms = lambda s: None if s is None else s * 1000  # noqa: E731
 
     def row(what: str, a: float | None, b: float | None, unit: str, target: str = "") -> None:
-        ratio = f"{b / a:.1f}×" if a and b is not None and a > 0 else "—"
+        # No ratio to a baseline that rounds to nothing (a delay of 0.0 s, say).
+        shown = {"s": 0.05, "ms": 0.5}.get(unit, 1)
+        ratio = f"{b / a:.1f}×" if a is not None and b is not None and a >= shown else "—"
         text = lambda v: "—" if v is None else f"{v:,.0f}" if unit != "s" else f"{v:.1f}"  # noqa: E731
         print(f"| {what} | {text(a)} | {text(b)} | {ratio} | {target} |")
 
-    print(f"\n{backend}, price interval {interval:g} s (s unless ms):\n")
+    print(f"\n{backend}, price interval {interval:g} s, {days:g} days of history (s unless ms):\n")
     print(f"| | {base.symbols} symbols | {big.symbols} symbols | ratio | target |")
     print("|---|---|---|---|---|")
     two, one = f"≤ {2 * interval:g} s", f"≤ {interval:g} s"
@@ -225,7 +227,7 @@ def main() -> int:
                         return 1
                     upgrade(url)
                     cases.append(measure(url, count, args, Path(tmp)))
-            report(backend, *cases, args.interval)
+            report(backend, *cases, args.interval, args.history_days)
     return 0
 
 
