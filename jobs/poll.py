@@ -45,11 +45,12 @@ from jobs.validate import (
 
 log = logging.getLogger(__name__)
 
-# Symbols per metadata fetch and write transaction. One transaction for 500 symbols held
-# SQLite's write lock through the whole upsert and a fetch of every profile came first
-# (23 s for the simulated market's 52-week bands); 50 keep each write to a few ms and
-# let a price run (or a tick's read) in between two batches.
-METADATA_BATCH = 50
+# Symbols per metadata fetch and write transaction. A refresh of 500 fetched every profile
+# first (23 s for the simulated market's 52-week bands, minutes for a keyed provider at its
+# rate) and wrote them all at the end in one transaction; a batch's write takes a few ms, a
+# price run fits between two, and names arrive as they come. 100 is the largest request of
+# the batched providers (Alpaca, IEX): smaller batches would only add requests.
+METADATA_BATCH = 100
 
 
 class Poller:

@@ -16,7 +16,7 @@ from tests.jobs import helpers
 from tests.jobs.helpers import CountingFence
 
 NOW = datetime(2026, 11, 25, 18, 30, 0, tzinfo=timezone.utc)
-SYMBOLS = [f"S{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(120)]
+SYMBOLS = [f"S{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(2 * METADATA_BATCH + 20)]
 
 
 class Profiles(Provider):
@@ -55,9 +55,9 @@ def named(sessions) -> set[str]:
 def test_each_batch_is_fetched_and_written_on_its_own(sessions):
     provider, fence = Profiles(), CountingFence()
     result = poller(sessions, provider, fence).poll_metadata()
-    assert [len(asked) for asked in provider.asked] == [50, 50, 20]
-    assert METADATA_BATCH == 50 and fence.count == 1 + 3  # the watchlist's, then one per batch
-    assert result.written == 120 and not result.failed
+    assert [len(asked) for asked in provider.asked] == [METADATA_BATCH, METADATA_BATCH, 20]
+    assert fence.count == 1 + 3  # the watchlist's, then one per batch
+    assert result.written == len(SYMBOLS) and not result.failed
     assert named(sessions) == set(SYMBOLS)
 
 
@@ -65,14 +65,14 @@ def test_a_refused_request_fails_the_symbols_not_yet_stored_and_keeps_the_others
     provider = Profiles(refuse=2)
     result = poller(sessions, provider, CountingFence()).poll_metadata()
     assert len(provider.asked) == 2  # no request after the refusal
-    assert result.written == 50 and named(sessions) == set(SYMBOLS[:50])
-    assert set(result.failed) == set(SYMBOLS[50:])
+    assert result.written == METADATA_BATCH and named(sessions) == set(SYMBOLS[:METADATA_BATCH])
+    assert set(result.failed) == set(SYMBOLS[METADATA_BATCH:])
     assert helpers.kinds(result.failed) == {FailureKind.RATE_LIMITED}
 
 
 def test_a_refused_write_fails_that_batch_and_the_rest_and_keeps_what_was_committed(sessions):
     fence = CountingFence(refuse=1 + 2)  # the second batch's transaction
     result = poller(sessions, Profiles(), fence).poll_metadata()
-    assert result.written == 50 and named(sessions) == set(SYMBOLS[:50])
-    assert set(result.failed) == set(SYMBOLS[50:])
+    assert result.written == METADATA_BATCH and named(sessions) == set(SYMBOLS[:METADATA_BATCH])
+    assert set(result.failed) == set(SYMBOLS[METADATA_BATCH:])
     assert helpers.kinds(result.failed) == {FailureKind.NOT_LEADER}
