@@ -1,7 +1,8 @@
 """Poll runs: fetch -> validate -> write, with every symbol left out recorded with its reason.
 
-A price or metadata run writes its valid items in one transaction (a price run with
-nothing new opens none); a backfill writes each symbol's history in its own.
+A price run writes its valid items in one transaction (a run with nothing new opens
+none); a metadata run writes a batch of METADATA_BATCH symbols per transaction; the
+history fill (jobs/backfill.py) writes at most HISTORY_BATCH rows per transaction.
 """
 
 from __future__ import annotations
@@ -11,32 +12,30 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.retention import TICKS
 from core.settings import Settings
 from core.times import Clock, utc_now
 from db.deadlines import database_deadline
 from db.engine import unit_of_work
 from db.locks import NotLeader
-from db.queries import observation_span
 from db.reachability import OutageLog
 from db.writes import (
     WriteCounts,
-    mark_history,
     record_previous_closes,
     upsert_profiles,
     write_quotes,
 )
-from jobs.failures import Failure, FailureKind, ProviderError, Rejection
+from jobs.backfill import HistoryFill
+from jobs.failures import Failure, FailureKind, ProviderError
 from jobs.metrics import PollerMetrics
 from jobs.outage import OutageBuffer, capacity_for, is_outage
 from jobs.providers.base import Provider
+from jobs.results import RunResult
 from jobs.validate import (
     Limits,
     profile_problem,
@@ -50,41 +49,12 @@ log = logging.getLogger(__name__)
 
 # A price run's share of its interval for the database to start answering its write.
 WRITE_ANSWER = 0.6
-
-
-@dataclass
-class RunResult:
-    """What one run did: rows written, duplicates skipped, and why symbols were left out."""
-
-    kind: str
-    written: int = 0
-    duplicates: int = 0
-    rejected: dict[str, Rejection] = field(default_factory=dict)
-    failed: dict[str, Failure] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    @property
-    def all_failed(self) -> bool:
-        """True when nothing at all could be fetched and stored."""
-        return self.written == 0 and self.duplicates == 0 and bool(self.failed or self.rejected)
-
-    def summary(self) -> str:
-        """One log line with the counts."""
-        return (
-            f"{self.kind}: written={self.written} duplicates={self.duplicates} "
-            f"rejected={len(self.rejected)} failed={len(self.failed)} "
-            f"in {self.seconds * 1000:.0f} ms"
-        )
-
-    def report(self) -> dict[str, object]:
-        """The result as JSON-able values: each reason as its text, as it is logged."""
-        return {
-            "written": self.written,
-            "duplicates": self.duplicates,
-            "rejected": {symbol: str(r) for symbol, r in self.rejected.items()},
-            "failed": {symbol: str(f) for symbol, f in self.failed.items()},
-            "seconds": round(self.seconds, 3),
-        }
+# Symbols per metadata fetch and write transaction. A refresh of 500 fetched every profile
+# first (23 s for the simulated market's 52-week bands, minutes for a keyed provider at its
+# rate) and wrote them all at the end in one transaction; a batch's write takes a few ms, a
+# price run fits between two, and names arrive as they come. 100 is the largest request of
+# the batched providers (Alpaca, IEX): smaller batches would only add requests.
+METADATA_BATCH = 100
 
 
 class Poller:
@@ -108,10 +78,6 @@ class Poller:
         self.provider = provider
         self.sessions = sessions
         self.clock = clock
-        # History older than the ticks' retention would only be removed again.
-        kept = settings.retention.limit(TICKS) or timedelta.max
-        self.history = min(timedelta(days=settings.history_days), kept)
-        self.backfill_step = settings.backfill_step
         self.limits = Limits(
             max_price=Decimal(str(settings.max_price)),
             max_future_skew=timedelta(seconds=settings.max_future_skew),
@@ -120,11 +86,7 @@ class Poller:
         # repeats its last trade, and that write is skipped rather than left to the unique key.
         self._last_stored: dict[str, datetime] = {}
         self.price_interval = settings.price_interval
-        # Gaps are filled at the provider's finest step, never finer than polling stores.
-        self.gap_step = max(provider.history_step, settings.price_interval)
-        self._gaps: list[tuple[datetime, datetime]] = []  # outage stretches whose prices went
-        self._no_history_said = False
-        # Set by the service's stop(): a long history fill ends between two symbols.
+        # Set by the service's stop(): a history fill or a metadata run ends between batches.
         self.stopping = threading.Event()
         # Each kind of run says a database outage once, when it changes, every minute and
         # when it ends: runs every second must not log every second.
@@ -132,7 +94,16 @@ class Poller:
             kind: OutageLog(log, clock=lambda: self.clock().timestamp(), level=logging.ERROR)
             for kind in ("prices", "metadata", "backfill")
         }
-        self._history_done: set[str] = set()  # symbols whose history before their first price is in
+        self.history_fill = HistoryFill(
+            settings,
+            lambda: self.symbols,
+            provider,
+            sessions,
+            self._writing,
+            self.limits,
+            clock,
+            self.stopping,
+        )
         # Prices fetched while the database cannot take them, written when it is back.
         self.outage = OutageBuffer(0)
         self._resize_outage()
@@ -153,7 +124,7 @@ class Poller:
         change = self.watchlist.follow(self.sessions)
         if change is not None:
             self._resize_outage()
-            self._history_done.difference_update(change.added)  # one back is filled anew
+            self.history_fill.forget(change.added)  # one back is filled anew
 
     def _resize_outage(self) -> None:
         # As many seconds of prices as configured, for as many symbols as are watched now.
@@ -171,17 +142,13 @@ class Poller:
         return self._run("metadata", lambda result: self._metadata(result, only))
 
     def backfill(self) -> RunResult:
-        """Fill each watched symbol's history: all of it for one with none, else the gaps.
-
-        A gap is the time after a symbol's newest stored price (a restart, a deploy, a
-        leader change) and any stretch of an outage whose held prices were dropped.
-        """
+        """Fill each watched symbol's history: all of it for one with none, else the gaps."""
         return self._run("backfill", self._backfill)
 
     @property
     def gaps_due(self) -> bool:
         """Whether an outage outlasted the buffer and left a gap to fill from history."""
-        return bool(self._gaps)
+        return self.history_fill.gaps_due
 
     # -- the passes -------------------------------------------------------------
     def _prices(self, result: RunResult) -> None:
@@ -228,10 +195,16 @@ class Poller:
         # Remembered only once committed; a repeat counts as the duplicate it would have been.
         self._last_stored.update((q.symbol, q.observed_at) for _, qs in held for q in qs)
         self._last_stored.update((q.symbol, q.observed_at) for q in new)
+        if self.history_fill.live_from is None and (new or held):
+            # This process's first live price: what is stored before it tells a restart's gap.
+            self.history_fill.live_from = min(
+                q.observed_at for _, qs in [*held, (now, new)] for q in qs
+            )
         if held and self.outage.dropped and self.outage.since is not None:
             # The dropped stretch: from the outage's start to the oldest price still held.
             oldest = min(q.observed_at for _, qs in held for q in qs)
-            self._gaps.append((self.outage.since - timedelta(seconds=self.price_interval), oldest))
+            since = self.outage.since - timedelta(seconds=self.price_interval)
+            self.history_fill.add_gap(since, oldest)
         if held:
             log.warning(
                 "prices: database back: wrote the %d prices held since %s (%d oldest dropped)",
@@ -251,79 +224,29 @@ class Poller:
 
     def _metadata(self, result: RunResult, only: Sequence[str] | None) -> None:
         asked = self.symbols if only is None else only
-        fetched = self.provider.fetch_profiles(asked)
-        result.failed.update(fetched.failures)
         expected = frozenset(asked)
-        valid, result.rejected = split_valid(
-            fetched.items, lambda p: profile_problem(p, self.limits, expected)
-        )
-        with self._writing() as session:
-            result.written = upsert_profiles(session, valid, refreshed_at=self.clock())
+        for first in range(0, len(asked), METADATA_BATCH):
+            if self.stopping.is_set():
+                return  # the rest keep their old names until the next refresh
+            batch = asked[first : first + METADATA_BATCH]
+            fetched = self.provider.fetch_profiles(batch)
+            result.failed.update(fetched.failures)
+            valid, rejected = split_valid(
+                fetched.items, lambda p: profile_problem(p, self.limits, expected)
+            )
+            result.rejected.update(rejected)
+            with self._writing() as session:
+                written = upsert_profiles(session, valid, refreshed_at=self.clock())
+            result.written += written  # counted once committed
+            result.settled.update(batch)
 
     def _backfill(self, result: RunResult) -> None:
-        now = self.clock()
-        with self.sessions() as session:
-            stored = observation_span(session, self.symbols)
-        gaps, self._gaps = self._gaps, []
-        joined = self.watchlist.take_history()
+        joined = self.watchlist.take_history()  # the stocks just added, filled now
         try:
-            self._fill(result, now, stored, gaps)
+            self.history_fill.run(result)
         except BaseException:
-            self._gaps = gaps + self._gaps  # tried again with the next backfill
-            self.watchlist.history_failed(joined)
+            self.watchlist.history_failed(joined)  # tried again with the next fill
             raise
-
-    def _fill(
-        self,
-        result: RunResult,
-        now: datetime,
-        stored: dict[str, tuple[datetime, datetime]],
-        gaps: list[tuple[datetime, datetime]],
-    ) -> None:
-        earliest = now - self.history
-        expected = frozenset(self.symbols)
-        missing = timedelta(seconds=2 * self.price_interval)  # longer is a gap
-        for symbol in self.symbols:
-            if self.stopping.is_set():
-                self._gaps = gaps + self._gaps  # for whichever process polls next
-                return
-            if symbol not in stored:
-                spans = [(earliest, now, self.backfill_step)]  # a new symbol: its whole history
-            else:
-                oldest, newest = stored[symbol]
-                after = [(newest, now)] if now - newest > missing else []
-                spans = [
-                    (max(a, earliest), b, self.gap_step) for a, b in [*gaps, *after] if b > earliest
-                ]
-                if symbol not in self._history_done and oldest - earliest > missing:
-                    # Live prices went first (they never wait for history): what came before.
-                    spans.insert(0, (earliest, oldest, self.backfill_step))
-            for start, end, step in spans:
-                quotes = self.provider.history(symbol, start, end, step=step)
-                if quotes is None:
-                    if not self._no_history_said:
-                        log.warning(
-                            "backfill: %s gives no history: gaps stay until prices arrive",
-                            self.provider.name,
-                        )
-                        self._no_history_said = True
-                    return
-                valid, rejected = split_valid(
-                    quotes, lambda q: quote_problem(q, now, self.limits, expected)
-                )
-                if rejected:
-                    first = next(iter(rejected.values()))
-                    message = f"{len(rejected)} history points: {first.message}"
-                    result.rejected[symbol] = Rejection(first.kind, symbol, message)
-                # One transaction per span: a symbol's history is stored whole or not at all.
-                with self._writing() as session:
-                    counts = write_quotes(session, valid, fetched_at=now)
-                    if counts.written:
-                        bars = round(step) if self.provider.history_is_bars else None
-                        mark_history(session, symbol, now, bars)
-                result.written += counts.written
-                result.duplicates += counts.duplicates
-            self._history_done.add(symbol)  # asked once per process: a provider's history ends
 
     # -- bookkeeping ------------------------------------------------------------
     @contextmanager
@@ -344,7 +267,9 @@ class Poller:
             body(result)
         except ProviderError as exc:
             result.failed.update(
-                (s, exc.failure(s)) for s in self.symbols if s not in result.failed
+                (s, exc.failure(s))
+                for s in self.symbols
+                if s not in result.failed and s not in result.settled
             )
         except NotLeader as exc:
             if kind == "prices" and len(self.outage):  # the lock went with the database
@@ -405,9 +330,10 @@ class Poller:
         )
 
     def _fail_all(self, result: RunResult, kind: FailureKind, message: str) -> None:
-        """Nothing of the run is stored: every symbol failed for this one reason."""
-        result.failed.update((s, Failure(kind, s, message)) for s in self.symbols)
-        result.written = result.duplicates = 0
+        """The open transaction rolled back: every symbol not yet committed failed for this."""
+        result.failed.update(
+            (s, Failure(kind, s, message)) for s in self.symbols if s not in result.settled
+        )
 
 
 def _first_line(exc: SQLAlchemyError) -> str:

@@ -18,9 +18,10 @@ from db.migrate import require_current_schema
 from jobs.budget import fit_price_interval
 from jobs.daily_history import DailyHistory
 from jobs.metrics import PollerMetrics
-from jobs.poll import Poller, RunResult
+from jobs.poll import Poller
 from jobs.providers.base import Provider
 from jobs.providers.registry import build_provider
+from jobs.results import RunResult
 from jobs.retention import RetentionPass
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ EXPECTED_OVERLAP = _ExpectedOverlap()
 METADATA_RETRY = 60.0  # seconds before a failed metadata refresh is tried again
 METADATA_CHECK = 1.0  # seconds between looks at whether metadata is due: names follow prices
 HISTORY_CHECK = 1.0  # seconds between looks for history to fill: a stock just added, a gap
-HISTORY_RETRY = 30.0  # seconds before a failed history fill is tried again
+HISTORY_RETRY = 30.0  # seconds before a fill that failed (a symbol, the database) is tried again
 WATCHLIST_CHECK = 1.0  # seconds between reads of the watchlist: an edit is polled within it
 RETENTION_DELAY = 60.0  # seconds after start before the first retention pass: prices first
 
@@ -108,7 +109,7 @@ class PollingService:
             timezone=timezone.utc,
         )
         self._backfilled = False
-        self._history_retry_at = 0.0
+        self._history_due_at = 0.0  # due once the first price run is done
         self._metadata_due_at = 0.0  # due at once
         self._prices_tried = threading.Event()
 
@@ -134,7 +135,12 @@ class PollingService:
         # metadata run in jobs and threads of their own, writing in short transactions.
         jobs = (
             (self._poll_prices, "prices", "poll prices", self.price_interval),
-            (self._fill_history, "history", HISTORY_JOB, HISTORY_CHECK),
+            (
+                self._fill_history,
+                "history",
+                HISTORY_JOB,
+                min(HISTORY_CHECK, self.price_interval),
+            ),
             # An edit made anywhere is polled from the next price run after this read.
             (self.poller.follow_watchlist, "watchlist", WATCHLIST_JOB, WATCHLIST_CHECK),
             (
@@ -177,7 +183,7 @@ class PollingService:
 
     def stop(self, wait: bool = True) -> None:
         """Stop the scheduler (waiting for a running job) and close the provider."""
-        self.poller.stopping.set()  # a history fill in progress ends after its current symbol
+        self.poller.stopping.set()  # a history fill or metadata run ends after its current step
         if self.scheduler.running:
             self.scheduler.shutdown(wait=wait)
         self.provider.close()
@@ -193,18 +199,22 @@ class PollingService:
             self._prices_tried.set()
 
     def _fill_history(self) -> None:
-        if self.provider.ready_in() > 0 or time.monotonic() < self._history_retry_at:
+        # After the first price run, as metadata: the live prices come first, and the stored
+        # prices before this process's first one tell the gap since the last process polled.
+        if not self._prices_tried.is_set() or time.monotonic() < self._history_due_at:
+            return
+        if self.provider.ready_in() > 0:
             return
         poller = self.poller
         if not self._backfilled or poller.gaps_due or poller.watchlist.history_due:
             self._backfilled = not poller.backfill().failed
             if not self._backfilled:
-                self._history_retry_at = time.monotonic() + HISTORY_RETRY
+                self._history_due_at = time.monotonic() + HISTORY_RETRY
         if self._backfilled:  # after the ticks' own daily bars: only the days before them
             self.daily_history.fill(poller.symbols)
 
     def _refresh_metadata(self) -> None:
-        # Checked every minute, run when due: a failed refresh is retried within a minute
+        # Checked every second, run when due: a failed refresh is retried within a minute
         # instead of leaving the page without names, logos and bands for six hours.
         # After the first price run: it goes first, and it finds out whether the provider
         # takes the key at all (a refused one pauses both).

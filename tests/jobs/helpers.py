@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from core.settings import Settings, load_settings
+from db.locks import NotLeader
 from jobs.budget import Budget
 from jobs.failures import Failure, FailureKind
 from jobs.http import HttpOptions, RetryPolicy
@@ -130,3 +131,15 @@ def wait_for(condition: Callable[[], object], timeout: float) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+class CountingFence:
+    """A poller's fence that counts its write transactions and refuses the n-th (a lost lock)."""
+
+    def __init__(self, refuse: int | None = None) -> None:
+        self.count, self.refuse = 0, refuse
+
+    def __call__(self, _session: object) -> None:
+        self.count += 1
+        if self.count == self.refuse:
+            raise NotLeader("the poller lock was lost")

@@ -60,6 +60,21 @@ def test_a_restart_s_gap_is_filled_with_the_ticks_it_missed(sessions):
         assert {s.history_bar_seconds for s in chart_stocks(session)} == {None}
 
 
+def test_a_restart_s_gap_is_filled_when_the_first_live_prices_went_before_the_fill(sessions):
+    before = poller_at(sessions, 0)
+    before.sync_watchlist()
+    before.backfill()
+    for seconds in (0, 5, 10):
+        poller_at(sessions, seconds).poll_prices()
+    # Started again at 300 s: its live prices come first, then the fill looks for the gap.
+    after = poller_at(sessions, 300)
+    after.poll_prices()
+    result = after.backfill()
+    assert not result.failed and result.written == 57 * len(SYMBOLS)  # 15 s … 295 s
+    for symbol in SYMBOLS:
+        assert list(stored(sessions, symbol)) == list(range(0, 305, 5))
+
+
 def test_no_gap_no_request(sessions):
     poller = poller_at(sessions, 0)
     poller.sync_watchlist()
