@@ -125,7 +125,7 @@ class Page:
                 (query.start, query.end) if query.custom else (last_trade - query.span(), now)
             )
             assert start is not None and end is not None
-            budget = point_budget(len(shown))
+            budget = point_budget(len(shown), end - start)
             kept = self.retention.kept_from(now)
             series = read_window(session, [s.symbol for s in shown], start, end, budget, kept)
             numbers = self._numbers(session, stocks, now, query)

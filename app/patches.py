@@ -14,6 +14,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass, field
+from datetime import timedelta
 
 import numpy as np
 from dash import Patch
@@ -33,9 +34,15 @@ FIGURE_BUDGET = 5_000
 MIN_POINTS = 200
 
 
-def point_budget(stocks: int) -> int:
-    """Points per stock: 2,000, fewer when so many stocks share one page."""
-    return min(POINT_BUDGET, max(MIN_POINTS, FIGURE_BUDGET // max(stocks, 1)))
+LONG_SPAN = timedelta(days=183)  # longer ranges (1Y, 5Y) are drawn with half the points
+
+
+def point_budget(stocks: int, span: timedelta | None = None) -> int:
+    """Points per stock: 2,000, fewer when so many stocks share one page, half over years."""
+    budget = min(POINT_BUDGET, max(MIN_POINTS, FIGURE_BUDGET // max(stocks, 1)))
+    # A year or five of daily closes: a point every 2–3 pixels of a wide chart still shows
+    # every swing, and the first load stays no heavier than the week's (bench_ranges.py).
+    return budget // 2 if span is not None and span > LONG_SPAN else budget
 
 
 def downsample(points: Points, budget: int) -> Points:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pytest
 
@@ -52,6 +54,12 @@ def test_the_point_budget_shares_a_page_budget_between_stocks():
     assert point_budget(20) == FIGURE_BUDGET // 20 == 250 < POINT_BUDGET
     assert point_budget(30) == point_budget(10_000) == MIN_POINTS
     assert all(point_budget(n) * n <= FIGURE_BUDGET for n in (3, 6, 20, 25))
+
+
+def test_a_range_of_a_year_or_more_is_drawn_with_half_the_points():
+    assert point_budget(6, timedelta(days=182)) == point_budget(6) == 833
+    assert point_budget(6, timedelta(days=365)) == point_budget(6, timedelta(days=1826)) == 416
+    assert point_budget(30, timedelta(days=1826)) == point_budget(30) // 2
 
 
 def test_axis_names_are_one_shared_in_compare_and_one_per_panel_in_price():
