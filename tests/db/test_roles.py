@@ -1,0 +1,193 @@
+"""docs/roles.sql as the EC2 guide applies it: the runtime role runs the service and no more.
+
+The roles are made by the superuser of a cluster of the tests' own (tests/own_postgres.py),
+with unique names, and dropped at the end with their database.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import ProgrammingError
+
+from app.factory import create_app
+from core.market import ALWAYS_OPEN
+from core.retention import TICKS, Retention
+from core.settings import load_settings
+from db.engine import make_engine, make_session_factory
+from db.locks import poller_lock
+from jobs.providers.registry import PROVIDERS
+from jobs.retention import RetentionPass
+from tests.app.test_cli import cli_env, stockstreamer
+from tests.db.helpers import run_alembic
+from tests.own_postgres import _as_postgres
+
+ROLES_SQL = Path(__file__).resolve().parents[2] / "docs" / "roles.sql"
+HINT = " (migrate as the role that owns the schema: see docs/deploy-ec2.md)"
+
+
+@dataclass
+class Roles:
+    """The URLs of the migration role and of the runtime role on their database."""
+
+    migrator: str
+    runtime: str
+
+
+def _psql(port: int, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    command = _as_postgres("psql", "-X", "-q", "-p", str(port), "-v", "ON_ERROR_STOP=1", *args)
+    return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def roles(own_postgres) -> Iterator[Roles]:
+    """The guide's roles and database, made by applying docs/roles.sql as the superuser."""
+    tag = secrets.token_hex(4)
+    names = {"migrator": f"sst_migrate_{tag}", "runtime": f"sst_run_{tag}"}
+    database = f"sst_app_{tag}"
+    passwords = {role: secrets.token_hex(16) for role in names}
+    variables = [f"-v{key}={value}" for key, value in {**names, "database": database}.items()]
+    # The superuser must read the file: a copy where any user may.
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", dir="/tmp") as script:
+        script.write(ROLES_SQL.read_text())
+        script.flush()
+        Path(script.name).chmod(0o644)
+        stdin = f"{passwords['migrator']}\n{passwords['runtime']}\n"
+        done = _psql(own_postgres.port, *variables, "-f", script.name, stdin=stdin)
+    try:
+        assert done.returncode == 0, done.stderr
+        urls = {
+            role: URL.create(
+                "postgresql+psycopg2",
+                name,
+                passwords[role],
+                "127.0.0.1",
+                own_postgres.port,
+                database,
+            ).render_as_string(hide_password=False)
+            for role, name in names.items()
+        }
+        yield Roles(**urls)
+    finally:
+        drop = f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'
+        _psql(own_postgres.port, "-c", drop)
+        for name in names.values():
+            _psql(own_postgres.port, "-c", f'DROP ROLE IF EXISTS "{name}"')
+        left = _psql(
+            own_postgres.port, "-tAc", f"SELECT rolname FROM pg_roles WHERE rolname LIKE '%{tag}'"
+        )
+        assert left.stdout.strip() == ""
+
+
+def refused(url: str, statement: str) -> str:
+    """The database's refusal of one statement run by this URL's role, its first line."""
+    engine = make_engine(url)
+    try:
+        with pytest.raises(ProgrammingError) as caught, engine.begin() as connection:
+            connection.execute(text(statement))
+        return str(caught.value.orig).splitlines()[0]
+    finally:
+        engine.dispose()
+
+
+def test_the_runtime_role_cannot_migrate_and_is_told_so_in_one_line(roles, project_root, tmp_path):
+    # A new database: the runtime role cannot even make alembic's version table.
+    done = run_alembic(roles.runtime, project_root, "upgrade", "head")
+    assert done.returncode == 1
+    assert (
+        done.stderr.splitlines()[-1]
+        == f"alembic: stopped: permission denied for schema public{HINT}"
+    )
+    assert "Traceback" not in done.stderr
+
+    # A database one revision behind: the runtime role cannot alter the migration role's tables.
+    assert run_alembic(roles.migrator, project_root, "upgrade", "0007").returncode == 0
+    done = run_alembic(roles.runtime, project_root, "upgrade", "head")
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == f"alembic: stopped: must be owner of table stocks{HINT}"
+    assert run_alembic(roles.migrator, project_root, "current").stdout.startswith("0007")
+
+    init_db = stockstreamer("init-db", env=cli_env(roles.runtime), cwd=tmp_path)
+    [line] = init_db.stderr.splitlines()
+    assert init_db.returncode != 0
+    assert line.startswith("stockstreamer: cannot use the database at DATABASE_URL=")
+    assert line.endswith(": must be owner of table stocks"), line
+
+
+def test_the_runtime_role_runs_the_service_and_cannot_change_the_schema(
+    roles, project_root, tmp_path
+):
+    assert run_alembic(roles.migrator, project_root, "upgrade", "head").returncode == 0
+    env = cli_env(roles.runtime)
+
+    # The poller: seeds the watchlist, writes stocks, prices and bars, under the advisory lock.
+    poll = stockstreamer("poll", "--once", env=env, cwd=tmp_path)
+    assert poll.returncode == 0, poll.stderr
+    assert json.loads(poll.stdout)["written"] >= 2
+    lock = poller_lock(roles.runtime)
+    try:
+        assert lock.try_acquire() and lock.still_held()
+    finally:
+        lock.release()
+
+    # Watchlist edits, as the page's editor makes them.
+    for args in (("add", "MSFT"), ("remove", "GE"), ("list",)):
+        edit = stockstreamer("watch", *args, env=env, cwd=tmp_path)
+        assert edit.returncode == 0, edit.stderr
+
+    # The page's reads, through the real app.
+    engine = make_engine(roles.runtime)
+    sessions = make_session_factory(engine)
+    try:
+        settings = load_settings(PROVIDERS, database_url=roles.runtime)
+        now = datetime.now(timezone.utc)
+        client = create_app(settings, sessions, ALWAYS_OPEN, clock=lambda: now).server.test_client()
+        stocks = client.get("/api/v1/stocks").get_json()["stocks"]
+        assert [s["symbol"] for s in stocks] == ["AAPL", "MSFT"]
+        prices = client.get("/api/v1/prices?symbols=AAPL&resolution=tick")
+        assert prices.status_code == 200 and prices.get_json()["count"] >= 1
+        assert client.get("/download.csv?range=1D").status_code == 200
+        assert client.get("/readyz").status_code == 200
+
+        # A retention pass ten days on: the ticks a day's retention no longer keeps are deleted.
+        later = now + timedelta(days=10)
+        result = RetentionPass(sessions, Retention({TICKS: 1}), 100, lambda: later).run()
+        assert result.finished and result.removed[TICKS] >= 2
+    finally:
+        engine.dispose()
+
+    assert refused(roles.runtime, "DROP TABLE price_ticks") == "must be owner of table price_ticks"
+    assert refused(roles.runtime, "CREATE TABLE extra (x int)") == (
+        "permission denied for schema public"
+    )
+    assert refused(roles.runtime, "CREATE TEMPORARY TABLE extra (x int)").startswith(
+        "permission denied to create temporary tables in database"
+    )
+    assert refused(roles.runtime, "ALTER TABLE stocks ADD COLUMN x int") == (
+        "must be owner of table stocks"
+    )
+    # The migration role still can (it owns them).
+    engine = make_engine(roles.migrator)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE later_table (x int)"))
+    finally:
+        engine.dispose()
+    # ... and a table a later migration makes is the runtime role's to write at once.
+    engine = make_engine(roles.runtime)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO later_table VALUES (1)"))
+            connection.execute(text("DELETE FROM later_table"))
+    finally:
+        engine.dispose()
