@@ -32,61 +32,72 @@ from tests.app.test_cli import cli_env, stockstreamer
 from tests.db.helpers import run_alembic
 from tests.own_postgres import _as_postgres
 
-ROLES_SQL = Path(__file__).resolve().parents[2] / "docs" / "roles.sql"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 HINT = " (migrate as the role that owns the schema: see docs/deploy-ec2.md)"
 
 
 @dataclass
 class Roles:
-    """The URLs of the migration role and of the runtime role on their database."""
+    """The guide's names of one test, and the URL of each role on their database."""
 
-    migrator: str
-    runtime: str
+    port: int
+    names: dict[str, str]  # migrator, runtime, database
+    passwords: dict[str, str]  # migrator, runtime
 
+    def url(self, role: str) -> str:
+        name, password = self.names[role], self.passwords[role]
+        url = URL.create("postgresql+psycopg2", name, password, "127.0.0.1", self.port)
+        return url.set(database=self.names["database"]).render_as_string(hide_password=False)
 
-def _psql(port: int, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    command = _as_postgres("psql", "-X", "-q", "-p", str(port), "-v", "ON_ERROR_STOP=1", *args)
-    return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=60)
+    @property
+    def migrator(self) -> str:
+        return self.url("migrator")
+
+    @property
+    def runtime(self) -> str:
+        return self.url("runtime")
+
+    def psql(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        """psql as the superuser, the way the guide runs it (ON_ERROR_STOP, the names set)."""
+        names = [f"-v{key}={value}" for key, value in self.names.items()]
+        command = ["psql", "-X", "-q", "-p", str(self.port), "-v", "ON_ERROR_STOP=1", *names]
+        return subprocess.run(
+            _as_postgres(*command, *args), input=stdin, capture_output=True, text=True, timeout=60
+        )
+
+    def apply(self, script: str, stdin: str = "") -> None:
+        """One of docs/*.sql, from a copy the superuser may read (beside the one it includes)."""
+        with tempfile.TemporaryDirectory(dir="/tmp") as folder:
+            Path(folder).chmod(0o755)
+            for sql in DOCS.glob("*.sql"):
+                (Path(folder) / sql.name).write_text(sql.read_text())
+            done = self.psql("-f", str(Path(folder) / script), stdin=stdin)
+        assert done.returncode == 0, done.stderr
 
 
 @pytest.fixture
-def roles(own_postgres) -> Iterator[Roles]:
-    """The guide's roles and database, made by applying docs/roles.sql as the superuser."""
+def names(own_postgres) -> Iterator[Roles]:
+    """Unique role and database names on the tests' own cluster; all dropped after the test."""
     tag = secrets.token_hex(4)
     names = {"migrator": f"sst_migrate_{tag}", "runtime": f"sst_run_{tag}"}
-    database = f"sst_app_{tag}"
-    passwords = {role: secrets.token_hex(16) for role in names}
-    variables = [f"-v{key}={value}" for key, value in {**names, "database": database}.items()]
-    # The superuser must read the file: a copy where any user may.
-    with tempfile.NamedTemporaryFile("w", suffix=".sql", dir="/tmp") as script:
-        script.write(ROLES_SQL.read_text())
-        script.flush()
-        Path(script.name).chmod(0o644)
-        stdin = f"{passwords['migrator']}\n{passwords['runtime']}\n"
-        done = _psql(own_postgres.port, *variables, "-f", script.name, stdin=stdin)
-    try:
-        assert done.returncode == 0, done.stderr
-        urls = {
-            role: URL.create(
-                "postgresql+psycopg2",
-                name,
-                passwords[role],
-                "127.0.0.1",
-                own_postgres.port,
-                database,
-            ).render_as_string(hide_password=False)
-            for role, name in names.items()
-        }
-        yield Roles(**urls)
-    finally:
-        drop = f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'
-        _psql(own_postgres.port, "-c", drop)
-        for name in names.values():
-            _psql(own_postgres.port, "-c", f'DROP ROLE IF EXISTS "{name}"')
-        left = _psql(
-            own_postgres.port, "-tAc", f"SELECT rolname FROM pg_roles WHERE rolname LIKE '%{tag}'"
-        )
-        assert left.stdout.strip() == ""
+    roles = Roles(
+        own_postgres.port,
+        {**names, "database": f"sst_app_{tag}"},
+        {role: secrets.token_hex(16) for role in names},
+    )
+    yield roles
+    roles.psql("-c", f'DROP DATABASE IF EXISTS "{roles.names["database"]}" WITH (FORCE)')
+    for name in names.values():
+        roles.psql("-c", f'DROP ROLE IF EXISTS "{name}"')
+    left = roles.psql("-tAc", f"SELECT rolname FROM pg_roles WHERE rolname LIKE '%{tag}'")
+    assert left.stdout.strip() == ""
+
+
+@pytest.fixture
+def roles(names: Roles) -> Roles:
+    """The guide's roles and database, made by applying docs/roles.sql as the superuser."""
+    names.apply("roles.sql", stdin=f"{names.passwords['migrator']}\n{names.passwords['runtime']}\n")
+    return names
 
 
 def refused(url: str, statement: str) -> str:
@@ -191,3 +202,40 @@ def test_the_runtime_role_runs_the_service_and_cannot_change_the_schema(
             connection.execute(text("DELETE FROM later_table"))
     finally:
         engine.dispose()
+
+
+def test_an_older_database_owned_by_the_runtime_role_is_handed_to_the_migration_role(
+    names, project_root, tmp_path
+):
+    """The guide's steps for a deployment whose one role owned everything."""
+    runtime, migrator, database = (names.names[k] for k in ("runtime", "migrator", "database"))
+    password = names.passwords["runtime"]
+    names.psql("-c", f"CREATE ROLE \"{runtime}\" LOGIN PASSWORD '{password}'")
+    names.psql("-c", f'CREATE DATABASE "{database}" OWNER "{runtime}"')
+    assert run_alembic(names.runtime, project_root, "upgrade", "head").returncode == 0
+
+    password = names.passwords["migrator"]
+    done = names.psql(
+        "-d",
+        database,
+        "-c",
+        f"CREATE ROLE \"{migrator}\" LOGIN PASSWORD '{password}'",
+        "-c",
+        f'REASSIGN OWNED BY "{runtime}" TO "{migrator}"',
+    )
+    assert done.returncode == 0, done.stderr
+    names.apply("grants.sql")
+
+    poll = stockstreamer("poll", "--once", env=cli_env(names.runtime), cwd=tmp_path)
+    assert poll.returncode == 0, poll.stderr
+    assert refused(names.runtime, "DROP TABLE price_ticks") == "must be owner of table price_ticks"
+    assert refused(names.runtime, "CREATE TABLE extra (x int)") == (
+        "permission denied for schema public"
+    )
+    for step in ("-1", "head"):
+        done = run_alembic(
+            names.migrator, project_root, "downgrade" if step == "-1" else "upgrade", step
+        )
+        assert done.returncode == 0, done.stderr
+    poll = stockstreamer("poll", "--once", env=cli_env(names.runtime), cwd=tmp_path)
+    assert poll.returncode == 0, poll.stderr
