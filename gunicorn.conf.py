@@ -40,6 +40,10 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
 # (setting gunicorn.SERVER here is too late: the module copied it at import) and cannot leave
 # the header out, so it goes empty. Behind nginx the client sees nginx's own header instead.
 gunicorn.http.wsgi.SERVER = ""
+# No control socket (gunicorn 25.1 and later: $XDG_RUNTIME_DIR or ~/.gunicorn/gunicorn.ctl, through
+# which `gunicornc` changes workers or stops the server): one more way in that nothing here uses,
+# and a hardened unit has no writable home for it. Older gunicorn ignores the name.
+control_socket_disable = True
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "1") != "0" else None
 errorlog = "-"
 capture_output = True

@@ -74,14 +74,27 @@ def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
 
 
+def run_alembic(
+    url: str | None, cwd: Path, *args: str, config: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real `alembic` command in cwd, with DATABASE_URL set to url (or unset), nothing else."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("STOCKSTREAMER_") and k != "DATABASE_URL"
+    }
+    if url is not None:
+        env["DATABASE_URL"] = url
+    options = ["-c", str(config)] if config is not None else []
+    command = [sys.executable, "-m", "alembic", *options, *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+
+
 def operator_alembic(url: str, root: Path) -> Callable[..., str]:
     """`alembic …` run as an operator would: from the repository root, only DATABASE_URL set."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKSTREAMER_")}
-    env["DATABASE_URL"] = url
-    options = {"capture_output": True, "text": True, "env": env, "cwd": root, "timeout": 120}
 
     def alembic(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "alembic", *args], **options)
+        done = run_alembic(url, root, *args)
         assert done.returncode == 0, done.stderr
         return done.stdout
 
