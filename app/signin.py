@@ -88,6 +88,7 @@ class PasswordSignIn(BasicAuth):
             return False
         address = client_address()
         if self._failures.blocked(address):
+            g.signin_waits = True
             return False  # not even checked: a guess costs the guesser, not the server
         user, password = credentials.username or "", credentials.password or ""
         if self._auth_func(user, password):
@@ -103,7 +104,7 @@ class PasswordSignIn(BasicAuth):
         return False
 
     def login_request(self) -> Response:
-        if self._failures.blocked(client_address()):
+        if g.get("signin_waits"):
             return Response(
                 "Too many failed sign-ins; try again in a minute",
                 status=429,
