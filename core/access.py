@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from core.options import ENV_PREFIX, Secret, env_name
+from core.options import ENV_PREFIX, ProviderOptions, Secret, env_name
 
 DISCOVERY = "/.well-known/openid-configuration"
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
@@ -28,14 +28,8 @@ def _blank_is_none(value: object) -> object:
 class AccessSettings(BaseSettings):
     """The sign-in and /metrics settings; sign-in is off unless a password file or issuer is set."""
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX,
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        frozen=True,
-        populate_by_name=True,
-    )
+    # Read like a provider's options (.env, frozen), under the shared prefix.
+    model_config = SettingsConfigDict(**{**ProviderOptions.model_config, "env_prefix": ENV_PREFIX})
 
     # Basic sign-in: lines of `user:$argon2id$…` (`stockstreamer passwd USER` makes one).
     auth_file: Annotated[str | None, BeforeValidator(_blank_is_none)] = None

@@ -9,6 +9,7 @@ signed session cookie. Refusals are plain text, whatever the request quoted.
 from __future__ import annotations
 
 import logging
+import time
 import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
@@ -36,13 +37,13 @@ def idp():
 
 
 def oidc_app(tmp_path, idp, secret: str = CLIENT_SECRET, **overrides):
+    overrides.setdefault("session_cookie_secure", False)  # the test client speaks plain HTTP
     app, _, _ = signed_app(
         tmp_path,
         oidc_issuer=idp.issuer,
         oidc_client_id=CLIENT_ID,
         oidc_client_secret=secret,
         secret_key="k" * 40,
-        session_cookie_secure=False,  # the test client speaks plain HTTP
         **overrides,
     )
     return app
@@ -139,13 +140,16 @@ def test_a_forged_callback_is_refused_without_quoting_it(tmp_path, idp):
 
 
 def test_the_session_cookie_is_secure_unless_told_otherwise(tmp_path, idp):
-    app, _, _ = signed_app(
-        tmp_path,
-        oidc_issuer=idp.issuer,
-        oidc_client_id=CLIENT_ID,
-        oidc_client_secret=CLIENT_SECRET,
-        secret_key="k" * 40,
-    )
+    app = oidc_app(tmp_path, idp, session_cookie_secure=True)
     start = app.server.test_client().get("/", headers=PAGE)
     assert "Secure" in start.headers["Set-Cookie"]
     assert app.server.permanent_session_lifetime.total_seconds() == 12 * 3600
+
+
+def test_a_sign_in_lasts_its_session_hours(tmp_path, idp):
+    client = oidc_app(tmp_path, idp, session_hours=0.0005).server.test_client()  # 1.8 s
+    assert sign_in(client) == "/"
+    assert client.get("/api/v1/stocks").status_code == 200
+    time.sleep(2.5)
+    assert client.get("/api/v1/stocks").status_code == 401
+    assert client.get("/", headers=PAGE).status_code == 302
