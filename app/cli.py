@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from werkzeug.serving import make_server
 
 from app.cli_watch import add_watch_parser
+from app.passwords import PasswordFileError, read_passwords
+from app.passwords_cli import add_passwd_parser
 from app.runtime import startup_settings
 from app.security_headers import QuietRequestHandler
-from app.startup import checked, listening_socket, open_runtime
+from app.startup import EXIT_BAD_SETTING, checked, listening_socket, open_runtime, say
 from core.settings import Settings
 from db.migrate import upgrade
 from jobs.election import ElectedPoller
@@ -43,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="serve the dashboard with the poller in the same process")
     run.set_defaults(command=run_command)
     add_watch_parser(commands)
+    add_passwd_parser(commands)
     return parser
 
 
@@ -73,6 +76,12 @@ def poll_command(settings: Settings, args: argparse.Namespace) -> int:
 
 def run_command(settings: Settings, _args: argparse.Namespace) -> int:
     """Serve the dashboard and poll, in one process, until Ctrl-C."""
+    if settings.access.auth_file is not None:
+        try:  # a sign-in that cannot work stops here, before anything is served
+            read_passwords(settings.access.auth_file)
+        except PasswordFileError as exc:
+            say(str(exc))
+            return EXIT_BAD_SETTING
     # The port first: a busy one stops here, before the database is touched or a price written.
     listener = listening_socket(settings)
     if isinstance(listener, int):

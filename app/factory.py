@@ -9,6 +9,7 @@ from dash import Dash
 from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.access import believe_proxies, guard_metrics
 from app.api import register_api
 from app.callbacks import register_callbacks
 from app.download import register_download
@@ -18,8 +19,10 @@ from app.layout import build_layout
 from app.page_updates import Page
 from app.request_checks import register_request_checks
 from app.security_headers import QuietDash, register_security_headers
+from app.signin import install_signin
 from app.tick_cache import DirectReads, SharedReads
 from app.watch_controls import Editor, register_watch_callbacks
+from app.watchlist_edit import signed_in_only
 from core.market import MarketHours
 from core.retention import DAY
 from core.settings import Settings
@@ -44,6 +47,8 @@ def create_app(
     It starts nothing: the poller is the caller's. `registry` holds this
     process's poller metrics when gunicorn's multiprocess directory is not used.
     `editor` adds and removes watched symbols; without one the page cannot edit.
+    With sign-in configured (settings.access) every route but the probes and /metrics
+    asks for it, and only a signed-in user's edit reaches `editor`.
     """
     app = QuietDash(
         __name__,
@@ -74,7 +79,12 @@ def create_app(
         settings.retention,
     )
     register_callbacks(app, page)
+    signin = install_signin(app, settings.access)  # reads the password file, if one is set
+    if editor is not None and signin is not None:
+        editor = signed_in_only(editor, signin.user)  # type: ignore[arg-type]
     register_watch_callbacks(app, editor, changed=shared.forget)
+    guard_metrics(app.server, settings.access)
+    believe_proxies(app.server, settings.access)
     register_health_routes(app.server, settings, sessions, clock, market, registry)
     register_api(app.server, settings, sessions, clock, market)
     register_download(app.server, sessions, clock, market, longest, settings.api_max_rows)

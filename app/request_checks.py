@@ -160,7 +160,7 @@ def unchecked(callbacks: Mapping[str, dict]) -> list[str]:
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _one_line(text: object, longest: int = 120) -> str:
+def one_line(text: object, longest: int = 120) -> str:
     """Text for a log line: no line breaks (a forged line), and short."""
     return CONTROL.sub("?", str(text))[:longest]
 
@@ -191,9 +191,9 @@ def register_request_checks(app: Dash, max_bytes: int) -> None:
         log.warning(
             "refused %s %s: %s %s",
             request.method,
-            _one_line(request.path),
+            one_line(request.path),
             error.code,
-            _one_line(error.description),
+            one_line(error.description),
         )
         return error
 

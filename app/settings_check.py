@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 
+from app.passwords import PasswordFileError, read_passwords
 from core.settings import SettingsError, load_settings
 from db.reachability import sqlite_path_problem
 from jobs.providers.registry import PROVIDERS
@@ -18,7 +19,7 @@ EXIT_BAD_SETTING = 2
 
 
 def main(program: str = "gunicorn") -> int:
-    """Check every setting and the SQLite file's place; say the first problem in one line."""
+    """Check every setting, the SQLite file's place and the password file; one line, the first."""
     try:
         settings = load_settings(PROVIDERS)
     except SettingsError as exc:
@@ -33,6 +34,12 @@ def main(program: str = "gunicorn") -> int:
             flush=True,
         )
         return EXIT_BAD_SETTING
+    if settings.access.auth_file is not None:
+        try:
+            read_passwords(settings.access.auth_file)
+        except PasswordFileError as exc:
+            print(f"{program}: {exc}", file=sys.stderr, flush=True)
+            return EXIT_BAD_SETTING
     return 0
 
 

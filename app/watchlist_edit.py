@@ -1,12 +1,14 @@
 """The page's watchlist edits on the server: refused unless STOCKSTREAMER_WATCHLIST_EDITABLE.
 
 The page hides its add and remove controls when editing is off, but the server
-decides: an edit request that reaches it anyway is refused here. The checks
-themselves are jobs/watchlist_edits.py's, the same the command line runs.
+decides: an edit request that reaches it anyway is refused here. With sign-in on,
+`signed_in_only` refuses an edit from no one (and names the user of one done). The
+checks themselves are jobs/watchlist_edits.py's, the same the command line runs.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 
@@ -18,6 +20,7 @@ from core.times import Clock, utc_now
 from jobs.providers.base import Provider
 from jobs.watchlist_edits import EditResult, WatchlistEdits
 
+log = logging.getLogger(__name__)
 ACTIONS = ("add", "remove", "undo")  # an undo of a removal is adding the stock back
 
 
@@ -61,6 +64,23 @@ class WatchlistEditor:
                     self.settings, self.sessions, self._provider(), self.clock
                 )
             return self._edits
+
+
+def signed_in_only(
+    editor: Callable[[str, str], EditResult], user: Callable[[], str | None]
+) -> Callable[[str, str], EditResult]:
+    """`editor` for signed-in users only: the server checks, whatever reached the callback."""
+
+    def edit(action: str, symbol: str) -> EditResult:
+        who = user()
+        if who is None:
+            return EditResult(False, "Sign in to edit the watchlist", reason="not_signed_in")
+        result = editor(action, symbol)
+        if result.ok:
+            log.info("watchlist %s %s by %s", action, result.symbol, who)
+        return result
+
+    return edit
 
 
 def edit(

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from core.access import AccessSettings
 from core.options import (
     ENV_PREFIX,
     DeclaresOptions,
@@ -129,6 +130,13 @@ class Settings(BaseSettings):
 
     # Each provider's validated options, by model; filled by load_settings.
     _options: dict[type[ProviderOptions], ProviderOptions] = PrivateAttr(default_factory=dict)
+    # Sign-in and /metrics (core/access.py); filled by load_settings.
+    _access: AccessSettings | None = PrivateAttr(default=None)
+
+    @property
+    def access(self) -> AccessSettings:
+        """Sign-in and /metrics access (the defaults unless load_settings read them)."""
+        return self._access if self._access is not None else AccessSettings.model_construct()
 
     @property
     def ready_price_age(self) -> float:
@@ -213,8 +221,12 @@ def load_settings(providers: Iterable[DeclaresOptions] = (), **overrides: object
     """
     providers = tuple(providers)
     names = [p.name for p in providers]
-    split = _split_overrides(overrides, [p.options for p in providers])
+    split = _split_overrides(overrides, [AccessSettings, *(p.options for p in providers)])
     settings = _validated(Settings, split[Settings], names, None)
+    settings._access = _validated(AccessSettings, split[AccessSettings], names, None)
+    problem = settings._access.combination_problem()
+    if problem:
+        raise SettingsError(problem)
     for provider in providers:
         options = _validated(provider.options, split[provider.options], names, provider.name)
         settings._options[provider.options] = options
@@ -251,7 +263,7 @@ def _variable(model: type[BaseSettings], field: str) -> str:
 
 
 def _split_overrides(
-    overrides: dict[str, object], models: list[type[ProviderOptions]]
+    overrides: dict[str, object], models: list[type[BaseSettings]]
 ) -> dict[type[BaseSettings], dict[str, object]]:
     """Each override given to the model whose variable it names (its flat, lower-case name)."""
     split: dict[type[BaseSettings], dict[str, object]] = {Settings: {}}

@@ -46,6 +46,14 @@ def master(env: dict[str, str], tmp_path, timeout: float = 20) -> tuple[int, str
             "gunicorn: invalid setting STOCKSTREAMER_PRICE_INTERVAL: ",
         ),
         (
+            {"STOCKSTREAMER_OIDC_CLIENT_ID": "x"},
+            "gunicorn: invalid setting STOCKSTREAMER_OIDC_CLIENT_ID: needs STOCKSTREAMER_OIDC_",
+        ),
+        (
+            {"STOCKSTREAMER_AUTH_FILE": "/nonexistent/users"},
+            "gunicorn: cannot read STOCKSTREAMER_AUTH_FILE=/nonexistent/users: ",
+        ),
+        (
             {"DATABASE_URL": "sqlite:////sys/x.db"},
             "gunicorn: cannot use the database at DATABASE_URL=sqlite:////sys/x.db: ",
         ),
