@@ -109,7 +109,12 @@ def line(
     }
 
 
-def x_axis(theme: str, bounds_ms: tuple[int, int], **extra: object) -> dict:
+# A phone's time labels never widen its margins: one at an edge would take 20-odd pixels
+# of a 390 px plot (how much depends on the time of day); past the figure it is hidden.
+COMPACT_X = {"automargin": False, "ticklabeloverflow": "hide past div"}
+
+
+def x_axis(theme: str, bounds_ms: tuple[int, int], compact: bool = False, **extra: object) -> dict:
     """A time axis in exchange time over exactly `bounds_ms` (exchange wall-clock ms)."""
     colors = THEMES[theme]
     return {
@@ -123,7 +128,7 @@ def x_axis(theme: str, bounds_ms: tuple[int, int], **extra: object) -> dict:
         "spikecolor": colors["muted"],
         "hoverformat": "%a %b %d, %H:%M:%S ET",
         "automargin": True,
-        **NO_OVERFLOW_CHECK,
+        **(COMPACT_X if compact else NO_OVERFLOW_CHECK),
         **extra,
     }
 

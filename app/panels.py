@@ -36,6 +36,7 @@ def price_view(frame: Frame) -> Drawn:
         axes[f"xaxis{suffix}"] = x_axis(
             theme,
             x_range,
+            compact,
             anchor=f"y{suffix}",
             showticklabels=i == n - 1,
             **({"matches": "x"} if i else {}),

@@ -93,7 +93,7 @@ def compare_view(frame: Frame) -> Drawn:
                 "itemclick": False,  # the cards show and hide stocks, with the URL
                 "itemdoubleclick": False,
             },
-            xaxis=x_axis(theme, exchange_bounds(bounds_ms)),
+            xaxis=x_axis(theme, exchange_bounds(bounds_ms), compact),
             yaxis=y_axis(
                 theme,
                 (y[0], y[1]),

@@ -15,9 +15,10 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from core.records import Quote
 from db.deadlines import DatabaseNotAnswering
-from db.engine import make_engine, make_session_factory
+from db.engine import make_engine, make_session_factory, unit_of_work
 from db.migrate import upgrade
 from db.models import PriceTick
+from db.watchlist import sync_watchlist as set_watchlist
 from jobs.failures import FailureKind
 from jobs.metrics import PollerMetrics
 from jobs.outage import OutageBuffer, capacity_for, is_outage
@@ -222,6 +223,9 @@ def test_a_hung_database_delays_no_price_run_and_loses_no_price(own_postgres):
         return result, took
 
     try:
+        # The cluster's database is shared by the session's tests: this one's list, exactly.
+        with unit_of_work(sessions) as session:
+            set_watchlist(session, SYMBOLS)
         poller.sync_watchlist()
         assert run(0)[0].written == 3
         with own_postgres.frozen():
