@@ -26,8 +26,8 @@ from core.market import MarketHours
 from core.settings import Settings
 from core.times import to_ms
 from db.cards import card_prices
-from db.chart import chart_stocks
-from db.exports import finest_fitting, known_symbols, read_page
+from db.chart import chart_stocks, finest_fitting
+from db.exports import known_symbols, read_page
 
 log = logging.getLogger(__name__)
 PREFIX = "/api/v1"
@@ -90,7 +90,9 @@ def register_api(
             check_symbols(session, symbols)
             width = query.width
             if width is None:
-                width = finest_fitting(session, symbols, start, end, point_budget(len(symbols)))
+                kept = settings.retention.kept_from(clock())
+                budget = point_budget(len(symbols))
+                width = finest_fitting(session, symbols, start, end, budget, kept)
             after = query.cursor.key if query.cursor else None
             page = read_page(session, symbols, width, start, end, after, query.limit)
         cursor = None if page.next is None else encode_cursor(Cursor(page.next, width, end))

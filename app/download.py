@@ -28,9 +28,10 @@ from app.api_shapes import decimal_text, new_york_text, utc_text
 from app.patches import point_budget
 from app.query import PageQuery, parse_query
 from core.market import MarketHours
+from core.retention import KEEP_EVERYTHING, TICKS, Retention
 from core.times import NEW_YORK
-from db.chart import MINUTE, chart_stocks
-from db.exports import TICKS, BarRow, Key, TickRow, finest_fitting, read_page
+from db.chart import MINUTE, chart_stocks, finest_fitting
+from db.exports import BarRow, Key, TickRow, read_page
 from db.rollups import bucket_start
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ def register_download(
     market: MarketHours,
     longest: timedelta,
     chunk: int,
+    retention: Retention = KEEP_EVERYTHING,
 ) -> None:
     """Add /download.csv to the Flask server behind Dash.
 
@@ -97,8 +99,10 @@ def register_download(
         try:
             with sessions() as session:
                 symbols = [s.symbol for s in query.shown(chart_stocks(session))]
-                budget = point_budget(len(symbols))
-                width = finest_fitting(session, symbols, start, end, budget)
+                # The chart's own choice: its budget for this span, only what retention keeps.
+                budget = point_budget(len(symbols), end - start)
+                kept = retention.kept_from(clock())
+                width = finest_fitting(session, symbols, start, end, budget, kept)
                 low, high = rows_window(start, end, width)
                 first = read_page(session, symbols, width, low, high, None, chunk)
         except SQLAlchemyError as exc:

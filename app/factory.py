@@ -87,7 +87,9 @@ def create_app(
     believe_proxies(app.server, settings.access)
     register_health_routes(app.server, settings, sessions, clock, market, registry)
     register_api(app.server, settings, sessions, clock, market)
-    register_download(app.server, sessions, clock, market, longest, settings.api_max_rows)
+    register_download(
+        app.server, sessions, clock, market, longest, settings.api_max_rows, settings.retention
+    )
     register_request_checks(app, settings.max_request_bytes)
     serve_lean(app, compress=settings.compress, cache_static=settings.cache_static)
     register_security_headers(app)  # last: the policy hashes every inline script registered

@@ -146,6 +146,23 @@ def resolution_for(start: datetime, end: datetime, budget: int, kept: Kept | Non
     return next(fits, whole[-1])
 
 
+def finest_fitting(
+    session: Session,
+    symbols: Sequence[str],
+    start: datetime,
+    end: datetime,
+    budget: int,
+    kept: Kept | None = None,
+) -> int:
+    """One level for all `symbols` by the chart's rule: TICKS when every stock's ticks fit
+    `budget` (and retention still holds them), else the finest kept bars that fit."""
+    if _whole(kept, TICKS, start):
+        counts = ticks_in_window(session, symbols, start, end)
+        if max(counts.values(), default=0) <= budget:
+            return TICKS
+    return resolution_for(start, end, budget, kept)
+
+
 def read_window(
     session: Session,
     symbols: Sequence[str],

@@ -18,10 +18,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.chart import resolution_for, ticks_in_window
+from core.retention import TICKS  # the width of a raw tick: the finest level there is
 from db.models import PriceBar, PriceTick, Stock
-
-TICKS = 0  # the width of a raw tick: the finest level there is
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,16 +63,6 @@ class RowsPage:
 def known_symbols(session: Session, symbols: Sequence[str]) -> set[str]:
     """Those of `symbols` the database has a stock for (watched now or earlier)."""
     return set(session.scalars(select(Stock.symbol).where(Stock.symbol.in_(list(symbols)))))
-
-
-def finest_fitting(
-    session: Session, symbols: Sequence[str], start: datetime, end: datetime, budget: int
-) -> int:
-    """The chart's rule: every tick when all fit `budget`, else the finest bars that fit."""
-    counts = ticks_in_window(session, symbols, start, end)
-    if max(counts.values(), default=0) <= budget:
-        return TICKS
-    return resolution_for(start, end, budget)
 
 
 def read_page(

@@ -9,7 +9,14 @@ from core.market import day_start
 from core.records import DailyBar, Quote
 from core.retention import TICKS, Retention
 from core.times import NEW_YORK, to_ms
-from db.chart import chart_stocks, read_after, read_window, resolution_for, ticks_in_window
+from db.chart import (
+    chart_stocks,
+    finest_fitting,
+    read_after,
+    read_window,
+    resolution_for,
+    ticks_in_window,
+)
 from db.daily import write_daily_bars
 from db.engine import unit_of_work
 from db.watchlist import sync_watchlist
@@ -195,3 +202,13 @@ def test_a_month_with_a_week_of_hours_draws_its_older_weeks_from_daily_closes(se
     with sessions() as session:  # a week is drawn from its own level alone
         week = read_window(session, ["AAPL"], week_ago, end, budget=300)["AAPL"]
     assert week.times[0] >= to_ms(week_ago)
+
+
+def test_one_level_for_an_export_skips_the_ticks_retention_removed(sessions):
+    seed(sessions, 30)  # a few ticks: they would all fit
+    end = T0 + timedelta(hours=1)
+    with sessions() as session:
+        assert finest_fitting(session, ["AAPL"], T0, end, budget=100) == TICKS
+        # Ticks kept only from after the window's start: the finest whole level is the minute.
+        kept = Retention({TICKS: 1}).kept_from(T0 + timedelta(days=1, minutes=1))
+        assert finest_fitting(session, ["AAPL"], T0, end, budget=100, kept=kept) == 60
