@@ -24,6 +24,7 @@ from core.times import NEW_YORK, Clock
 from db.daily import daily_span, write_daily_bars
 from db.engine import unit_of_work
 from db.locks import NotLeader
+from db.reachability import failure_cause
 from db.writes import mark_history
 from jobs.failures import ProviderError, Rejection, RejectionKind
 from jobs.providers.base import Provider
@@ -83,7 +84,7 @@ class DailyHistory:
             with self.sessions() as session:
                 stored = daily_span(session, pending)
         except SQLAlchemyError as exc:
-            log.warning("daily history: not read: %s", str(exc).splitlines()[0][:200])
+            log.warning("daily history: not read: %s", failure_cause(exc))
             self._retry_at[""] = time.monotonic() + RETRY_SECONDS
             return 0
         written = 0
@@ -102,7 +103,7 @@ class DailyHistory:
                 self._retry_at[symbol] = time.monotonic() + RETRY_SECONDS
                 continue
             except (SQLAlchemyError, NotLeader) as exc:
-                log.warning("daily history: not written: %s", str(exc).splitlines()[0][:200])
+                log.warning("daily history: not written: %s", failure_cause(exc))
                 self._retry_at[""] = time.monotonic() + RETRY_SECONDS
                 return written
             if self.unavailable:

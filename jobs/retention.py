@@ -18,14 +18,21 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.retention import TICKS, Retention
+from core.retention import DAY, FIVE_MINUTES, HOUR, MINUTE, TICKS, Retention
 from core.times import Clock
 from db.engine import unit_of_work
 from db.locks import NotLeader
+from db.reachability import failure_cause
 from db.retention import delete_batch, stored_symbols
 
 log = logging.getLogger(__name__)
-LEVEL_NAMES = {TICKS: "ticks", 60: "minute bars", 300: "5-minute bars", 3600: "hourly bars"}
+LEVEL_NAMES = {
+    TICKS: "ticks",
+    MINUTE: "minute bars",
+    FIVE_MINUTES: "5-minute bars",
+    HOUR: "hourly bars",
+    DAY: "daily bars",
+}
 
 
 class _Stopping(Exception):
@@ -92,7 +99,7 @@ class RetentionPass:
         except (SQLAlchemyError, NotLeader) as exc:
             # What was committed stays removed; the next pass goes on from there.
             result.finished = False
-            log.warning("retention: pass ended early: %s", str(exc).splitlines()[0][:200])
+            log.warning("retention: pass ended early: %s", failure_cause(exc))
         result.seconds = time.perf_counter() - started
         if result.removed or not result.finished:
             log.info(result.summary())
