@@ -78,9 +78,8 @@ def register_watch_callbacks(
     def edit(action: str, symbol: object) -> EditOutcome:
         if editor is None:
             return Refused(NOT_EDITABLE)
-        if not isinstance(symbol, str):
-            return Refused("Type a symbol to add, such as MSFT.")
-        return editor(action, symbol)
+        # Nothing typed (or a hand-made request): the editor's own check says what to type.
+        return editor(action, symbol if isinstance(symbol, str) else "")
 
     @app.callback(
         Output("watch-message", "children"),
