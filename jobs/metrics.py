@@ -46,6 +46,11 @@ class PollerMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+        self.price_runs_skipped = Counter(
+            "stockstreamer_price_runs_skipped",
+            "Price runs not started because the run before was still going at their time.",
+            registry=registry,
+        )
         self.held = Gauge(
             "stockstreamer_outage_held_prices",
             "Prices fetched while the database could not take them, waiting to be written.",

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta, timezone
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,6 +19,7 @@ from db.migrate import require_current_schema
 from jobs.budget import fit_price_interval
 from jobs.daily_history import DailyHistory
 from jobs.metrics import PollerMetrics
+from jobs.overrun import PriceOverruns
 from jobs.poll import Poller
 from jobs.providers.base import Provider
 from jobs.providers.registry import build_provider
@@ -25,6 +27,7 @@ from jobs.results import RunResult
 from jobs.retention import RetentionPass
 
 log = logging.getLogger(__name__)
+PRICE_JOB = "poll prices"
 HISTORY_JOB, METADATA_JOB = "fill history and gaps", "refresh metadata when due"
 WATCHLIST_JOB = "follow the watchlist"
 RETENTION_JOB = "remove what retention no longer keeps"
@@ -32,14 +35,16 @@ RETENTION_JOB = "remove what retention no longer keeps"
 
 class _ExpectedOverlap(logging.Filter):
     """APScheduler warns when a job is still running at its next time: for the history and
-    metadata checks that is expected (a fill can take minutes); for prices it is news."""
+    metadata checks that is expected (a fill can take minutes); for prices PriceOverruns says
+    it in the poller's words, and warns only when prices fall behind."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         text = record.getMessage()
         return not (
             "maximum number of running instances reached" in text
             and any(
-                name in text for name in (HISTORY_JOB, METADATA_JOB, WATCHLIST_JOB, RETENTION_JOB)
+                name in text
+                for name in (PRICE_JOB, HISTORY_JOB, METADATA_JOB, WATCHLIST_JOB, RETENTION_JOB)
             )
         )
 
@@ -112,6 +117,7 @@ class PollingService:
         self._history_due_at = 0.0  # due once the first price run is done
         self._metadata_due_at = 0.0  # due at once
         self._prices_tried = threading.Event()
+        self.overruns = PriceOverruns(self.price_interval, self.poller.metrics)
 
     def start(self) -> None:
         """Sync the watchlist, then poll: prices at once, history and metadata beside them.
@@ -134,7 +140,7 @@ class PollingService:
         # Live prices come first; the history (a new symbol's, then any gap) and the
         # metadata run in jobs and threads of their own, writing in short transactions.
         jobs = (
-            (self._poll_prices, "prices", "poll prices", self.price_interval),
+            (self._poll_prices, "prices", PRICE_JOB, self.price_interval),
             (
                 self._fill_history,
                 "history",
@@ -165,6 +171,8 @@ class PollingService:
                 + timedelta(seconds=min(RETENTION_DELAY, self.settings.retention_interval)),
             )
         logging.getLogger("apscheduler.scheduler").addFilter(EXPECTED_OVERLAP)  # once: same filter
+        self.overruns = PriceOverruns(self.price_interval, self.poller.metrics)
+        self.scheduler.add_listener(self._price_run_skipped, EVENT_JOB_MAX_INSTANCES)
         self.scheduler.start()
         log.info(
             "poller started: provider=%s symbols=%s interval=%ss",
@@ -193,10 +201,16 @@ class PollingService:
         if self.provider.ready_in() > 0:
             # It refused the key or sent a 429: no request, and no log line, until it is time.
             return
+        started = time.monotonic()
         try:
             self.poller.poll_prices()
         finally:
             self._prices_tried.set()
+            self.overruns.finished(time.monotonic() - started)
+
+    def _price_run_skipped(self, event: JobSubmissionEvent) -> None:
+        if event.job_id == "prices":
+            self.overruns.skipped(max(event.scheduled_run_times, default=None))
 
     def _fill_history(self) -> None:
         # After the first price run, as metadata: the live prices come first, and the stored
