@@ -29,3 +29,11 @@ GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO :"runtime";
 
 -- The poller's advisory locks (pg_try_advisory_lock, pg_advisory_xact_lock) and pg_locks are
 -- PUBLIC's by default: nothing to grant.
+
+-- alembic_version is the migration role's alone to write: the runtime role only reads it (the
+-- poller checks the schema is current). Each `alembic upgrade` revokes again what the
+-- default privileges above give it on a new database (db/migrations/env.py).
+SELECT to_regclass('public.alembic_version') IS NOT NULL AS has_version \gset
+\if :has_version
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON public.alembic_version FROM :"runtime";
+\endif

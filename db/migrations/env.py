@@ -7,6 +7,7 @@ from logging.config import fileConfig
 from pathlib import Path
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from core.settings import Settings, SettingsError, load_settings
@@ -106,6 +107,30 @@ def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
+        if connection.dialect.name == "postgresql":
+            _only_the_owner_writes_the_version(connection)
+
+
+# Every role but the owner granted a write on alembic_version, as quoted names (0: PUBLIC).
+# The default privileges of docs/grants.sql give the runtime role the rows of every table the
+# migration role makes, this one's too: it could then mark as current a schema that is not.
+_VERSION_WRITERS = text(
+    """
+    SELECT DISTINCT CASE WHEN acl.grantee = 0 THEN 'PUBLIC'
+                         ELSE quote_ident(pg_get_userbyid(acl.grantee)) END
+    FROM pg_class AS c, aclexplode(c.relacl) AS acl
+    WHERE c.oid = to_regclass('alembic_version') AND acl.grantee <> c.relowner
+      AND acl.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
+    """
+)
+
+
+def _only_the_owner_writes_the_version(connection) -> None:
+    """The runtime role reads alembic_version (the poller checks it); only its owner writes."""
+    for grantee in connection.execute(_VERSION_WRITERS).scalars():
+        connection.execute(
+            text(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM {grantee}")
+        )
 
 
 if context.is_offline_mode():

@@ -33,6 +33,7 @@ from tests.db.helpers import run_alembic
 from tests.own_postgres import _as_postgres
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+VERSION_WRITE = "UPDATE alembic_version SET version_num = '0001'"
 HINT = " (migrate as the role that owns the schema: see docs/deploy-ec2.md)"
 
 
@@ -178,6 +179,9 @@ def test_the_runtime_role_runs_the_service_and_cannot_change_the_schema(
         engine.dispose()
 
     assert refused(roles.runtime, "DROP TABLE price_ticks") == "must be owner of table price_ticks"
+    # It reads the schema's revision (the poller checks it) and cannot mark another current.
+    for statement in (VERSION_WRITE, "DELETE FROM alembic_version", "TRUNCATE alembic_version"):
+        assert refused(roles.runtime, statement) == "permission denied for table alembic_version"
     assert refused(roles.runtime, "CREATE TABLE extra (x int)") == (
         "permission denied for schema public"
     )
@@ -229,6 +233,7 @@ def test_an_older_database_owned_by_the_runtime_role_is_handed_to_the_migration_
     poll = stockstreamer("poll", "--once", env=cli_env(names.runtime), cwd=tmp_path)
     assert poll.returncode == 0, poll.stderr
     assert refused(names.runtime, "DROP TABLE price_ticks") == "must be owner of table price_ticks"
+    assert refused(names.runtime, VERSION_WRITE) == "permission denied for table alembic_version"
     assert refused(names.runtime, "CREATE TABLE extra (x int)") == (
         "permission denied for schema public"
     )
