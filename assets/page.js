@@ -11,7 +11,24 @@
   // The last numbers (server time, client time), and the last answer of any kind: in a
   // database outage the server answers without numbers, and the page must not say it
   // cannot reach the server.
-  var received = { at: null, client: null, answered: null };
+  var received = { at: null, client: null, answered: null, refused: null };
+
+  // A callback refused for want of a sign-in (an OpenID Connect session that ran out, a
+  // password changed): the banner says so, and how to get back, at once; not, three ticks
+  // later, that the server cannot be reached. Dash's renderer calls the global fetch.
+  if (window.fetch) {
+    var fetchBefore = window.fetch;
+    window.fetch = function (input) {
+      var answer = fetchBefore.apply(this, arguments);
+      var url = typeof input === "string" ? input : (input && input.url) || "";
+      if (url.indexOf("_dash-update-component") < 0) return answer;
+      return answer.then(function (response) {
+        received.refused = response.status === 401 ? Date.now() : null;
+        if (received.refused) clock();
+        return response;
+      });
+    };
+  }
 
   function money(value) {
     return "$" + value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
@@ -178,14 +195,32 @@
       set(f[0], "textContent", age[0]);
       set(f[0], "className", age[1]);
     });
-    var silent = Date.now() - Math.max(received.client, received.answered || 0) > 3 * config.refresh;
+    var signedOut = Boolean(received.refused);
+    var silent = signedOut || Date.now() - Math.max(received.client, received.answered || 0) > 3 * config.refresh;
     var banner = document.getElementById("stale-banner");
-    set(banner, "textContent", silent
-      ? "No updates since " + last.since + ": the server cannot be reached. Retrying; the page catches up by itself."
-      : "");
+    if (signedOut) {
+      signInAgain(banner);
+    } else {
+      if (banner) delete banner.dataset.signin;
+      set(banner, "textContent", silent
+        ? "No updates since " + last.since + ": the server cannot be reached. Retrying; the page catches up by itself."
+        : "");
+    }
     set(banner, "hidden", !silent);
-    set(document.getElementById("mode-label"), "textContent", silent ? "Not updating since " + last.since
+    set(document.getElementById("mode-label"), "textContent", signedOut ? "Signed out · not updating since " + last.since
+      : silent ? "Not updating since " + last.since
       : numbers.live ? "Following live" : "Custom range · live updates continue");
+  }
+
+  // The banner with a link that loads the page again, through the sign-in.
+  function signInAgain(banner) {
+    if (!banner || banner.dataset.signin === last.since) return;
+    banner.dataset.signin = last.since;
+    var link = el("a", "banner-action", "Sign in again", { href: window.location.href });
+    banner.replaceChildren(
+      "Your sign-in has ended: no updates since " + last.since + ". The prices are still being stored. ",
+      link
+    );
   }
 
   // Called by Dash when an answer brings numbers or new cards.
