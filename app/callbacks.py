@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.page_state import NOT_LOADED, PageState
 from app.page_updates import DB_DOWN, Page, PageUpdate
-from app.query import RANGES, VIEWS, parse_query
+from app.query import RANGES, VIEWS, after_card_click, parse_query
 from core.times import utc_of_exchange_text
 from db.deadlines import database_deadline
 
@@ -166,7 +166,7 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         Output("url", "search"),
         *[Input(f"view-{k}", "n_clicks") for k in VIEWS],
         *[Input(f"range-{k}", "n_clicks") for k in ranges],
-        Input("card-click", "data"),  # set by assets/page.js: {"symbol": …, "n": clicks}
+        Input("card-click", "data"),  # set by assets/page.js: {"hidden": [...], "n": clicks}
         Input("follow-live", "n_clicks"),
         Input("chart", "relayoutData"),
         State("url", "search"),
@@ -180,10 +180,9 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         preset = joined_state(store, {"last": {}}).preset
         trigger = acted_on(ctx.triggered)
         if trigger == "card-click":
-            symbol = clicked.get("symbol") if isinstance(clicked, dict) else None
-            if not isinstance(symbol, str):
+            query = after_card_click(query, clicked)
+            if query is None:
                 raise PreventUpdate  # a hand-made request
-            query = query.toggled(symbol)
         elif trigger in {f"view-{k}" for k in VIEWS}:
             query = query.with_view(trigger.removeprefix("view-"))
         elif trigger in {f"range-{k}" for k in ranges}:

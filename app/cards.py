@@ -1,7 +1,7 @@
 """A card per stock above the chart: its numbers and its frame, as compact data.
 
 The server sends each card's frame when the stocks change and every answer the
-numbers (a few dozen bytes per stock); assets/page.js builds the cards, writes
+numbers (a few dozen bytes per stock); assets/cards.js builds the cards, page.js writes
 the numbers in and keeps "2 s ago" current between ticks. Change is against the
 previous close, shown with ▲/▼ and a sign, never by colour alone.
 """
@@ -67,7 +67,7 @@ def card_numbers(stocks: Sequence[ChartStock], prices: Mapping[str, CardPrice]) 
 
 
 def card_frame(stock: ChartStock) -> list:
-    """What assets/page.js draws a stock's card from: symbol, name, logo, colour, 52-week band.
+    """What assets/cards.js draws a stock's card from: symbol, name, logo, colour, 52-week band.
 
     A few dozen bytes a stock, where the same card as Dash components is ~2 KB:
     the page builds each card (a button that shows or hides the stock) itself.

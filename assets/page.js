@@ -1,9 +1,10 @@
 // The page's clientside callbacks: the theme, and the cards' text, freshness and status
 // line drawn from the numbers of the last answer. The server sends numbers only (a few
 // dozen bytes per stock); this file writes them as text and keeps "2 s ago" current
-// between ticks, and notices when answers stop arriving.
+// between ticks, and notices when answers stop arriving. The cards are cards.js's.
 (function () {
   "use strict";
+  var C = window.stockstreamerCards;
   var ET = new Intl.DateTimeFormat("en-US", {
     timeZone: "America/New_York", hour: "2-digit", minute: "2-digit", second: "2-digit",
     hour12: false,
@@ -30,24 +31,6 @@
     };
   }
 
-  function money(value) {
-    return "$" + value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  }
-
-  function signed(value, digits) {
-    var text = Math.abs(value).toLocaleString("en-US", {
-      minimumFractionDigits: digits, maximumFractionDigits: digits,
-    });
-    return (value > 0 ? "+" : value < 0 ? "−" : "±") + text;
-  }
-
-  function change(row) {
-    if (row[1] === null || row[2] === null) return ["No previous close yet", "card-change flat"];
-    var arrow = row[1] > 0 ? "▲ " : row[1] < 0 ? "▼ " : "■ ";
-    var kind = row[1] > 0 ? "up" : row[1] < 0 ? "down" : "flat";
-    return [arrow + signed(row[1], 2) + " (" + signed(row[2], 2) + "%)", "card-change " + kind];
-  }
-
   function ago(ms) {
     var s = Math.max(0, Math.round(ms / 1000));
     if (s < 60) return s + " s ago";
@@ -64,70 +47,6 @@
     return [ago(age), "card-fresh"];
   }
 
-  function el(tag, className, text, attributes) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text) node.textContent = text;
-    Object.keys(attributes || {}).forEach(function (k) { node.setAttribute(k, attributes[k]); });
-    return node;
-  }
-
-  function parent(node, children) {
-    children.forEach(function (child) { node.appendChild(child); });
-    return node;
-  }
-
-  // Each card from its frame [symbol, name, logo, colour, 52-week low, high]: a button
-  // that shows or hides the stock; write() puts the numbers in. The cards are plain DOM,
-  // not Dash components: Dash tells each of its components about every store change, which
-  // cost ~30 ms a tick at 30 stocks. A click goes to Dash through the "card-click" store.
-  function card(f, editable) {
-    var symbol = f[0], low = f[4], high = f[5];
-    var logo = f[2]
-      ? el("img", "card-logo", "", { src: f[2], alt: "", width: 32, height: 32 })
-      : el("span", "card-logo card-logo-none", symbol[0], { "aria-hidden": "true" });
-    var range = low === null || high === null
-      ? el("span", "card-range card-range-none", "No 52-week range yet")
-      : parent(el("span", "card-range", "", { title: "Where today's price sits in its 52-week range" }), [
-        parent(el("span", "card-range-bar"), [el("span", "card-range-marker")]),
-        el("span", "card-range-low", money(low), { title: "52-week low" }),
-        el("span", "card-range-label", "52-wk"),
-        el("span", "card-range-high", money(high), { title: "52-week high" }),
-      ]);
-    var button = el("button", "stock-card", "", {
-      type: "button", "aria-pressed": "true", "data-symbol": symbol,
-      title: "Hide " + symbol + " on the chart",
-    });
-    button.style.setProperty("--accent", f[3]);
-    parent(button, [
-      logo,
-      parent(el("span", "card-head"), [el("span", "card-symbol", symbol), el("span", "card-name", f[1])]),
-      el("span", "card-price", "—"),
-      el("span", "card-change"),
-      range,
-      el("span", "card-fresh"),
-    ]);
-    if (!editable) return button;
-    // A button may not hold another: the remove button sits beside the card, over its corner.
-    return parent(el("div", "card-slot editable"), [button, el("button", "card-remove", "×", {
-      type: "button", "data-symbol": symbol, "aria-label": "Remove " + symbol + " from the watchlist",
-      title: "Remove " + symbol + " from the watchlist (its prices are kept)",
-    })]);
-  }
-
-  var built = null; // the frames the cards were last built from, as JSON
-
-  function cards(frames, editable) {
-    var box = document.getElementById("cards"), text = JSON.stringify([frames, editable]);
-    if (!box || !frames || text === built) return; // the same cards: keep them, and the focus
-    built = text;
-    var focused = document.activeElement && document.activeElement.dataset
-      ? document.activeElement.dataset.symbol : null;
-    box.replaceChildren.apply(box, frames.map(function (f) { return card(f, editable); }));
-    var again = focused && box.querySelector('.stock-card[data-symbol="' + focused + '"]');
-    if (again) again.focus();
-  }
-
   document.addEventListener("click", function (event) {
     if (!event.target.closest || !window.dash_clientside.set_props) return;
     var remove = event.target.closest(".card-remove");
@@ -137,11 +56,30 @@
       return;
     }
     var button = event.target.closest(".stock-card");
-    if (!button) return;
+    if (!button || !last.numbers) return; // no answer yet: nothing to hide or show against
+    var symbol = button.dataset.symbol, before = hiddenNow();
+    var hidden = before.filter(function (s) { return s !== symbol; });
+    if (hidden.length === before.length) hidden.push(symbol);
+    hidden.sort();
+    wanted = { hidden: hidden, at: Date.now() };
+    write(); // the card shows the choice at once; the chart follows with the answer
     clicks += 1;
-    window.dash_clientside.set_props("card-click", { data: { symbol: button.dataset.symbol, n: clicks } });
+    window.dash_clientside.set_props("card-click", { data: { hidden: hidden, n: clicks } });
   });
   var clicks = 0;
+
+  // The hidden stocks the user asked for, until an answer shows them: each click sends the
+  // whole set, so a second click within one round trip keeps the first (a toggle alone was
+  // applied to the URL as it stood before the first answer, and undid it).
+  var wanted = null, WANTED_MS = 5000;
+
+  function hiddenNow() {
+    var shown = (last.numbers && last.numbers.hidden) || [];
+    if (wanted && (wanted.hidden.join() === shown.join() || Date.now() - wanted.at > WANTED_MS)) {
+      wanted = null;
+    }
+    return wanted ? wanted.hidden : shown;
+  }
 
   // The numbers of the last answer, written into the page's text by write() at each answer;
   // a plain timer keeps the freshness ("2 s ago"), the banner and the mode current every
@@ -159,7 +97,7 @@
     var numbers = last.numbers;
     if (!numbers || !last.config) return;
     var hidden = {};
-    (numbers.hidden || []).forEach(function (s) { hidden[s] = true; });
+    hiddenNow().forEach(function (s) { hidden[s] = true; });
     last.since = ET.format(new Date(numbers.at)) + " ET";
     last.fresh = [];
     Array.prototype.forEach.call(document.querySelectorAll(".stock-card"), function (card) {
@@ -169,8 +107,8 @@
       set(card, "title", (shown ? "Hide " : "Show ") + symbol + " on the chart");
       if (!row) return;
       var price = card.querySelector(".card-price"), moved = card.querySelector(".card-change");
-      var marker = card.querySelector(".card-range-marker"), delta = change(row);
-      set(price, "textContent", row[0] === null ? "—" : money(row[0]));
+      var marker = card.querySelector(".card-range-marker"), delta = C.change(row);
+      set(price, "textContent", row[0] === null ? "—" : C.money(row[0]));
       set(moved, "textContent", delta[0]);
       set(moved, "className", delta[1]);
       if (marker) {
@@ -216,7 +154,7 @@
   function signInAgain(banner) {
     if (!banner || banner.dataset.signin === last.since) return;
     banner.dataset.signin = last.since;
-    var link = el("a", "banner-action", "Sign in again", { href: window.location.href });
+    var link = C.el("a", "banner-action", "Sign in again", { href: window.location.href });
     banner.replaceChildren(
       "Your sign-in has ended: no updates since " + last.since + ". The prices are still being stored. ",
       link
@@ -225,7 +163,7 @@
 
   // Called by Dash when an answer brings numbers or new cards.
   function render(numbers, frames, config) {
-    cards(frames, Boolean(config && config.editable));
+    C.cards(frames, Boolean(config && config.editable));
     if (numbers && numbers.outage) {
       received.answered = Date.now();
       clock();

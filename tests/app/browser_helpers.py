@@ -1,7 +1,7 @@
 """What the browser tests share: seeded prices, and reading the page (graph div, DOM, ticks).
 
 What the page shows is read from the plotly graph div itself (gd.data,
-gd.layout) and from the DOM that app/layout.py, app/cards.py and assets/page.js
+gd.layout) and from the DOM that app/layout.py, app/cards.py and assets/*.js
 build; what it should show is read back from the database the test seeded.
 """
 

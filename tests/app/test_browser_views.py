@@ -181,6 +181,30 @@ def test_a_card_hides_and_shows_its_line_band_and_logo_by_click_and_keyboard(dri
     assert severe_logs(driver) == []
 
 
+def test_two_card_clicks_within_one_round_trip_keep_both(driver, board):
+    open_page(driver, board.url)
+    wait_ticks(driver, 1)
+    pressed = "return [...document.querySelectorAll('button.stock-card')].map(c => c.ariaPressed);"
+    # Both in one task: the second is sent before the first's answer can arrive.
+    driver.execute_script(
+        f'document.querySelector("{CARD.format("AAPL")}").click();'
+        f'document.querySelector("{CARD.format("GE")}").click();'
+    )
+    assert driver.execute_script(pressed) == ["false", "false", "true"]  # at once, no wait
+    wait_shown(driver, ["NVDA"])
+    assert driver.execute_script("return location.search;") == "?hide=AAPL,GE"
+    # And a few milliseconds apart, the first request on its way: both shown again.
+    driver.execute_script(
+        f'document.querySelector("{CARD.format("GE")}").click();'
+        f'setTimeout(() => document.querySelector("{CARD.format("AAPL")}").click(), 5);'
+    )
+    wait_shown(driver, SYMBOLS)
+    wait_until(lambda: driver.execute_script("return location.search;") == "", timeout=5)
+    wait_ticks(driver, 1)
+    assert driver.execute_script(pressed) == ["true", "true", "true"]
+    assert severe_logs(driver) == []
+
+
 def test_each_view_and_range_shows_its_title_width_and_live_edge(driver, board):
     write_ticks(board.sessions, 2)
     open_page(driver, board.url)
