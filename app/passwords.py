@@ -5,12 +5,15 @@ is checked against a dummy hash of the file's own parameters, so a wrong user an
 wrong password cost the same time and give the same answer. A browser sends the
 password with every request (a tick every 5 s): a success is remembered for a few
 minutes under a keyed digest, so only failures pay the ~0.1 s hash every time.
+The file is looked at again each second and read again when it changed: a user
+added or removed by `stockstreamer passwd` counts at once, with no restart.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import re
 import secrets
@@ -22,9 +25,11 @@ from pathlib import Path
 from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 
+log = logging.getLogger(__name__)
 USER = re.compile(r"[A-Za-z0-9._@+-]{1,64}")  # no ':' (the separator), no space or control
 REMEMBER_SECONDS = 300.0
 REMEMBERED_MOST = 1024
+LOOK_EVERY = 1.0  # seconds between looks at whether the file changed
 
 
 class PasswordFileError(Exception):
@@ -75,6 +80,49 @@ class Passwords:
                 self._remembered.clear()
             self._remembered[digest] = now + REMEMBER_SECONDS
         return True
+
+
+class PasswordFile:
+    """The file's users, read again when the file changes; a broken change keeps the last good."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = path
+        self._stamp = _stamp(path)
+        self._passwords = read_passwords(path)  # PasswordFileError at start: the start stops
+        self._looked_at = time.monotonic()
+        self._lock = threading.Lock()
+
+    def check(self, user: str, password: str) -> bool:
+        """The verdict of the file as it is now (a removed user's remembered success is gone)."""
+        self._read_if_changed()
+        return self._passwords.check(user, password)
+
+    def _read_if_changed(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._looked_at < LOOK_EVERY:
+                return
+            self._looked_at = now
+            stamp = _stamp(self.path)
+            if stamp == self._stamp:
+                return
+            self._stamp = stamp
+        try:
+            passwords = read_passwords(self.path)
+        except PasswordFileError as exc:
+            log.error("sign-in: %s; the users read before still sign in", exc)
+            return
+        self._passwords = passwords
+        log.info("sign-in: STOCKSTREAMER_AUTH_FILE read again: %d users", len(passwords.hashes))
+
+
+def _stamp(path: str | os.PathLike[str]) -> tuple[int, int, int] | None:
+    """What changes when the file does: written in place or replaced by another file."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size, status.st_ino
 
 
 def read_passwords(path: str | os.PathLike[str]) -> Passwords:

@@ -23,7 +23,7 @@ from dash_auth import BasicAuth, OIDCAuth
 from flask import Response, g, request, session
 
 from app.access import client_address
-from app.passwords import read_passwords
+from app.passwords import PasswordFile
 from app.request_checks import one_line
 from core.access import AccessSettings
 
@@ -77,7 +77,7 @@ class PasswordSignIn(BasicAuth):
 
     def __init__(self, app: Dash, auth_file: str, failures: Failures) -> None:
         self._failures = failures
-        super().__init__(app, auth_func=read_passwords(auth_file).check)
+        super().__init__(app, auth_func=PasswordFile(auth_file).check)
 
     def _protect(self) -> None:
         """No dash-auth hook: install_signin's decides."""

@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from app.passwords import password_line
 from app.signin import Failures
 from app.watchlist_edit import WatchlistEditor, signed_in_only
 from db.watchlist import watched_symbols
@@ -221,3 +222,35 @@ def test_sign_in_is_off_on_the_embedded_default(tmp_path):
     client = app.server.test_client()
     assert client.get("/").status_code == 200
     assert client.get("/api/v1/stocks").status_code == 200
+
+
+def test_a_changed_password_file_counts_without_a_restart(tmp_path, caplog):
+    users = password_file(tmp_path)
+    app, _settings, _ = signed_app(tmp_path, auth_file=str(users))
+    client = app.server.test_client()
+    bob = basic("bob", "bob's own password")
+    assert client.get("/api/v1/stocks", headers=SIGNED).status_code == 200  # and remembered
+    assert client.get("/api/v1/stocks", headers=bob).status_code == 401
+
+    # alice removed, bob added (replaced, as an editor saves it): both count within seconds.
+    replacement = tmp_path / "users.new"
+    replacement.write_text(password_line("bob", "bob's own password") + "\n")
+    replacement.replace(users)
+    answers = lambda: [client.get("/api/v1/stocks", headers=h).status_code for h in (SIGNED, bob)]
+    deadline = time.monotonic() + 10
+    while answers() != [401, 200] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert answers() == [401, 200]
+
+    # A broken edit keeps the users read before, and says so once.
+    caplog.set_level(logging.INFO, logger="app.passwords")
+    users.write_text("bob:plaintext\n")
+    time.sleep(1.2)  # past the look at the file
+    assert answers() == [401, 200]
+    assert answers() == [401, 200]
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors == [
+        f"sign-in: STOCKSTREAMER_AUTH_FILE={users}, line 1: not an argon2id hash "
+        "(make one: stockstreamer passwd USER); the users read before still sign in"
+    ]
+    assert "plaintext" not in caplog.text  # the line is named by its number, never quoted
