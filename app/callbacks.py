@@ -21,9 +21,10 @@ from dash import ClientsideFunction, Dash, Input, Output, State, ctx, html, no_u
 from dash.exceptions import PreventUpdate
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.control_ops import apply_ops, pending_ops
 from app.page_state import NOT_LOADED, PageState
 from app.page_updates import DB_DOWN, Page, PageUpdate
-from app.query import RANGES, VIEWS, after_card_click, parse_query
+from app.query import RANGES, VIEWS, parse_query
 from core.times import utc_of_exchange_text
 from db.deadlines import database_deadline
 
@@ -65,8 +66,8 @@ def zoomed_range(relayout: dict) -> tuple[datetime, datetime] | None:
 def acted_on(triggered: list[dict]) -> str | None:
     """The control the user acted on: the first input that changed to a value.
 
-    Dash lists every input that changed: a button drawn anew arrives with no clicks
-    (None) beside, say, a resize's relayout, so the first entry is not always it.
+    Dash lists every input that changed: one with no value (None) can come beside, say,
+    a resize's relayout, so the first entry is not always it.
     """
     for entry in triggered:
         prop_id, value = str(entry.get("prop_id", "")), entry.get("value")
@@ -164,44 +165,35 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
 
     @app.callback(
         Output("url", "search"),
-        *[Input(f"view-{k}", "n_clicks") for k in VIEWS],
-        *[Input(f"range-{k}", "n_clicks") for k in ranges],
-        Input("card-click", "data"),  # set by assets/page.js: {"hidden": [...], "n": clicks}
-        Input("follow-live", "n_clicks"),
+        Output("control-applied", "data"),
+        # Set by assets/page.js: {"ops": [[number, kind, value], …]} (app/control_ops.py).
+        Input("control-ops", "data"),
         Input("chart", "relayoutData"),
         State("url", "search"),
         State("page", "data"),
+        State("control-applied", "data"),
         prevent_initial_call=True,
     )
-    def on_control(*args):
-        search, store, relayout = args[-2], args[-1], args[-3]  # the page store without "last"
-        clicked = args[-5]
+    def on_control(ops, relayout, search, store, applied):
+        done = applied if isinstance(applied, int) and not isinstance(applied, bool) else 0
+        pending = pending_ops(ops, done, ranges)
+        if pending is None:
+            raise PreventUpdate  # a hand-made request
         query, _ = parse_query(search, page.longest)
-        preset = joined_state(store, {"last": {}}).preset
-        trigger = acted_on(ctx.triggered)
-        if trigger == "card-click":
-            query = after_card_click(query, clicked)
-            if query is None:
-                raise PreventUpdate  # a hand-made request
-        elif trigger in {f"view-{k}" for k in VIEWS}:
-            query = query.with_view(trigger.removeprefix("view-"))
-        elif trigger in {f"range-{k}" for k in ranges}:
-            query = query.with_range(trigger.removeprefix("range-"))
-        elif trigger == "follow-live":
-            query = query.with_range(preset)
-        elif trigger == "chart" and isinstance(relayout, dict):
+        preset = joined_state(store, {"last": {}}).preset  # the page store without "last"
+        query = apply_ops(query, pending, preset)
+        zoomed = False
+        if acted_on(ctx.triggered) == "chart" and isinstance(relayout, dict):
             if any(k.endswith(".autorange") and v for k, v in relayout.items()):
-                query = query.with_range(preset)  # a double click: back to live
+                query, zoomed = query.with_range(preset), True  # a double click: back to live
             elif (bounds := zoomed_range(relayout)) is not None:
-                query = query.with_custom(*bounds)
-            else:
-                raise PreventUpdate  # a resize or a hover: nothing the user chose
-        else:
-            raise PreventUpdate  # else a bad URL is rewritten, and its notice gone, at once
-        new = query.to_search()
-        if new == (search or ""):
+                query, zoomed = query.with_custom(*bounds), True
+        if not pending and not zoomed:
+            # A resize or a hover: nothing the user chose (and a bad URL keeps its notice).
             raise PreventUpdate
-        return new
+        new = query.to_search()
+        number = pending[-1].number if pending else done
+        return (no_update if new == (search or "") else new), number
 
     app.clientside_callback(
         ClientsideFunction("stockstreamer", "theme"),
@@ -220,6 +212,12 @@ def register_callbacks(app: Dash, page: Page) -> Callbacks:
         Output("follow-live", "hidden"),
         Output("simulated-notice", "hidden"),
         Input("controls", "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("stockstreamer", "applied"),  # page.js forgets the taken operations
+        Output("written", "data", allow_duplicate=True),
+        Input("control-applied", "data"),
+        prevent_initial_call=True,
     )
     app.clientside_callback(
         ClientsideFunction("stockstreamer", "csvHref"),

@@ -33,13 +33,14 @@ GRAPH_CONFIG = {
 
 
 def _segment(group: str, key: str, label: str, title: str) -> html.Button:
+    # data-control and data-value: assets/page.js sends a click as an operation.
     return html.Button(
         label,
         id=f"{group}-{key}",
         className="segment",
         title=title,
         type="button",
-        **{"aria-pressed": "false"},
+        **{"aria-pressed": "false", "data-control": group, "data-value": key},
     )
 
 
@@ -71,6 +72,7 @@ def controls(longest: timedelta) -> html.Div:
                 type="button",
                 title="Go back to the last range and keep it moving",
                 hidden=True,
+                **{"data-control": "live"},
             ),
             # Relative, so that it works under a path prefix; its query follows the URL.
             html.A(
@@ -161,7 +163,9 @@ def build_layout(
             dcc.Store(id="edge", storage_type="memory"),
             dcc.Store(id="numbers", storage_type="memory"),
             dcc.Store(id="card-frames", storage_type="memory"),
-            dcc.Store(id="card-click", storage_type="memory"),  # a card clicked (page.js)
+            # The control clicks page.js has numbered, and the last number the URL has taken.
+            dcc.Store(id="control-ops", storage_type="memory"),
+            dcc.Store(id="control-applied", storage_type="memory", data=0),
             dcc.Store(id="controls", storage_type="memory"),  # which controls read as chosen
             dcc.Store(id="written", storage_type="memory"),  # page.js's callback needs an output
             dcc.Store(id="theme-choice", storage_type="local"),

@@ -50,7 +50,6 @@ RANGE_NAMES = {
 CUSTOM = "custom"
 DEFAULT_RANGE = "1D"
 WALL_FORMAT = "%Y-%m-%dT%H:%M:%S"
-MOST_HIDDEN = 10_000  # STOCKSTREAMER_MAX_SYMBOLS's own limit: a longer list is hand-made
 
 
 @dataclass(frozen=True)
@@ -152,27 +151,6 @@ def parse_query(search: str | None, longest: timedelta) -> tuple[PageQuery, list
         notices.append(f"Unknown range “{_short(key)}”: showing {_name(DEFAULT_RANGE)}.")
         key = DEFAULT_RANGE
     return query.with_range(key), notices
-
-
-def after_card_click(query: PageQuery, clicked: object) -> PageQuery | None:
-    """The query after a card click (assets/page.js); None for a request it could not send.
-
-    The page sends the whole hidden set it wants: two clicks within one round trip then keep
-    both (a toggle alone would be applied to the URL as it was before the first answer).
-    """
-    if not isinstance(clicked, dict):
-        return None
-    hidden = clicked.get("hidden")
-    if isinstance(hidden, list):
-        if len(hidden) > MOST_HIDDEN or not all(_is_ticker(s) for s in hidden):
-            return None
-        return replace(query, hidden=frozenset(hidden))
-    symbol = clicked.get("symbol")  # a page loaded before an upgrade sends one toggle
-    return query.toggled(symbol) if _is_ticker(symbol) else None
-
-
-def _is_ticker(value: object) -> bool:
-    return isinstance(value, str) and TICKER_RE.match(value) is not None
 
 
 def _hidden(text: str, notices: list[str]) -> frozenset[str]:

@@ -88,7 +88,8 @@ STORES: Mapping[str, Check] = {
     "screen": _is_text,
     "page": _is_object,
     "edge": _is_object,
-    "card-click": _is_object,
+    "control-ops": _is_object,
+    "control-applied": _is_count,
     "watch-edit": _is_object,
     "watch-undo-symbol": _is_text,
 }

@@ -38,7 +38,7 @@
   // Each card from its frame [symbol, name, logo, colour, 52-week low, high]: a button
   // that shows or hides the stock; write() puts the numbers in. The cards are plain DOM,
   // not Dash components: Dash tells each of its components about every store change, which
-  // cost ~30 ms a tick at 30 stocks. A click goes to Dash through the "card-click" store.
+  // cost ~30 ms a tick at 30 stocks. A click goes to Dash as an operation (page.js).
   function card(f, editable) {
     var symbol = f[0], low = f[4], high = f[5];
     var logo = f[2]

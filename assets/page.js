@@ -55,22 +55,39 @@
       window.dash_clientside.set_props("watch-edit", { data: { symbol: remove.dataset.symbol, n: clicks } });
       return;
     }
-    var button = event.target.closest(".stock-card");
-    if (!button || !last.numbers) return; // no answer yet: nothing to hide or show against
-    var symbol = button.dataset.symbol, before = hiddenNow();
+    var button = event.target.closest("[data-control]");
+    if (button) return send(button.dataset.control, button.dataset.value || null);
+    var card = event.target.closest(".stock-card");
+    if (!card || !last.numbers) return; // no answer yet: nothing to hide or show against
+    var symbol = card.dataset.symbol, before = hiddenNow();
     var hidden = before.filter(function (s) { return s !== symbol; });
     if (hidden.length === before.length) hidden.push(symbol);
     hidden.sort();
     wanted = { hidden: hidden, at: Date.now() };
     write(); // the card shows the choice at once; the chart follows with the answer
-    clicks += 1;
-    window.dash_clientside.set_props("card-click", { data: { hidden: hidden, n: clicks } });
+    send("hidden", hidden);
   });
   var clicks = 0;
 
-  // The hidden stocks the user asked for, until an answer shows them: each click sends the
-  // whole set, so a second click within one round trip keeps the first (a toggle alone was
-  // applied to the URL as it stood before the first answer, and undid it).
+  // Each click on a view, a range, "Follow live" or a card is a numbered operation, and
+  // every one the URL has not yet taken goes with each request (app/control_ops.py): a
+  // second click within one round trip keeps the first, which the URL the request carries
+  // does not have yet.
+  var ops = [], numbered = 0;
+
+  function send(kind, value) {
+    numbered += 1;
+    ops.push([numbered, kind, value]);
+    window.dash_clientside.set_props("control-ops", { data: { ops: ops.slice() } });
+  }
+
+  // Called by Dash when an answer says which operations the URL has taken.
+  function applied(number) {
+    ops = ops.filter(function (op) { return op[0] > (number || 0); });
+    return window.dash_clientside.no_update;
+  }
+
+  // The hidden stocks the user asked for, until an answer shows them (or a few seconds).
   var wanted = null, WANTED_MS = 5000;
 
   function hiddenNow() {
@@ -217,7 +234,8 @@
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     stockstreamer: {
-      controls: controls, render: render, theme: theme, undoLater: undoLater, csvHref: csvHref,
+      applied: applied, controls: controls, render: render, theme: theme, undoLater: undoLater,
+      csvHref: csvHref,
     },
   });
 })();

@@ -202,6 +202,21 @@ def test_two_card_clicks_within_one_round_trip_keep_both(driver, board):
     wait_until(lambda: driver.execute_script("return location.search;") == "", timeout=5)
     wait_ticks(driver, 1)
     assert driver.execute_script(pressed) == ["true", "true", "true"]
+    # Two different controls in one task: a view, then a range, then a card.
+    driver.execute_script(
+        'document.getElementById("view-price").click();'
+        'document.getElementById("range-5D").click();'
+        f'document.querySelector("{CARD.format("NVDA")}").click();'
+    )
+    wait_until(
+        lambda: (
+            driver.execute_script("return location.search;") == "?view=price&range=5D&hide=NVDA"
+        ),
+        timeout=10,
+        message="the view, the range and the card, all three in the URL",
+    )
+    wait_shown(driver, ["AAPL", "GE"])
+    assert title(driver) == "Price · last 5 days"
     assert severe_logs(driver) == []
 
 

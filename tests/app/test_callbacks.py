@@ -25,7 +25,13 @@ from db.engine import make_engine, make_session_factory
 from tests.app.page_helpers import NOW, SYMBOLS, ManualClock, seed
 
 WEEK = timedelta(days=7)
-PROPS = {"tick": "n_intervals", "url": "search", "theme": "data", "chart": "relayoutData"}
+PROPS = {
+    "tick": "n_intervals",
+    "url": "search",
+    "theme": "data",
+    "chart": "relayoutData",
+    "control-ops": "data",
+}
 # on_update's outputs, in order.
 FIGURE, STYLE, STORE, EDGE, STATUS, NUMBERS, CARDS, CONTROLS = range(8)
 OUTPUTS = 8
@@ -66,10 +72,16 @@ def text_of(status) -> str:
     return " ".join(child.children for child in status)
 
 
-def control(callbacks, trigger, value=1, search="", store=None, relayout=None, clicked=None):
-    """on_control after `trigger`: the new search, or PreventUpdate."""
-    inputs = [None] * 6 + [clicked, None, relayout]  # 2 views, 4 ranges, a card, follow, chart
-    return fired(callbacks.on_control, trigger, value, *inputs, search, store)
+def on_control(callbacks, data, search="", store=None, applied=0, relayout=None):
+    """on_control as Dash calls it after page.js sent `data`, or after a zoom: (search, number)."""
+    trigger, value = ("chart", relayout) if relayout is not None else ("control-ops", data)
+    return fired(callbacks.on_control, trigger, value, data, relayout, search, store, applied)
+
+
+def control(callbacks, *clicks, search="", store=None, relayout=None):
+    """on_control after these clicks ([kind, value] each, numbered from 1) or a zoom."""
+    data = {"ops": [[n, kind, value] for n, (kind, value) in enumerate(clicks, 1)]}
+    return on_control(callbacks, data if clicks else None, search, store, relayout=relayout)
 
 
 # zoomed_range: what a relayout event sets (the chart speaks New York wall-clock time).
@@ -124,77 +136,114 @@ def test_anything_but_an_x_range_is_none_and_never_an_error(relayout):
 
 
 def test_the_view_and_range_buttons_rewrite_the_url(callbacks):
-    assert control(callbacks, "view-price") == "?view=price"
-    assert control(callbacks, "view-compare", search="?view=price&range=1H") == "?range=1H"
-    assert control(callbacks, "range-1H") == "?range=1H"
-    assert control(callbacks, "range-7D", search="?view=price&hide=GE") == (
-        "?view=price&range=7D&hide=GE"
+    assert control(callbacks, ("view", "price")) == ("?view=price", 1)
+    assert control(callbacks, ("view", "compare"), search="?view=price&range=1H") == (
+        "?range=1H",
+        1,
+    )
+    assert control(callbacks, ("range", "1H")) == ("?range=1H", 1)
+    assert control(callbacks, ("range", "7D"), search="?view=price&hide=GE") == (
+        "?view=price&range=7D&hide=GE",
+        1,
     )
     custom = "?start=2026-11-27T10:00:00&end=2026-11-27T11:00:00"
-    assert control(callbacks, "range-5D", search=custom) == "?range=5D"
-    with pytest.raises(PreventUpdate):  # already there
-        control(callbacks, "range-1D")
+    assert control(callbacks, ("range", "5D"), search=custom) == ("?range=5D", 1)
+    # Already there: the URL stays, and the page learns the click was taken.
+    assert control(callbacks, ("range", "1D")) == (no_update, 1)
+
+
+def test_two_clicks_within_one_round_trip_both_count(callbacks):
+    both = {"ops": [[1, "view", "price"], [2, "range", "5D"]]}
+    # The second request carries the URL from before the first answer, and both clicks.
+    assert on_control(callbacks, both) == ("?view=price&range=5D", 2)
+    # The first answer came first: the URL has the first click, only the second is applied.
+    assert on_control(callbacks, both, search="?view=price", applied=1) == (
+        "?view=price&range=5D",
+        2,
+    )
+    # A card's click carries the whole hidden set; one already taken is not applied again.
+    cards = {"ops": [[3, "hidden", ["AAPL"]], [4, "hidden", ["AAPL", "GE"]]]}
+    assert on_control(callbacks, cards, search="?range=1H", applied=2) == (
+        "?range=1H&hide=AAPL,GE",
+        4,
+    )
+    assert on_control(callbacks, cards, search="?range=1H&hide=AAPL", applied=3) == (
+        "?range=1H&hide=AAPL,GE",
+        4,
+    )
+    with pytest.raises(PreventUpdate):  # every click taken, no zoom: nothing to do
+        on_control(callbacks, cards, search="?range=1H&hide=AAPL,GE", applied=4)
 
 
 def test_a_card_click_sets_the_hidden_stocks_the_page_asks_for(callbacks):
-    def clicked(hidden, n=1, search=""):
-        value = {"hidden": hidden, "n": n}
-        return control(callbacks, "card-click", value, search=search, clicked=value)
+    assert control(callbacks, ("hidden", ["GE"]), search="?view=price") == (
+        "?view=price&hide=GE",
+        1,
+    )
+    assert control(callbacks, ("hidden", ["AAPL"]), search="?hide=AAPL,GE") == ("?hide=AAPL", 1)
+    assert control(callbacks, ("hidden", []), search="?range=1H&hide=AAPL,GE") == ("?range=1H", 1)
 
-    assert clicked(["GE"], search="?view=price") == "?view=price&hide=GE"
-    assert clicked(["AAPL"], 2, search="?hide=AAPL,GE") == "?hide=AAPL"
-    # The second of two clicks in one round trip reaches the server with the URL as it was
-    # before the first: the whole set it carries keeps the first click's stock hidden.
-    assert clicked(["AAPL", "GE"], 2, search="") == "?hide=AAPL,GE"
-    assert clicked([], 3, search="?range=1H&hide=AAPL,GE") == "?range=1H"
-    with pytest.raises(PreventUpdate):  # already so
-        clicked(["GE"], search="?hide=GE")
-    hand_made = (
-        {"hidden": ["GE", 3]},
-        {"hidden": ["<b>"]},
-        {"hidden": "GE"},
-        {"hidden": ["GE"] * 10_001},
-        {"symbol": 3, "n": 1},
-        {"n": 1},
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"ops": "x"},
+        {"ops": [[1, "view", "candles"]]},
+        {"ops": [[1, "view", ["price"]]]},
+        {"ops": [[1, "range", "2D"]]},
+        {"ops": [[0, "view", "price"]]},
+        {"ops": [[True, "view", "price"]]},
+        {"ops": [[2, "view", "price"], [1, "range", "1H"]]},  # out of order
+        {"ops": [[1, "view", "price"], [1, "range", "1H"]]},  # a number twice
+        {"ops": [[1, "hidden", ["GE", 3]]]},
+        {"ops": [[1, "hidden", ["<b>"]]]},
+        {"ops": [[1, "hidden", "GE"]]},
+        {"ops": [[1, "hidden", ["GE"] * 10_001]]},
+        {"ops": [[1, "live", "now"]]},
+        {"ops": [[1, "drop", "tables"]]},
+        {"ops": [[1, "view"]]},
+        {"ops": [[n, "view", "price"] for n in range(1, 102)]},
         "GE",
         [1],
-    )
-    for odd in hand_made:
-        with pytest.raises(PreventUpdate):
-            control(callbacks, "card-click", odd, clicked=odd)
-
-
-def test_a_page_from_before_an_upgrade_still_toggles_one_card(callbacks):
-    value = {"symbol": "GE", "n": 1}
-    assert control(callbacks, "card-click", value, search="?hide=AAPL", clicked=value) == (
-        "?hide=AAPL,GE"
-    )
+    ],
+)
+def test_operations_the_page_never_sends_change_nothing(callbacks, data):
+    with pytest.raises(PreventUpdate):
+        on_control(callbacks, data)
 
 
 def test_follow_live_and_a_double_click_return_to_the_preset_range(callbacks):
     custom = "?view=price&start=2026-11-27T10:00:00&end=2026-11-27T11:00:00"
     store = PageState(True, custom, "light", "fp", {}, 0, {}, {}, "5D").to_store()
-    assert control(callbacks, "follow-live", search=custom, store=store) == "?view=price&range=5D"
+    assert control(callbacks, ("live", None), search=custom, store=store) == (
+        "?view=price&range=5D",
+        1,
+    )
     double = {"xaxis.autorange": True, "xaxis.showspikes": False}
-    assert control(callbacks, "chart", search=custom, store=store, relayout=double) == (
-        "?view=price&range=5D"
+    assert control(callbacks, search=custom, store=store, relayout=double) == (
+        "?view=price&range=5D",
+        0,
     )
     # A store the page cannot read: the default range.
-    assert control(callbacks, "follow-live", search=custom, store="junk") == "?view=price"
+    assert control(callbacks, ("live", None), search=custom, store="junk") == ("?view=price", 1)
 
 
 def test_a_zoom_becomes_a_custom_range_in_the_url(callbacks):
     zoom = {"xaxis2.range[0]": "2026-11-27 14:00:00", "xaxis2.range[1]": "2026-11-27 14:30:00"}
-    assert control(callbacks, "chart", search="?view=price", relayout=zoom) == (
-        "?view=price&start=2026-11-27T14:00:00&end=2026-11-27T14:30:00"
+    assert control(callbacks, search="?view=price", relayout=zoom) == (
+        "?view=price&start=2026-11-27T14:00:00&end=2026-11-27T14:30:00",
+        0,
     )
-    for nothing in ({"autosize": True}, {"xaxis.range": ["soon", "later"]}, None, "junk"):
+    for nothing in ({"autosize": True}, {"xaxis.range": ["soon", "later"]}, "junk"):
         with pytest.raises(PreventUpdate):
-            control(callbacks, "chart", search="?view=price", relayout=nothing)
+            control(callbacks, search="?view=price", relayout=nothing)
 
 
-def test_a_bad_url_is_rewritten_clean_by_the_next_control(callbacks):
-    assert control(callbacks, "range-1H", search="?view=candles&hide=<b>") == "?range=1H"
+def test_a_bad_url_is_rewritten_clean_by_the_next_control_and_kept_by_a_resize(callbacks):
+    bad = "?view=candles&hide=<b>"
+    assert control(callbacks, ("range", "1H"), search=bad) == ("?range=1H", 1)
+    with pytest.raises(PreventUpdate):  # its notice stays until the user acts
+        control(callbacks, search=bad, relayout={"autosize": True})
 
 
 # on_update: the URL drawn, or a tick appended.
@@ -294,21 +343,20 @@ def test_an_unreachable_database_shows_the_message_and_the_page_recovers(databas
     down_engine.dispose()
 
 
-def test_a_button_drawn_anew_beside_a_resize_is_not_a_click(callbacks):
-    # A control drawn anew fires on_control with no clicks, together with whatever else
-    # changed: the one listed first must not be taken for the control acted on.
+def test_an_input_listed_with_no_value_beside_a_resize_is_not_what_was_acted_on(callbacks):
+    # Dash lists every input that changed, the operations store with nothing in it among
+    # them: the one listed first must not be taken for the control acted on.
     zoom = {"xaxis.range[0]": "2026-11-27 14:00:00", "xaxis.range[1]": "2026-11-27 14:30:00"}
 
     def run(triggered, relayout):
         def call():
             context_value.set(AttributeDict(triggered_inputs=triggered))
-            inputs = [None] * 6 + [None, None, relayout]
-            return callbacks.on_control(*inputs, "", None)
+            return callbacks.on_control(None, relayout, "", None, 0)
 
         return copy_context().run(call)
 
-    fresh = {"prop_id": "range-1H.n_clicks", "value": None}
+    fresh = {"prop_id": "control-ops.data", "value": None}
     with pytest.raises(PreventUpdate):
         run([fresh, {"prop_id": "chart.relayoutData", "value": {"autosize": True}}], {})
     zoomed = run([fresh, {"prop_id": "chart.relayoutData", "value": zoom}], zoom)
-    assert zoomed == "?start=2026-11-27T14:00:00&end=2026-11-27T14:30:00"
+    assert zoomed == ("?start=2026-11-27T14:00:00&end=2026-11-27T14:30:00", 0)

@@ -109,7 +109,21 @@ MALFORMED = {
     "relayoutData a list": lambda app: control(app, [1, 2]),
     "a URL search that is a number": lambda app: update(app, url=5, tick=1),
     "a click count that is text": lambda app: body(
-        app, "url.search", {"view-price": "x"}, ["view-price.n_clicks"]
+        app, "watch-message.children", {"add-button": "x"}, ["add-button.n_clicks"]
+    ),
+    "control operations that are a list": lambda app: body(
+        app, "url.search", {"control-ops": [1]}, ["control-ops.data"]
+    ),
+    "an applied number that is text": lambda app: body(
+        app,
+        "url.search",
+        {"control-ops": {"ops": []}},
+        ["control-ops.data"],
+        state=[
+            {"id": "url", "property": "search", "value": ""},
+            {"id": "page", "property": "data"},
+            {"id": "control-applied", "property": "data", "value": "x"},
+        ],
     ),
     "a theme that is an object": lambda app: update(app, theme={"a": 1}, tick=1),
     "a tick count that is negative": lambda app: update(app, tick=-1),
