@@ -22,6 +22,7 @@ same host: the nginx of docs/deploy-ec2.md), werkzeug never.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 
 from dash import Dash
@@ -72,7 +73,18 @@ def register_security_headers(app: Dash) -> str:
 
 
 class QuietDash(LeanDash):
-    """The page's Dash: its config says no Python or plotly version (Dash's own is in its URLs)."""
+    """The page's Dash: its config says no Python or plotly version (Dash's own is in its URLs).
+
+    It also sets a process up for its first requests one at a time: Dash marks that done
+    before doing it (plotly/dash#3971), so under gunicorn's threads a second request
+    meanwhile found no registered bundle, answered 500, and the page stayed blank.
+    """
+
+    _setup_lock = threading.Lock()  # one per process, as Dash's own once-flag is per app
+
+    def _setup_server(self) -> None:
+        with self._setup_lock:  # the second waits for the first's work, then finds it done
+            super()._setup_server()
 
     def _config(self) -> dict:
         config = super()._config()
