@@ -73,11 +73,12 @@
   // every one the URL has not yet taken goes with each request (app/control_ops.py): a
   // second click within one round trip keeps the first, which the URL the request carries
   // does not have yet.
-  var ops = [], numbered = 0;
+  var ops = [], numbered = 0, MOST_OPS = 50; // the server takes up to 100 (app/control_ops.py)
 
   function send(kind, value) {
     numbered += 1;
     ops.push([numbered, kind, value]);
+    if (ops.length > MOST_OPS) ops = ops.slice(-MOST_OPS); // a server long away: the newest count
     window.dash_clientside.set_props("control-ops", { data: { ops: ops.slice() } });
   }
 
