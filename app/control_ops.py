@@ -50,7 +50,7 @@ def apply_ops(query: PageQuery, ops: list[Op], preset: str) -> PageQuery:
         if op.kind == "view":
             query = query.with_view(str(op.value))
         elif op.kind == "range":
-            query = query.with_range(str(op.value))
+            query, preset = query.with_range(str(op.value)), str(op.value)
         elif op.kind == "live":
             query = query.with_range(preset)
         else:

@@ -40,5 +40,12 @@ def test_operations_apply_in_order_and_live_returns_to_the_preset():
     ]
     custom = PageQuery().with_custom(START, END)  # a zoomed range, then the clicks
     after = apply_ops(custom, ops, preset="5D")
-    assert after == PageQuery(view="price", range="5D", hidden=frozenset({"AAPL", "GE"}))
-    assert after.to_search() == "?view=price&range=5D&hide=AAPL,GE"
+    assert after == PageQuery(view="price", range="1H", hidden=frozenset({"AAPL", "GE"}))
+    assert after.to_search() == "?view=price&range=1H&hide=AAPL,GE"
+    # With no range chosen among them, "live" returns to the page's preset.
+    assert apply_ops(custom, [Op(1, "live", None)], preset="5D").range == "5D"
+
+
+def test_live_after_a_range_in_the_same_request_returns_to_that_range():
+    ops = [Op(1, "range", "5D"), Op(2, "live", None)]
+    assert apply_ops(PageQuery().with_custom(START, END), ops, preset="1D").range == "5D"
