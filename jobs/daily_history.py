@@ -29,6 +29,7 @@ from db.writes import mark_history
 from jobs.failures import ProviderError, Rejection, RejectionKind
 from jobs.providers.base import Provider
 from jobs.validate import Limits, price_problem
+from jobs.write_turns import PricesFirst
 
 log = logging.getLogger(__name__)
 # The history job looks every second (a stock just added); a failure waits this long.
@@ -60,8 +61,10 @@ class DailyHistory:
         clock: Clock,
         fence: Callable[[Session], None] | None = None,
         stopping: threading.Event | None = None,
+        turns: PricesFirst | None = None,
     ) -> None:
         self.provider, self.sessions, self.clock, self.fence = provider, sessions, clock, fence
+        self.turns = turns
         self.years, self.retention, self.limits = years, retention, limits
         self.stopping = stopping or threading.Event()
         self.done: set[str] = set()
@@ -127,6 +130,8 @@ class DailyHistory:
         valid = [b for b, problem in zip(asked, problems, strict=True) if problem is None]
         if rejected := [p for p in problems if p is not None]:
             log.warning("daily history: left out %d bars: %s", len(rejected), rejected[0])
+        if self.turns is not None:
+            self.turns.wait()  # a price write first (jobs/write_turns.py)
         with unit_of_work(self.sessions) as session:
             if self.fence is not None:
                 self.fence(session)

@@ -44,6 +44,7 @@ from jobs.validate import (
     without_bad_previous_closes,
 )
 from jobs.watching import FollowedWatchlist
+from jobs.write_turns import PricesFirst
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ class Poller:
         self.price_interval = settings.price_interval
         # Set by the service's stop(): a history fill or a metadata run ends between batches.
         self.stopping = threading.Event()
+        self.turns = PricesFirst()  # price writes before the next batch of any other
         # Each kind of run says a database outage once, when it changes, every minute and
         # when it ends: runs every second must not log every second.
         self._unavailable = {
@@ -177,7 +179,9 @@ class Poller:
                 # timeout) skipped every run until it answered, and their prices were lost.
                 # Only the first round trips are bounded: writing many held prices may
                 # take longer than an interval, once the database answers.
-                with self._writing(answer_within=WRITE_ANSWER * self.price_interval) as session:
+                with self._writing(
+                    answer_within=WRITE_ANSWER * self.price_interval, prices=True
+                ) as session:
                     for fetched_at, quotes in [*held, (now, new)]:  # oldest first
                         if quotes:
                             batch = write_quotes(session, quotes, fetched_at=fetched_at)
@@ -250,10 +254,20 @@ class Poller:
 
     # -- bookkeeping ------------------------------------------------------------
     @contextmanager
-    def _writing(self, answer_within: float | None = None) -> Iterator[Session]:
+    def _writing(
+        self, answer_within: float | None = None, prices: bool = False
+    ) -> Iterator[Session]:
         """One fenced transaction; with `answer_within`, the database must answer its first
-        round trips (connection, fence) within that many seconds or the write fails."""
-        with unit_of_work(self.sessions) as session:
+        round trips (connection, fence) within that many seconds or the write fails.
+
+        A price write goes first; any other waits while one is on (jobs/write_turns.py).
+        """
+        if not prices:
+            self.turns.wait()
+        with (
+            self.turns.prices() if prices else nullcontext(),
+            unit_of_work(self.sessions) as session,
+        ):
             with database_deadline(answer_within) if answer_within else nullcontext():
                 session.connection()  # a pooled connection's ping, or a new connection
                 if self.fence is not None:

@@ -84,6 +84,7 @@ class PollingService:
             self.poller.clock,
             fence=fence,
             stopping=self.poller.stopping,
+            turns=self.poller.turns,
         )
         # Deletes off the hot path, in short transactions: on SQLite a price write waits
         # for one batch at most, and a pause between batches lets it in.
