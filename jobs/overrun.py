@@ -45,7 +45,7 @@ class PriceOverruns:
             log.info(
                 "prices: the run%s was skipped: the run before it outlasted the %s s interval",
                 at,
-                _seconds(self.interval),
+                f"{self.interval:g}",
             )
         if warn:
             log.warning(
@@ -53,7 +53,7 @@ class PriceOverruns:
                 "the %s s interval (a longer STOCKSTREAMER_PRICE_INTERVAL or fewer symbols "
                 "would keep up)",
                 count,
-                _seconds(self.interval),
+                f"{self.interval:g}",
             )
 
     def finished(self, seconds: float) -> None:
@@ -65,7 +65,3 @@ class PriceOverruns:
             self.in_a_row, self._warned = 0, False
         if warned:
             log.info("prices keep up again after %d skipped runs", count)
-
-
-def _seconds(value: float) -> str:
-    return f"{value:g}"

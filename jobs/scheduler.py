@@ -172,7 +172,7 @@ class PollingService:
                 + timedelta(seconds=min(RETENTION_DELAY, self.settings.retention_interval)),
             )
         logging.getLogger("apscheduler.scheduler").addFilter(EXPECTED_OVERLAP)  # once: same filter
-        self.overruns = PriceOverruns(self.price_interval, self.poller.metrics)
+        self.overruns.interval = self.price_interval  # stretched above for the database's list
         self.scheduler.add_listener(self._price_run_skipped, EVENT_JOB_MAX_INSTANCES)
         self.scheduler.start()
         log.info(

@@ -32,6 +32,8 @@ from db.migrate import upgrade
 from jobs.providers.base import Provider
 from jobs.providers.registry import PROVIDERS, build_provider, market_hours
 from jobs.scheduler import PollingService
+from tests.app.signin_helpers import CLIENT_ID, CLIENT_SECRET
+from tests.fakes.oidc_server import FakeIdentityProvider
 
 CHROMIUM_ENV = "STOCKSTREAMER_TEST_CHROMIUM"
 CHROMEDRIVER_ENV = "STOCKSTREAMER_TEST_CHROMEDRIVER"
@@ -264,3 +266,11 @@ def artifacts_dir() -> Path:
     """test-artifacts/ at the repository root (git-ignored)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def idp():
+    """A fake OpenID Connect provider on 127.0.0.1 for the app's client (signin_helpers)."""
+    provider = FakeIdentityProvider(CLIENT_ID, CLIENT_SECRET)
+    yield provider
+    provider.stop()

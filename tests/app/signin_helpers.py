@@ -20,6 +20,8 @@ from jobs.providers.registry import PROVIDERS, market_hours
 from jobs.providers.simulated import SimulatedMarket
 
 USER, PASSWORD = "alice", "correct horse battery"
+# The app's client at the fake identity provider (tests/fakes/oidc_server.py).
+CLIENT_ID, CLIENT_SECRET = "stockstreamer", "client-secret-0123456789"
 PUBLIC = {"/healthz", "/readyz", "/metrics"}  # what the README declares public
 
 

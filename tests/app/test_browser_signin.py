@@ -19,13 +19,11 @@ from selenium.webdriver.common.keys import Keys
 from db.watchlist import watched_symbols
 from tests.app.browser_helpers import click, open_page, severe_logs, text_of, wait_ticks
 from tests.app.conftest import wait_until
-from tests.app.signin_helpers import PASSWORD, USER, password_file
+from tests.app.signin_helpers import CLIENT_ID, CLIENT_SECRET, PASSWORD, USER, password_file
 from tests.app.test_browser_security import RECORD_VIOLATIONS, violations
-from tests.fakes.oidc_server import FakeIdentityProvider
 
 pytestmark = pytest.mark.timeout(120)
 SYMBOLS = ["AAPL", "GE", "NVDA"]
-CLIENT_ID, CLIENT_SECRET = "stockstreamer", "client-secret-0123456789"
 
 
 @pytest.fixture
@@ -66,13 +64,6 @@ def test_the_signed_in_page_loads_ticks_and_edits(signed_driver, dashboard_facto
     )
     assert violations(driver) == []
     assert severe_logs(driver) == []
-
-
-@pytest.fixture
-def idp():
-    provider = FakeIdentityProvider(CLIENT_ID, CLIENT_SECRET)
-    yield provider
-    provider.stop()
 
 
 def test_an_ended_session_says_sign_in_again_and_the_link_signs_in(driver, dashboard_factory, idp):

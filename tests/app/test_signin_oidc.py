@@ -13,13 +13,9 @@ import time
 import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
-from tests.app.signin_helpers import PUBLIC, concrete_path, signed_app
+from tests.app.signin_helpers import CLIENT_ID, CLIENT_SECRET, PUBLIC, concrete_path, signed_app
 from tests.app.test_signin import UPDATE, callback_body, server_callbacks
-from tests.fakes.oidc_server import FakeIdentityProvider
 
-CLIENT_ID, CLIENT_SECRET = "stockstreamer", "client-secret-0123456789"
 PAGE = {"Accept": "text/html,application/xhtml+xml"}
 OIDC_ROUTES = {"/oidc/<idp>/login", "/oidc/logout", "/oidc/<idp>/callback"}
 
@@ -27,13 +23,6 @@ OIDC_ROUTES = {"/oidc/<idp>/login", "/oidc/logout", "/oidc/<idp>/callback"}
 class NoRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
-
-
-@pytest.fixture
-def idp():
-    provider = FakeIdentityProvider(CLIENT_ID, CLIENT_SECRET)
-    yield provider
-    provider.stop()
 
 
 def oidc_app(tmp_path, idp, secret: str = CLIENT_SECRET, **overrides):
